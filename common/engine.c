@@ -1,0 +1,283 @@
+/*
+ * engine.c - the policy engine: a chain of records and a request in, a
+ * decision out. Pure: no I/O, no clock, no globals. Rules and their order are
+ * DESIGN.md's "Decision rules"; the first failing rule gives the reason.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "agentid.h"
+
+static const char *const reason_names[AGENTID_REASON_MAX] = {
+	[AGENTID_OK] = "ok",
+	[AGENTID_NOT_AN_AGENT] = "not_an_agent",
+	[AGENTID_CHAIN_CYCLE] = "chain_cycle",
+	[AGENTID_CHAIN_TOO_DEEP] = "chain_too_deep",
+	[AGENTID_OWNER_MISSING] = "owner_missing",
+	[AGENTID_OWNER_INACTIVE] = "owner_inactive",
+	[AGENTID_SUSPENDED] = "suspended",
+	[AGENTID_REVOKED] = "revoked",
+	[AGENTID_NOT_YET_VALID] = "not_yet_valid",
+	[AGENTID_EXPIRED] = "expired",
+	[AGENTID_LIFETIME_EXCEEDS_POLICY] = "lifetime_exceeds_policy",
+	[AGENTID_SCOPE_SERVICE] = "scope_service",
+	[AGENTID_SCOPE_HOST] = "scope_host",
+	[AGENTID_SCOPE_FROM] = "scope_from",
+	[AGENTID_CERT_MISMATCH] = "cert_mismatch",
+	[AGENTID_LDAP_UNAVAILABLE] = "ldap_unavailable",
+};
+
+/* The reason's name as DESIGN.md spells it; "unknown" out of range. */
+const char *
+agentid_reason_name(enum agentid_reason r)
+{
+	if ((unsigned)r >= AGENTID_REASON_MAX)
+		return "unknown";
+	return reason_names[r];
+}
+
+/* The reason named s, or AGENTID_REASON_MAX. */
+enum agentid_reason
+agentid_reason_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; s != NULL && i < AGENTID_REASON_MAX; i++)
+		if (strcmp(reason_names[i], s) == 0)
+			return (enum agentid_reason)i;
+	return AGENTID_REASON_MAX;
+}
+
+/* Copies the policy settings out of a config. */
+void
+agentid_policy_from_config(struct agentid_policy *p,
+    const struct agentid_config *cfg)
+{
+	p->max_delegation_depth = cfg->max_delegation_depth;
+	p->clock_skew = cfg->clock_skew;
+	p->max_lifetime = cfg->max_lifetime;
+	p->require_scope = cfg->require_scope;
+}
+
+/* DNs compare case-insensitively (attribute types and our values are ASCII). */
+static bool
+dn_equal(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcasecmp(a, b) == 0;
+}
+
+static void
+deny(struct agentid_decision *out, enum agentid_reason r, size_t culprit)
+{
+	out->allow = false;
+	out->reason = r;
+	out->culprit = culprit;
+}
+
+/* Rule 2: cycle, depth, missing owner, inactive human. */
+static bool
+check_structure(const struct agentid_chain *c, const struct agentid_policy *pol,
+    struct agentid_decision *out)
+{
+	size_t i, j, n = out->n_agents;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j <= i; j++)
+			if (dn_equal(c->rec[i].owner_dn, c->rec[j].dn)) {
+				deny(out, AGENTID_CHAIN_CYCLE, i);
+				return false;
+			}
+	if (n > pol->max_delegation_depth) {
+		deny(out, AGENTID_CHAIN_TOO_DEEP, pol->max_delegation_depth);
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		/* each owner must be the next record the resolver found */
+		if (c->rec[i].owner_dn == NULL || c->rec[i].owner_dn[0] == '\0' ||
+		    i + 1 >= c->n || !dn_equal(c->rec[i].owner_dn, c->rec[i + 1].dn)) {
+			deny(out, AGENTID_OWNER_MISSING, i);
+			return false;
+		}
+	}
+	out->owner = c->rec[n].dn;
+	if (!c->rec[n].owner_active) {
+		deny(out, AGENTID_OWNER_INACTIVE, n);
+		return false;
+	}
+	return true;
+}
+
+/* Rules 3-5: status, validity window, lifetime. */
+static bool
+check_time_and_status(const struct agentid_chain *c,
+    const struct agentid_request *req, const struct agentid_policy *pol,
+    struct agentid_decision *out)
+{
+	size_t i, n = out->n_agents, nb_at = 0, na_at = 0;
+	enum agentid_status bad[] = { AGENTID_STATUS_SUSPENDED, AGENTID_STATUS_REVOKED };
+	enum agentid_reason why[] = { AGENTID_SUSPENDED, AGENTID_REVOKED };
+	bool have_nb = false;
+
+	for (size_t k = 0; k < 2; k++)
+		for (i = 0; i < n; i++)
+			if (c->rec[i].status == bad[k]) {
+				deny(out, why[k], i);
+				return false;
+			}
+
+	out->has_window = true;
+	out->not_before = 0;
+	for (i = 0; i < n; i++) {
+		const struct agentid_record *r = &c->rec[i];
+
+		if (r->has_not_before && (!have_nb || r->not_before > out->not_before)) {
+			out->not_before = r->not_before;
+			nb_at = i;
+			have_nb = true;
+		}
+		if (!r->has_not_after) {
+			/* schema says MUST: no agent lives forever */
+			out->has_window = false;
+			deny(out, AGENTID_EXPIRED, i);
+			return false;
+		}
+		if (i == 0 || r->not_after < out->not_after) {
+			out->not_after = r->not_after;
+			na_at = i;
+		}
+	}
+	if (have_nb && req->now + pol->clock_skew < out->not_before) {
+		deny(out, AGENTID_NOT_YET_VALID, nb_at);
+		return false;
+	}
+	if (req->now - pol->clock_skew > out->not_after) {
+		deny(out, AGENTID_EXPIRED, na_at);
+		return false;
+	}
+	if (pol->max_lifetime > 0 &&
+	    out->not_after - req->now > pol->max_lifetime) {
+		deny(out, AGENTID_LIFETIME_EXCEEDS_POLICY, na_at);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Does record r grant the request for one scope kind? Grants of other kinds
+ * are skipped; no grant of the kind passes unless the kind is required.
+ */
+static bool
+grants(const struct agentid_record *r, unsigned kind, const char *prefix,
+    const struct agentid_request *req, unsigned required)
+{
+	size_t i, plen = strlen(prefix);
+	bool any = false;
+
+	for (i = 0; i < r->n_scope; i++) {
+		const char *g = r->scope[i];
+		bool ok;
+
+		if (strncasecmp(g, prefix, plen) != 0)
+			continue;
+		any = true;
+		g += plen;
+		if (kind == AGENTID_KIND_HOST)
+			ok = agentid_scope_match_host(g, req->host);
+		else if (kind == AGENTID_KIND_SERVICE)
+			ok = agentid_scope_match_service(g, req->service);
+		else
+			ok = agentid_scope_match_from(g, req->rhost);
+		if (ok)
+			return true;
+	}
+	return !any && (required & kind) == 0;
+}
+
+/* Rule 6: every agent of the chain must grant service, host and from. */
+static bool
+check_scope(const struct agentid_chain *c, const struct agentid_request *req,
+    const struct agentid_policy *pol, struct agentid_decision *out)
+{
+	static const struct {
+		unsigned kind;
+		const char *prefix;
+		enum agentid_reason reason;
+	} kinds[] = {
+		{ AGENTID_KIND_SERVICE, "service:", AGENTID_SCOPE_SERVICE },
+		{ AGENTID_KIND_HOST, "host:", AGENTID_SCOPE_HOST },
+		{ AGENTID_KIND_FROM, "from:", AGENTID_SCOPE_FROM },
+	};
+	size_t k, i;
+
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		for (i = 0; i < out->n_agents; i++)
+			if (!grants(&c->rec[i], kinds[k].kind, kinds[k].prefix, req,
+			    pol->require_scope)) {
+				deny(out, kinds[k].reason, i);
+				return false;
+			}
+	return true;
+}
+
+/* Rule 7: the certificate must be bound to the agent and name the user. */
+static bool
+check_cert(const struct agentid_chain *c, const struct agentid_request *req,
+    struct agentid_decision *out)
+{
+	const struct agentid_record *a = &c->rec[0];
+	const struct agentid_cert_ref *cert = req->cert;
+	size_t i;
+	bool bound = false;
+
+	if (cert == NULL)
+		return true;
+	if (cert->principals != NULL) {
+		bool named = false;
+
+		for (i = 0; cert->principals[i] != NULL; i++)
+			if (req->user != NULL && strcmp(cert->principals[i], req->user) == 0)
+				named = true;
+		if (!named) {
+			deny(out, AGENTID_CERT_MISMATCH, 0);
+			return false;
+		}
+	}
+	if (a->n_fingerprints == 0)
+		return true;
+	for (i = 0; i < a->n_fingerprints; i++) {
+		if ((cert->ca_fp != NULL && strcmp(a->fingerprints[i], cert->ca_fp) == 0) ||
+		    (cert->key_fp != NULL && strcmp(a->fingerprints[i], cert->key_fp) == 0))
+			bound = true;
+	}
+	if (!bound)
+		deny(out, AGENTID_CERT_MISMATCH, 0);
+	return bound;
+}
+
+/* Decides req against chain; see DESIGN.md for the rules and their order. */
+void
+agentid_decide(const struct agentid_chain *chain,
+    const struct agentid_request *req, const struct agentid_policy *pol,
+    struct agentid_decision *out)
+{
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->allow = false;
+	out->reason = AGENTID_NOT_AN_AGENT;
+	if (chain == NULL || chain->n == 0 || !chain->rec[0].is_agent)
+		return;
+	while (n < chain->n && chain->rec[n].is_agent)
+		n++;
+	out->n_agents = n;
+	if (!check_structure(chain, pol, out) ||
+	    !check_time_and_status(chain, req, pol, out) ||
+	    !check_scope(chain, req, pol, out) ||
+	    !check_cert(chain, req, out))
+		return;
+	out->allow = true;
+	out->reason = AGENTID_OK;
+	out->culprit = 0;
+}

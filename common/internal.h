@@ -1,0 +1,15 @@
+/* internal.h - helpers shared inside libagentid; not part of the ABI. */
+#ifndef AGENTID_INTERNAL_H
+#define AGENTID_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+int64_t agentid_days_from_civil(int64_t y, unsigned m, unsigned d);
+/* Frees a NULL-terminated string vector. */
+void agentid_strv_free(char **v);
+/* Appends a copy of s to the NULL-terminated vector *v of *n entries. */
+int agentid_strv_add(char ***v, size_t *n, const char *s);
+
+#endif

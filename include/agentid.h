@@ -1,0 +1,305 @@
+/*
+ * agentid.h - public API of libagentid.
+ *
+ * Conventions:
+ *  - functions return 0 on success or a positive errno-style code
+ *    (ENOMEM, EINVAL, ENOENT, EACCES, EHOSTDOWN for "directory unreachable",
+ *    ETIMEDOUT, EIO, EBADMSG for malformed data); only the fronts (PAM, NSS,
+ *    tool) translate these into their own ABI;
+ *  - a human-readable explanation goes into a caller-provided
+ *    struct agentid_error, never to stderr or syslog from the library;
+ *  - times are seconds since the epoch (int64_t, UTC); nothing that decides
+ *    reads the clock: "now" is always an input.
+ */
+#ifndef AGENTID_H
+#define AGENTID_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AGENTID_CONFIG_PATH "/etc/agentid.conf"
+#define AGENTID_DEFAULT_REPLICA "/var/lib/agentid/agents.cdb"
+#define AGENTID_DEFAULT_AUDIT_LOG "/var/log/agentid/audit.log"
+#define AGENTID_MAX_NAME 256 /* longest user name accepted, in bytes */
+
+/* ---------------------------------------------------------------- errors */
+
+struct agentid_error {
+	char msg[512];
+};
+
+/* Formats a message into err (if err is not NULL); returns code. */
+int agentid_seterr(struct agentid_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ----------------------------------------------------------------- time */
+
+/* Parses an RFC 4517 GeneralizedTime ("20261124041722Z", fractions, +hhmm). */
+int agentid_parse_gentime(const char *s, int64_t *out);
+/* Parses a duration: a number with unit s, m, h or d ("90d"); bare = s. */
+int agentid_parse_duration(const char *s, int64_t *out);
+/* Formats t as RFC 3339 UTC ("2026-11-24T04:17:22Z"); returns buf. */
+char *agentid_format_time(int64_t t, char *buf, size_t len);
+/* Formats a duration as compactly as possible ("90d", "1h30m"). */
+char *agentid_format_duration(int64_t secs, char *buf, size_t len);
+
+/* --------------------------------------------------------------- config */
+
+enum agentid_ssl { AGENTID_SSL_OFF, AGENTID_SSL_START_TLS, AGENTID_SSL_ON };
+enum agentid_reqcert {
+	AGENTID_REQCERT_NEVER,
+	AGENTID_REQCERT_ALLOW,
+	AGENTID_REQCERT_TRY,
+	AGENTID_REQCERT_DEMAND,
+	AGENTID_REQCERT_HARD,
+};
+enum agentid_offline { AGENTID_OFFLINE_DENY, AGENTID_OFFLINE_CACHE };
+
+/* Scope kinds, as bits for require_scope. */
+#define AGENTID_KIND_HOST     0x1u
+#define AGENTID_KIND_SERVICE  0x2u
+#define AGENTID_KIND_FROM     0x4u
+
+struct agentid_config {
+	char *path;               /* file it was read from, or "<string>" */
+	char **uri;               /* NULL-terminated; tried in order */
+	size_t n_uri;
+	char *base;
+	char *group_base;         /* defaults to base */
+	char *binddn;
+	char *bindpw_file;
+	char *sasl_mech;          /* "EXTERNAL" or NULL */
+	enum agentid_ssl ssl;
+	enum agentid_reqcert tls_reqcert; /* default demand */
+	char *tls_cacert;
+	char *tls_cert;
+	char *tls_key;
+	int timeout;              /* seconds, default 3 */
+	char *agent_filter;       /* default "(objectClass=agentIdentity)" */
+	unsigned max_delegation_depth; /* agents in a chain, default 4 */
+	int64_t clock_skew;       /* default 60 */
+	int64_t max_lifetime;     /* 0 = no limit */
+	unsigned require_scope;   /* AGENTID_KIND_* bits, default host|service */
+	char *owner_active_filter;
+	unsigned long min_uid;    /* default 1000 */
+	char *nologin_shell;      /* default /usr/sbin/nologin */
+	char *replica;
+	enum agentid_offline offline;
+	int64_t offline_max_age;  /* default 3600 */
+	char *audit_log;
+	bool audit_syslog;        /* default yes */
+	bool audit_fsync;         /* default yes */
+	bool audit_required;      /* default yes */
+	char *hostname;           /* NULL = ask the system at use time */
+};
+
+/* Returns a config holding every default (no uri, no base). */
+int agentid_config_new(struct agentid_config **out);
+/* Parses text (pure); name is used in error messages ("FILE:LINE: key: ..."). */
+int agentid_config_parse(struct agentid_config *cfg, const char *text,
+    size_t len, const char *name, struct agentid_error *err);
+/*
+ * Reads and parses path; refuses a file writable by group or others, or
+ * (when running as root) not owned by root. Does not require uri/base: the
+ * LDAP source checks those when it connects (audit verify needs neither).
+ */
+int agentid_config_load(const char *path, struct agentid_config **out,
+    struct agentid_error *err);
+void agentid_config_free(struct agentid_config *cfg);
+/*
+ * Reads a secret (bindpw_file): refused unless mode is 0600 or 0400 and, when
+ * running as root, owned by root. Trailing newline removed. The caller wipes
+ * and frees *out.
+ */
+int agentid_read_secret(const char *path, char **out, struct agentid_error *err);
+/* This host's name: cfg->hostname, else the FQDN (AI_CANONNAME), else
+ * gethostname(). Writes into buf. Does I/O (resolver). */
+int agentid_host_name(const struct agentid_config *cfg, char *buf, size_t len);
+
+/* ---------------------------------------------------------------- names */
+
+/* 0 when name is acceptable as a user name (non-empty, <= 256 bytes, no
+ * control characters, no '/'); EINVAL with a message otherwise. */
+int agentid_name_valid(const char *name, struct agentid_error *err);
+
+/* --------------------------------------------------------------- records */
+
+enum agentid_status {
+	AGENTID_STATUS_ACTIVE,    /* also when agentStatus is absent */
+	AGENTID_STATUS_SUSPENDED, /* also for any value we do not know */
+	AGENTID_STATUS_REVOKED,
+};
+
+/* One directory entry of a chain: an agent, or the human at the end. */
+struct agentid_record {
+	char *dn;
+	bool is_agent;            /* objectClass agentIdentity */
+	char *uid;
+	char *owner_dn;           /* agentOwner */
+	char **scope;             /* agentScope values, NULL-terminated */
+	size_t n_scope;
+	char **fingerprints;      /* agentKeyFingerprint values, NULL-terminated */
+	size_t n_fingerprints;
+	bool has_not_before;
+	int64_t not_before;
+	bool has_not_after;
+	int64_t not_after;
+	enum agentid_status status;
+	char *status_text;        /* agentStatus as written, or NULL */
+	/* posixAccount, when present */
+	bool has_posix;
+	uint32_t uid_number;
+	uint32_t gid_number;
+	char *home;
+	char *shell;
+	char *gecos;
+	char *description;
+	/* for the human: owner_active_filter matched (true when none is set) */
+	bool owner_active;
+};
+
+/* The chain: agent first, then its owner, ..., the human last (when found). */
+struct agentid_chain {
+	struct agentid_record *rec;
+	size_t n;
+};
+
+enum agentid_status agentid_status_parse(const char *s);
+const char *agentid_status_name(enum agentid_status st);
+void agentid_record_clear(struct agentid_record *r);
+/* Appends a zeroed record; returns it or NULL (ENOMEM). */
+struct agentid_record *agentid_chain_add(struct agentid_chain *c);
+void agentid_chain_clear(struct agentid_chain *c);
+
+/* ---------------------------------------------------------------- scope */
+
+/* Glob match of a host: grant against the FQDN and its short name. */
+bool agentid_scope_match_host(const char *pattern, const char *host);
+/* Glob match of a service: grant. */
+bool agentid_scope_match_service(const char *pattern, const char *service);
+/* from: grant: IPv4/IPv6 address or CIDR, or a hostname glob. */
+bool agentid_scope_match_from(const char *pattern, const char *rhost);
+
+/* --------------------------------------------------------------- engine */
+
+enum agentid_reason {
+	AGENTID_OK = 0,
+	AGENTID_NOT_AN_AGENT,
+	AGENTID_CHAIN_CYCLE,
+	AGENTID_CHAIN_TOO_DEEP,
+	AGENTID_OWNER_MISSING,
+	AGENTID_OWNER_INACTIVE,
+	AGENTID_SUSPENDED,
+	AGENTID_REVOKED,
+	AGENTID_NOT_YET_VALID,
+	AGENTID_EXPIRED,
+	AGENTID_LIFETIME_EXCEEDS_POLICY,
+	AGENTID_SCOPE_SERVICE,
+	AGENTID_SCOPE_HOST,
+	AGENTID_SCOPE_FROM,
+	AGENTID_CERT_MISMATCH,
+	AGENTID_LDAP_UNAVAILABLE,
+	AGENTID_REASON_MAX
+};
+
+/* The reason code exactly as DESIGN.md names it ("scope_host"). */
+const char *agentid_reason_name(enum agentid_reason r);
+/* Parses a reason name; returns AGENTID_REASON_MAX if unknown. */
+enum agentid_reason agentid_reason_parse(const char *s);
+
+/* What is known of the SSH certificate used to log in, if any. */
+struct agentid_cert_ref {
+	const char *ca_fp;        /* "SHA256:..." of the signing CA key */
+	const char *key_fp;       /* "SHA256:..." of the certified key */
+	char *const *principals;  /* NULL-terminated */
+};
+
+struct agentid_request {
+	const char *user;
+	const char *service;      /* PAM service, e.g. "sshd" */
+	const char *host;         /* this host's FQDN (or short name) */
+	const char *rhost;        /* remote host or address; NULL/"" if local */
+	int64_t now;
+	const struct agentid_cert_ref *cert; /* NULL when no certificate */
+};
+
+struct agentid_policy {
+	unsigned max_delegation_depth;
+	int64_t clock_skew;
+	int64_t max_lifetime;
+	unsigned require_scope;
+};
+
+struct agentid_decision {
+	bool allow;
+	enum agentid_reason reason;
+	bool has_window;          /* effective window computed */
+	int64_t not_before;       /* latest notBefore of the agents (0 if none) */
+	int64_t not_after;        /* earliest notAfter of the agents */
+	size_t culprit;           /* index in the chain of the record at fault */
+	const char *owner;        /* DN of the human at the top, or NULL */
+	size_t n_agents;          /* agents in the chain */
+};
+
+/* Policy settings taken from a config. */
+void agentid_policy_from_config(struct agentid_policy *p,
+    const struct agentid_config *cfg);
+
+/*
+ * The policy engine (pure). Decides req against chain with the rules of
+ * DESIGN.md in order; the first failing rule gives the reason. Pointers in
+ * *out point into chain.
+ */
+void agentid_decide(const struct agentid_chain *chain,
+    const struct agentid_request *req, const struct agentid_policy *pol,
+    struct agentid_decision *out);
+
+/* One sentence for a sysadmin: "revoked — uid=orch,... (delegator of
+ * uid=bot,...) is revoked". Returns buf. */
+char *agentid_explain(const struct agentid_chain *chain,
+    const struct agentid_decision *d, char *buf, size_t len);
+
+/* ---------------------------------------------------------------- audit */
+
+struct agentid_audit_event {
+	int64_t ts;
+	const char *host;
+	const char *event;        /* account, session_open, session_close, auth, check */
+	const char *service;
+	const char *user;
+	const struct agentid_decision *decision; /* NULL: decision "error" */
+	const struct agentid_chain *chain;       /* may be NULL */
+	const char *reason;       /* overrides decision's reason if set */
+	const char *rhost;
+	const char *tty;
+	pid_t pid;
+	/* certificate (NULL/0 when none) */
+	const char *cert_key_id;
+	bool has_cert_serial;
+	uint64_t cert_serial;
+	const char *cert_ca;
+	bool has_cert_valid_before;
+	int64_t cert_valid_before;
+	const char *task;
+	const char *on_behalf_of;
+	const char *session;
+	int64_t duration;         /* session_close: seconds; < 0 = absent */
+};
+
+/*
+ * Formats ev as one JSON object (no newline) with the fields of DESIGN.md in
+ * a fixed order, "prev" last. Returns a malloc'd string or NULL (ENOMEM).
+ */
+char *agentid_audit_format(const struct agentid_audit_event *ev,
+    const char *prev_hex);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* AGENTID_H */

@@ -1,0 +1,49 @@
+# libagentid: pure core (time, config, scope, policy engine). Owner: core.
+# All of libagentid is compiled once into the convenience library
+# libagentid-core.la; the installed libagentid.so is that, with only the
+# agentid_* symbols exported. Other fragments add their sources with
+# "libagentid_core_la_SOURCES +=". Unit tests link the convenience library.
+noinst_LTLIBRARIES += libagentid-core.la
+libagentid_core_la_SOURCES = \
+	include/agentid.h \
+	common/internal.h \
+	common/error.c \
+	common/timeutil.c \
+	common/config.c \
+	common/names.c \
+	common/record.c \
+	common/scope.c \
+	common/engine.c \
+	common/explain.c
+libagentid_core_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
+libagentid_core_la_LIBADD = $(LDAP_LIBS) $(OPENSSL_LIBS) $(JANSSON_LIBS)
+
+lib_LTLIBRARIES += libagentid.la
+libagentid_la_SOURCES =
+nodist_EXTRA_libagentid_la_SOURCES = dummy.c
+libagentid_la_LIBADD = libagentid-core.la
+libagentid_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 -no-undefined \
+	-Wl,--version-script=$(top_srcdir)/common/libagentid.sym
+EXTRA_libagentid_la_DEPENDENCIES = common/libagentid.sym
+EXTRA_DIST += common/libagentid.sym
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_time tests/unit/test_config \
+	tests/unit/test_scope tests/unit/test_engine
+TESTS += tests/unit/test_time tests/unit/test_config \
+	tests/unit/test_scope tests/unit/test_engine
+UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+UNIT_LDADD = libagentid-core.la $(CMOCKA_LIBS)
+tests_unit_test_time_SOURCES = tests/unit/test_time.c
+tests_unit_test_time_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_time_LDADD = $(UNIT_LDADD)
+tests_unit_test_config_SOURCES = tests/unit/test_config.c
+tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_config_LDADD = $(UNIT_LDADD)
+tests_unit_test_scope_SOURCES = tests/unit/test_scope.c
+tests_unit_test_scope_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_scope_LDADD = $(UNIT_LDADD)
+tests_unit_test_engine_SOURCES = tests/unit/test_engine.c
+tests_unit_test_engine_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_engine_LDADD = $(UNIT_LDADD)
+endif

@@ -1,0 +1,1 @@
+# ldap: filled in by its issue

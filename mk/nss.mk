@@ -1,0 +1,1 @@
+# nss: filled in by its issue

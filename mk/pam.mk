@@ -1,0 +1,1 @@
+# pam: filled in by its issue

@@ -1,0 +1,26 @@
+/* commands.h - subcommands of the agentid tool; each returns an exit code. */
+#ifndef AGENTID_TOOL_COMMANDS_H
+#define AGENTID_TOOL_COMMANDS_H
+
+/* Exit codes shared by all subcommands. */
+#define EXIT_ALLOW 0
+#define EXIT_DENY  1
+#define EXIT_ERROR 2
+
+struct tool_ctx {
+	const char *config_path;  /* --config, default AGENTID_CONFIG_PATH */
+	const char *progname;
+};
+
+/* argv[0] is the subcommand name; getopt_long may be used on argc/argv. */
+int cmd_check(struct tool_ctx *ctx, int argc, char **argv);
+int cmd_show(struct tool_ctx *ctx, int argc, char **argv);
+int cmd_list(struct tool_ctx *ctx, int argc, char **argv);
+int cmd_sync(struct tool_ctx *ctx, int argc, char **argv);
+int cmd_audit(struct tool_ctx *ctx, int argc, char **argv);
+int cmd_principals(struct tool_ctx *ctx, int argc, char **argv);
+
+/* Prints "agentid: " + message to stderr. */
+void tool_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
