@@ -47,3 +47,9 @@ tests_unit_test_engine_SOURCES = tests/unit/test_engine.c
 tests_unit_test_engine_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_engine_LDADD = $(UNIT_LDADD)
 endif
+
+# Benchmarks print figures and never fail on time: `make bench/engine`.
+EXTRA_PROGRAMS += bench/engine
+bench_engine_SOURCES = bench/engine.c
+bench_engine_LDADD = libagentid-core.la
+CLEANFILES += $(EXTRA_PROGRAMS)
