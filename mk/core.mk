@@ -53,3 +53,10 @@ EXTRA_PROGRAMS += bench/engine
 bench_engine_SOURCES = bench/engine.c
 bench_engine_LDADD = libagentid-core.la
 CLEANFILES += $(EXTRA_PROGRAMS)
+
+# Fuzz target: replayed with mutated seeds under the sanitizers by make check;
+# build with libFuzzer by hand: see the comment at the top of the file.
+check_PROGRAMS += tests/fuzz/fuzz_parsers
+TESTS += tests/fuzz/fuzz_parsers
+tests_fuzz_fuzz_parsers_SOURCES = tests/fuzz/fuzz_parsers.c
+tests_fuzz_fuzz_parsers_LDADD = libagentid-core.la
