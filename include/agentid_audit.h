@@ -28,7 +28,19 @@ struct agentid_audit_summary {
 	uint64_t by_reason[AGENTID_REASON_MAX + 1]; /* last slot: other */
 	uint64_t bad_line;     /* 1-based line number of the first bad line */
 	size_t bad_file;       /* index into files of that line */
+	/* added by the audit implementation */
+	bool continues;        /* line 1 of the first file chains onto an
+	                        * earlier (rotated away) file: its prev is not
+	                        * 64 zeros */
+	char first_prev[65];   /* that line's "prev" */
+	char head[65];         /* SHA-256 of the last line: the chain head, to
+	                        * compare with syslog's hash= or a saved copy */
+	uint64_t first_seq, last_seq; /* "seq" of the first and last lines */
+	uint64_t by_decision[3]; /* allow, deny, anything else ("error") */
 };
+
+/* Indexes of agentid_audit_summary.by_decision. */
+enum { AGENTID_AUDIT_ALLOW, AGENTID_AUDIT_DENY, AGENTID_AUDIT_OTHER };
 
 /*
  * Verifies files in order as one chain (rotation). 0 = intact; EBADMSG =

@@ -1,0 +1,465 @@
+/*
+ * audit_append.c - appends hash-chained records to the audit trail.
+ *
+ * Every append, in its own process (each sshd login is one):
+ *   open the log (O_APPEND|O_CLOEXEC|O_NOFOLLOW; created 0600, its directory
+ *   0700) -> flock(LOCK_EX), waiting at most AUDIT_LOCK_WAIT_MS -> check
+ *   that the path still names the inode we locked (else logrotate moved it:
+ *   reopen) -> read the last line by seeking back from the end -> one
+ *   write(2) of the whole new line -> fsync -> unlock.
+ *
+ * Rotation: "<log>.chain" is a second hard link to the live trail file.
+ * logrotate renames the log away; the link still names the rotated inode,
+ * so the first writer of the new (empty) file reads the last line of the
+ * rotated one through it (under that file's lock) and then moves the link
+ * to the new file. No state is kept besides the trail itself, so a crash at
+ * any point loses nothing: the link is checked and repaired on every append.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agentid.h"
+#include "agentid_audit.h"
+#include "audit_internal.h"
+
+#define AUDIT_LOCK_WAIT_MS 10000  /* give up (fail closed) after 10 s */
+#define AUDIT_TAIL_CHUNK 8192
+
+/* What the last line of a trail file tells the next writer. */
+struct tail {
+	char hash[AUDIT_HASH_HEX + 1]; /* SHA-256 of the last line, or zeros */
+	uint64_t seq;                  /* its "seq"; 0 when none/unknown */
+	bool torn;                     /* the file does not end with '\n' */
+	bool empty;                    /* no line at all */
+};
+
+/* Sleeps ms milliseconds. */
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/*
+ * Takes flock(op) on fd, polling so that a stuck holder cannot hang a login
+ * forever. Returns 0, ETIMEDOUT, or the errno of flock.
+ */
+static int
+lock_wait(int fd, int op)
+{
+	long waited = 0, step = 1;
+
+	for (;;) {
+		if (flock(fd, op | LOCK_NB) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return errno;
+		if (waited >= AUDIT_LOCK_WAIT_MS)
+			return ETIMEDOUT;
+		sleep_ms(step);
+		waited += step;
+		if (step < 4)
+			step *= 2;
+	}
+}
+
+/* Reads exactly len bytes at off; returns 0, EIO (short file) or errno. */
+static int
+pread_full(int fd, char *buf, size_t len, off_t off)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = pread(fd, buf, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			return EIO;
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+/*
+ * Reads the last line of fd (size bytes) without reading the rest: seeks
+ * back chunk by chunk to the newline before it. Fills t. Returns 0, EBADMSG
+ * (last line longer than AUDIT_MAX_SCAN) or an I/O errno.
+ */
+static int
+read_tail(int fd, off_t size, struct audit_hasher *h, struct tail *t,
+    const char *path, struct agentid_error *err)
+{
+	char chunk[AUDIT_TAIL_CHUNK], last, *line = NULL, *nl;
+	off_t end, pos, start = 0;
+	struct audit_fields f;
+	size_t n;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	if (size == 0) {
+		memcpy(t->hash, AUDIT_ZERO_HASH, sizeof(t->hash));
+		t->empty = true;
+		return 0;
+	}
+	if ((r = pread_full(fd, &last, 1, size - 1)) != 0)
+		return agentid_seterr(err, r, "read %s: %s", path, strerror(r));
+	t->torn = last != '\n';
+	end = t->torn ? size : size - 1;
+	for (pos = end; pos > 0; pos -= (off_t)n) {
+		n = pos < AUDIT_TAIL_CHUNK ? (size_t)pos : AUDIT_TAIL_CHUNK;
+		if ((r = pread_full(fd, chunk, n, pos - (off_t)n)) != 0)
+			return agentid_seterr(err, r, "read %s: %s", path,
+			    strerror(r));
+		if ((nl = memrchr(chunk, '\n', n)) != NULL) {
+			start = pos - (off_t)n + (nl - chunk) + 1;
+			break;
+		}
+		if (end - (pos - (off_t)n) > AUDIT_MAX_SCAN)
+			break;
+	}
+	if (end - start > AUDIT_MAX_SCAN)
+		return agentid_seterr(err, EBADMSG, "%s: last line is longer "
+		    "than %d bytes: not an agentid audit trail", path,
+		    AUDIT_MAX_SCAN);
+	n = (size_t)(end - start);
+	if ((line = malloc(n + 1)) == NULL)
+		return agentid_seterr(err, ENOMEM, "out of memory");
+	if ((r = pread_full(fd, line, n, start)) != 0) {
+		agentid_seterr(err, r, "read %s: %s", path, strerror(r));
+		goto out;
+	}
+	if ((r = audit_hash_hex(h, line, n, t->hash)) != 0) {
+		agentid_seterr(err, r, "SHA-256 failed");
+		goto out;
+	}
+	if (!t->torn && audit_parse_line(line, n, &f, NULL) == 0 && f.has_seq)
+		t->seq = f.seq;
+out:
+	free(line);
+	return r;
+}
+
+/* Creates the trail's directory (last component only) 0700; 0 or errno. */
+static int
+make_dir(const char *path, struct agentid_error *err)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int r;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return agentid_seterr(err, ENAMETOOLONG, "%s: path too long", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return agentid_seterr(err, ENOENT, "audit log %s: no such file",
+		    path);
+	*slash = '\0';
+	if (dir[0] == '\0')
+		return agentid_seterr(err, ENOENT, "audit log %s: no such file",
+		    path);
+	if (mkdir(dir, 0700) != 0) {
+		r = errno;
+		if (r == EEXIST)
+			return 0;
+		return agentid_seterr(err, r, "audit directory %s: cannot create "
+		    "it: %s", dir, strerror(r));
+	}
+	/* mkdir's mode went through the umask; say exactly what we mean */
+	if (chmod(dir, 0700) != 0 || (geteuid() == 0 && chown(dir, 0, 0) != 0)) {
+		r = errno;
+		return agentid_seterr(err, r, "audit directory %s: %s", dir,
+		    strerror(r));
+	}
+	return 0;
+}
+
+/*
+ * Opens path for appending and locks it, making sure the locked inode is
+ * still the one the path names (logrotate may rename it while we wait).
+ * Sets *created when this call created the file. Returns 0 or errno.
+ */
+static int
+open_locked(const char *path, int *fdp, struct stat *st, bool *created,
+    struct agentid_error *err)
+{
+	const int flags = O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY;
+	struct stat pst;
+	bool tried_dir = false;
+	int fd = -1, r = 0, tries;
+
+	*fdp = -1;
+	for (tries = 0; tries < 32; tries++) {
+		*created = false;
+		if ((fd = open(path, flags)) < 0 && errno == ENOENT) {
+			if ((fd = open(path, flags | O_CREAT | O_EXCL, 0600)) >= 0)
+				*created = true;
+			else if (errno == EEXIST)
+				continue;
+			else if (errno == ENOENT && !tried_dir) {
+				tried_dir = true;
+				if ((r = make_dir(path, err)) != 0)
+					return r;
+				continue;
+			}
+		}
+		if (fd < 0) {
+			r = errno;
+			return agentid_seterr(err, r, "cannot open audit log %s: %s",
+			    path, strerror(r));
+		}
+		if (*created && (fchmod(fd, 0600) != 0 ||
+		    (geteuid() == 0 && fchown(fd, 0, 0) != 0))) {
+			r = errno;
+			agentid_seterr(err, r, "audit log %s: %s", path, strerror(r));
+			goto out;
+		}
+		if ((r = lock_wait(fd, LOCK_EX)) != 0) {
+			agentid_seterr(err, r, "cannot lock audit log %s: %s", path,
+			    r == ETIMEDOUT ? "still locked by another process "
+			    "after 10 s" : strerror(r));
+			goto out;
+		}
+		if (fstat(fd, st) != 0) {
+			r = errno;
+			agentid_seterr(err, r, "fstat %s: %s", path, strerror(r));
+			goto out;
+		}
+		if (!S_ISREG(st->st_mode)) {
+			r = EINVAL;
+			agentid_seterr(err, r, "audit log %s is not a regular file",
+			    path);
+			goto out;
+		}
+		if (lstat(path, &pst) == 0 && pst.st_ino == st->st_ino &&
+		    pst.st_dev == st->st_dev) {
+			*fdp = fd;
+			return 0;
+		}
+		close(fd); /* rotated or removed while we waited: start again */
+		fd = -1;
+	}
+	return agentid_seterr(err, EAGAIN, "audit log %s keeps being replaced",
+	    path);
+out:
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/*
+ * The tail of the trail before an empty file: the last line of the file
+ * that chain (the hard link) still names, read under that file's lock.
+ * No link, or a link to this very file, starts a new trail (zeros).
+ */
+static int
+read_predecessor(const char *chain, const struct stat *st,
+    struct audit_hasher *h, struct tail *t, struct agentid_error *err)
+{
+	struct stat cst;
+	int fd, r;
+
+	if ((r = read_tail(-1, 0, h, t, chain, err)) != 0)
+		return r;
+	if ((fd = open(chain, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY)) < 0) {
+		r = errno;
+		if (r == ENOENT)
+			return 0;
+		return agentid_seterr(err, r, "cannot open %s: %s", chain,
+		    strerror(r));
+	}
+	if (fstat(fd, &cst) != 0) {
+		r = errno;
+		agentid_seterr(err, r, "fstat %s: %s", chain, strerror(r));
+		goto out;
+	}
+	if (!S_ISREG(cst.st_mode) ||
+	    (cst.st_ino == st->st_ino && cst.st_dev == st->st_dev))
+		goto out;
+	if ((r = lock_wait(fd, LOCK_SH)) != 0) {
+		agentid_seterr(err, r, "cannot lock %s: %s", chain, strerror(r));
+		goto out;
+	}
+	if (fstat(fd, &cst) != 0) {
+		r = errno;
+		agentid_seterr(err, r, "fstat %s: %s", chain, strerror(r));
+		goto out;
+	}
+	r = read_tail(fd, cst.st_size, h, t, chain, err);
+	t->torn = false; /* never repair the rotated file; chain onto it as is */
+out:
+	close(fd);
+	return r;
+}
+
+/*
+ * Points chain at the file we hold (fd's inode, named path) when it does
+ * not already: link to a temporary name, check, rename over. Best effort:
+ * a failure only costs the link across the next rotation.
+ */
+static void
+update_chain_link(const char *path, const char *chain, const struct stat *st)
+{
+	char tmp[PATH_MAX];
+	struct stat cst;
+
+	if (lstat(chain, &cst) == 0 && cst.st_ino == st->st_ino &&
+	    cst.st_dev == st->st_dev)
+		return;
+	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", chain, (long)getpid()) >=
+	    (int)sizeof(tmp))
+		return;
+	(void)unlink(tmp);
+	if (link(path, tmp) != 0)
+		return;
+	if (lstat(tmp, &cst) != 0 || cst.st_ino != st->st_ino ||
+	    cst.st_dev != st->st_dev || rename(tmp, chain) != 0)
+		(void)unlink(tmp);
+}
+
+/* fsyncs the directory holding path (a new file's name); 0 or errno. */
+static int
+sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int fd, r = 0;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir) ||
+	    (slash = strrchr(dir, '/')) == NULL)
+		return 0;
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return errno;
+	if (fsync(fd) != 0)
+		r = errno;
+	close(fd);
+	return r;
+}
+
+/* See agentid_audit.h. */
+int
+agentid_audit_append(const struct agentid_config *cfg,
+    const struct agentid_audit_event *ev, struct agentid_error *err)
+{
+	const char *path;
+	char chain[PATH_MAX], hash[AUDIT_HASH_HEX + 1], sysline[1024];
+	char *rec = NULL, *buf = NULL;
+	struct audit_hasher *h = NULL;
+	struct stat st;
+	struct tail t;
+	bool created = false;
+	size_t rlen, blen = 0;
+	uint64_t seq;
+	ssize_t n;
+	int fd = -1, r;
+
+	if (cfg == NULL || ev == NULL)
+		return agentid_seterr(err, EINVAL, "no config or event to audit");
+	path = cfg->audit_log != NULL ? cfg->audit_log : AGENTID_DEFAULT_AUDIT_LOG;
+	if (path[0] != '/')
+		return agentid_seterr(err, EINVAL, "audit_log %s is not an "
+		    "absolute path", path);
+	if (snprintf(chain, sizeof(chain), "%s" AUDIT_CHAIN_SUFFIX, path) >=
+	    (int)sizeof(chain))
+		return agentid_seterr(err, ENAMETOOLONG, "%s: path too long", path);
+	if ((r = audit_hasher_new(&h)) != 0)
+		return agentid_seterr(err, r, "cannot set up SHA-256");
+	if ((r = open_locked(path, &fd, &st, &created, err)) != 0)
+		goto out;
+	if (st.st_size == 0)
+		r = read_predecessor(chain, &st, h, &t, err);
+	else
+		r = read_tail(fd, st.st_size, h, &t, path, err);
+	if (r != 0)
+		goto out;
+	seq = t.seq > 0 && t.seq < UINT64_MAX ? t.seq + 1 : 1;
+	if ((rec = audit_format_record(ev, seq, t.hash)) == NULL) {
+		r = agentid_seterr(err, ENOMEM, "cannot format audit record");
+		goto out;
+	}
+	rlen = strlen(rec);
+	if (rlen + 2 > AUDIT_MAX_LINE) {
+		r = agentid_seterr(err, EMSGSIZE, "audit record of %zu bytes is "
+		    "longer than %d", rlen, AUDIT_MAX_LINE);
+		goto out;
+	}
+	if ((r = audit_hash_hex(h, rec, rlen, hash)) != 0) {
+		agentid_seterr(err, r, "SHA-256 failed");
+		goto out;
+	}
+	if ((buf = malloc(rlen + 2)) == NULL) {
+		r = agentid_seterr(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	/* a torn last line (crash mid-write) is terminated, and chained over */
+	if (t.torn)
+		buf[blen++] = '\n';
+	memcpy(buf + blen, rec, rlen);
+	blen += rlen;
+	buf[blen++] = '\n';
+	do
+		n = write(fd, buf, blen);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 || (size_t)n != blen) {
+		r = n < 0 ? errno : ENOSPC;
+		/* never leave half a record behind (we still hold the lock) */
+		if (n > 0 && ftruncate(fd, st.st_size) != 0)
+			r = EIO;
+		agentid_seterr(err, r, "cannot write audit log %s: %s", path,
+		    strerror(r));
+		goto out;
+	}
+	if (cfg->audit_fsync) {
+		if (fsync(fd) != 0)
+			r = errno;
+		else if (created)
+			r = sync_dir(path);
+		if (r != 0) {
+			agentid_seterr(err, r, "fsync %s: %s", path, strerror(r));
+			goto out;
+		}
+	}
+	update_chain_link(path, chain, &st);
+	close(fd);
+	fd = -1;
+	if (t.torn)
+		syslog(LOG_AUTHPRIV | LOG_WARNING, "agentid audit: %s ended with "
+		    "a partial line (crash during a write?); terminated it at "
+		    "byte %jd, record seq=%" PRIu64 " chains over it", path,
+		    (intmax_t)st.st_size, seq);
+	if (cfg->audit_syslog) {
+		audit_syslog_line(ev, seq, hash, sysline, sizeof(sysline));
+		syslog(LOG_AUTHPRIV | LOG_INFO, "agentid audit: %s", sysline);
+	}
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(rec);
+	audit_hasher_free(h);
+	return r;
+}

@@ -1,0 +1,482 @@
+/*
+ * audit_scan.c - a strict, allocation-free JSON scanner for trail lines.
+ * Verification reads millions of lines: instead of building a jansson tree
+ * per line, it checks the RFC 8259 grammar in one pass and keeps only the
+ * spans of the few top-level fields it needs.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "audit_internal.h"
+#include "internal.h"
+
+#define SCAN_MAX_DEPTH 32
+
+struct scan {
+	const unsigned char *p;
+	const unsigned char *end;
+	const char *why;
+};
+
+/* Known top-level keys: a second occurrence of any of them is refused. */
+static const struct {
+	const char *name;
+	size_t len;
+} known_keys[] = {
+#define K(s) { s, sizeof(s) - 1 }
+	K("ts"), K("host"), K("event"), K("service"), K("user"),
+	K("decision"), K("reason"), K("owner"), K("chain"), K("rhost"),
+	K("tty"), K("pid"), K("not_after"), K("cert"), K("task"),
+	K("on_behalf_of"), K("session"), K("duration"), K("seq"), K("prev"),
+#undef K
+};
+enum { KEY_TS = 0, KEY_DECISION = 5, KEY_REASON = 6, KEY_SEQ = 18,
+    KEY_PREV = 19, KEY_UNKNOWN = -1 };
+
+/* Fails the scan with why; returns EBADMSG. */
+static int
+fail(struct scan *s, const char *why)
+{
+	if (s->why == NULL)
+		s->why = why;
+	return EBADMSG;
+}
+
+/* Skips JSON whitespace. */
+static void
+skip_ws(struct scan *s)
+{
+	while (s->p < s->end &&
+	    (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' || *s->p == '\n'))
+		s->p++;
+}
+
+/* Value of one hex digit, or -1. */
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Reads the 4 hex digits of a \u escape at s->p; returns the unit or -1. */
+static long
+read_u4(struct scan *s)
+{
+	long v = 0;
+	int i, d;
+
+	if (s->end - s->p < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		if ((d = hexval(s->p[i])) < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	s->p += 4;
+	return v;
+}
+
+/* Length of a valid UTF-8 sequence at p (n bytes left), 0 if invalid. */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+	size_t len, i;
+	unsigned long cp;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3fu);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/* Scans a string at s->p ('"'); sets its raw span; 0 or EBADMSG. */
+static int
+scan_string(struct scan *s, const char **start, size_t *len, bool *escaped)
+{
+	const unsigned char *b;
+	size_t l;
+	long u, lo;
+
+	if (s->p >= s->end || *s->p != '"')
+		return fail(s, "expected a string");
+	b = ++s->p;
+	*escaped = false;
+	for (;;) {
+		/* fast path: plain printable ASCII */
+		while (s->p < s->end && *s->p >= 0x20 && *s->p < 0x80 &&
+		    *s->p != '"' && *s->p != '\\')
+			s->p++;
+		if (s->p >= s->end)
+			return fail(s, "unterminated string");
+		if (*s->p == '"')
+			break;
+		if (*s->p < 0x20)
+			return fail(s, "control character in a string");
+		if (*s->p >= 0x80) {
+			if ((l = utf8_len(s->p, (size_t)(s->end - s->p))) == 0)
+				return fail(s, "invalid UTF-8");
+			s->p += l;
+			continue;
+		}
+		/* backslash */
+		*escaped = true;
+		if (++s->p >= s->end)
+			return fail(s, "unterminated escape");
+		switch (*s->p++) {
+		case '"': case '\\': case '/': case 'b': case 'f': case 'n':
+		case 'r': case 't':
+			break;
+		case 'u':
+			if ((u = read_u4(s)) < 0)
+				return fail(s, "bad \\u escape");
+			if (u == 0)
+				return fail(s, "\\u0000 in a string");
+			if (u >= 0xdc00 && u <= 0xdfff)
+				return fail(s, "lone low surrogate");
+			if (u >= 0xd800 && u <= 0xdbff) {
+				if (s->end - s->p < 2 || s->p[0] != '\\' ||
+				    s->p[1] != 'u')
+					return fail(s, "lone high surrogate");
+				s->p += 2;
+				if ((lo = read_u4(s)) < 0xdc00 || lo > 0xdfff)
+					return fail(s, "bad surrogate pair");
+			}
+			break;
+		default:
+			return fail(s, "bad escape");
+		}
+	}
+	*start = (const char *)b;
+	*len = (size_t)(s->p - b);
+	s->p++;
+	return 0;
+}
+
+/* Scans a number; 0 or EBADMSG. */
+static int
+scan_number(struct scan *s)
+{
+	if (s->p < s->end && *s->p == '-')
+		s->p++;
+	if (s->p >= s->end)
+		return fail(s, "bad number");
+	if (*s->p == '0') {
+		s->p++;
+	} else if (*s->p >= '1' && *s->p <= '9') {
+		while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+			s->p++;
+	} else {
+		return fail(s, "bad number");
+	}
+	if (s->p < s->end && *s->p == '.') {
+		s->p++;
+		if (s->p >= s->end || *s->p < '0' || *s->p > '9')
+			return fail(s, "bad number");
+		while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+			s->p++;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (s->p >= s->end || *s->p < '0' || *s->p > '9')
+			return fail(s, "bad number");
+		while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+			s->p++;
+	}
+	return 0;
+}
+
+/* Scans a literal word (true/false/null); 0 or EBADMSG. */
+static int
+scan_word(struct scan *s, const char *w)
+{
+	size_t n = strlen(w);
+
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, w, n) != 0)
+		return fail(s, "unexpected character");
+	s->p += n;
+	return 0;
+}
+
+static int scan_value(struct scan *s, unsigned depth);
+
+/* Scans an object or array body after its opening bracket; 0 or EBADMSG. */
+static int
+scan_container(struct scan *s, unsigned depth, bool object)
+{
+	const char *k;
+	size_t kl;
+	bool esc;
+	unsigned char close = object ? '}' : ']';
+
+	skip_ws(s);
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		return 0;
+	}
+	for (;;) {
+		skip_ws(s);
+		if (object) {
+			if (scan_string(s, &k, &kl, &esc) != 0)
+				return EBADMSG;
+			skip_ws(s);
+			if (s->p >= s->end || *s->p++ != ':')
+				return fail(s, "expected ':'");
+		}
+		if (scan_value(s, depth + 1) != 0)
+			return EBADMSG;
+		skip_ws(s);
+		if (s->p >= s->end)
+			return fail(s, "unterminated object or array");
+		if (*s->p == close) {
+			s->p++;
+			return 0;
+		}
+		if (*s->p++ != ',')
+			return fail(s, "expected ',' or a closing bracket");
+	}
+}
+
+/* Scans any JSON value; 0 or EBADMSG. */
+static int
+scan_value(struct scan *s, unsigned depth)
+{
+	const char *str;
+	size_t len;
+	bool esc;
+
+	if (depth > SCAN_MAX_DEPTH)
+		return fail(s, "nested too deeply");
+	skip_ws(s);
+	if (s->p >= s->end)
+		return fail(s, "missing value");
+	switch (*s->p) {
+	case '"':
+		return scan_string(s, &str, &len, &esc);
+	case '{':
+		s->p++;
+		return scan_container(s, depth, true);
+	case '[':
+		s->p++;
+		return scan_container(s, depth, false);
+	case 't':
+		return scan_word(s, "true");
+	case 'f':
+		return scan_word(s, "false");
+	case 'n':
+		return scan_word(s, "null");
+	default:
+		if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
+			return scan_number(s);
+		return fail(s, "unexpected character");
+	}
+}
+
+/* Index of a known key in known_keys, or KEY_UNKNOWN. */
+static int
+key_index(const char *k, size_t kl)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(known_keys) / sizeof(known_keys[0]); i++)
+		if (known_keys[i].len == kl && memcmp(known_keys[i].name, k, kl) == 0)
+			return (int)i;
+	return KEY_UNKNOWN;
+}
+
+/* Reads an unsigned decimal integer span into *out; 0 or EBADMSG. */
+static int
+span_u64(const unsigned char *b, const unsigned char *e, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (b == e || (*b == '0' && e - b > 1))
+		return EBADMSG;
+	for (; b < e; b++) {
+		if (*b < '0' || *b > '9' || v > (UINT64_MAX - 9) / 10)
+			return EBADMSG;
+		v = v * 10 + (uint64_t)(*b - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Checks one top-level member's value and records the fields we keep. */
+static int
+scan_member(struct scan *s, int idx, struct audit_fields *f)
+{
+	const unsigned char *vb;
+	const char *str;
+	size_t len, i;
+	bool esc;
+
+	skip_ws(s);
+	vb = s->p;
+	switch (idx) {
+	case KEY_TS:
+	case KEY_DECISION:
+	case KEY_REASON:
+	case KEY_PREV:
+		if (scan_string(s, &str, &len, &esc) != 0)
+			return EBADMSG;
+		if (idx == KEY_TS) {
+			f->ts = str;
+			f->ts_len = len;
+		} else if (idx == KEY_DECISION) {
+			f->decision = str;
+			f->decision_len = len;
+		} else if (idx == KEY_REASON) {
+			f->reason = str;
+			f->reason_len = len;
+		} else {
+			if (len != AUDIT_HASH_HEX)
+				return fail(s, "\"prev\" is not a SHA-256 hex digest");
+			for (i = 0; i < len; i++)
+				if (!((str[i] >= '0' && str[i] <= '9') ||
+				    (str[i] >= 'a' && str[i] <= 'f')))
+					return fail(s, "\"prev\" is not lowercase hex");
+			f->prev = str;
+		}
+		return 0;
+	case KEY_SEQ:
+		if (scan_number(s) != 0)
+			return EBADMSG;
+		if (span_u64(vb, s->p, &f->seq) != 0 || f->seq == 0)
+			return fail(s, "\"seq\" is not a positive integer");
+		f->has_seq = true;
+		return 0;
+	default:
+		return scan_value(s, 1);
+	}
+}
+
+/* See audit_internal.h. */
+int
+audit_parse_line(const char *line, size_t len, struct audit_fields *f,
+    const char **why)
+{
+	struct scan s = { (const unsigned char *)line,
+	    (const unsigned char *)line + len, NULL };
+	uint32_t seen = 0;
+	const char *k;
+	size_t kl;
+	bool esc;
+	int idx;
+
+	memset(f, 0, sizeof(*f));
+	skip_ws(&s);
+	if (s.p >= s.end || *s.p++ != '{') {
+		fail(&s, "not a JSON object");
+		goto out;
+	}
+	skip_ws(&s);
+	if (s.p < s.end && *s.p == '}') {
+		s.p++;
+	} else {
+		for (;;) {
+			skip_ws(&s);
+			if (scan_string(&s, &k, &kl, &esc) != 0)
+				goto out;
+			if (esc) {
+				fail(&s, "escaped key");
+				goto out;
+			}
+			if ((idx = key_index(k, kl)) != KEY_UNKNOWN) {
+				if (seen & (1u << idx)) {
+					fail(&s, "duplicate key");
+					goto out;
+				}
+				seen |= 1u << idx;
+			}
+			skip_ws(&s);
+			if (s.p >= s.end || *s.p++ != ':') {
+				fail(&s, "expected ':'");
+				goto out;
+			}
+			if (scan_member(&s, idx, f) != 0)
+				goto out;
+			skip_ws(&s);
+			if (s.p >= s.end) {
+				fail(&s, "unterminated object");
+				goto out;
+			}
+			if (*s.p == '}') {
+				s.p++;
+				break;
+			}
+			if (*s.p++ != ',') {
+				fail(&s, "expected ',' or '}'");
+				goto out;
+			}
+		}
+	}
+	skip_ws(&s);
+	if (s.p != s.end)
+		fail(&s, "text after the JSON object");
+	else if (f->prev == NULL)
+		fail(&s, "no \"prev\" field");
+	else if (f->ts == NULL)
+		fail(&s, "no \"ts\" field");
+out:
+	if (why != NULL)
+		*why = s.why;
+	return s.why == NULL ? 0 : EBADMSG;
+}
+
+/* Parses "YYYY-MM-DDTHH:MM:SSZ" (what the writer emits); 0 or EINVAL. */
+int
+audit_parse_ts(const char *s, size_t len, int64_t *out)
+{
+	static const char pat[] = "dddd-dd-ddTdd:dd:ddZ";
+	int v[6] = { 0 }, k = 0;
+	size_t i;
+
+	if (len != sizeof(pat) - 1)
+		return EINVAL;
+	for (i = 0; i < len; i++) {
+		if (pat[i] == 'd') {
+			if (s[i] < '0' || s[i] > '9')
+				return EINVAL;
+			v[k] = v[k] * 10 + (s[i] - '0');
+		} else if (s[i] != pat[i]) {
+			return EINVAL;
+		} else {
+			k++;
+		}
+	}
+	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 ||
+	    v[4] > 59 || v[5] > 60)
+		return EINVAL;
+	*out = agentid_days_from_civil(v[0], (unsigned)v[1], (unsigned)v[2]) *
+	    86400 + v[3] * 3600 + v[4] * 60 + v[5];
+	return 0;
+}
