@@ -1,0 +1,323 @@
+/*
+ * ldap_conn.c - connecting to the directory: each uri in order, TLS with a
+ * per-connection context, bind (anonymous, simple, SASL EXTERNAL), every
+ * step bounded by cfg->timeout; the next uri on any failure (failover).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#include <ldap.h>
+
+#include "agentid.h"
+#include "agentid_ldap.h"
+#include "ldap_internal.h"
+
+/* errno-style code for an LDAP result or API code. */
+int
+aidl_errno(int rc)
+{
+	switch (rc) {
+	case LDAP_SUCCESS:
+		return 0;
+	case LDAP_SERVER_DOWN:
+	case LDAP_CONNECT_ERROR:
+	case LDAP_UNAVAILABLE:
+	case LDAP_BUSY:
+	case LDAP_UNWILLING_TO_PERFORM:
+	case LDAP_OTHER:
+		return EHOSTDOWN;
+	case LDAP_TIMEOUT:
+	case LDAP_TIMELIMIT_EXCEEDED:
+		return ETIMEDOUT;
+	case LDAP_INVALID_CREDENTIALS:
+	case LDAP_INAPPROPRIATE_AUTH:
+	case LDAP_STRONG_AUTH_REQUIRED:
+	case LDAP_CONFIDENTIALITY_REQUIRED:
+	case LDAP_INSUFFICIENT_ACCESS:
+	case LDAP_AUTH_UNKNOWN:
+		return EACCES;
+	case LDAP_NO_MEMORY:
+		return ENOMEM;
+	case LDAP_NO_SUCH_OBJECT:
+		return ENOENT;
+	case LDAP_FILTER_ERROR:
+	case LDAP_PARAM_ERROR:
+	case LDAP_INVALID_DN_SYNTAX:
+		return EINVAL;
+	case LDAP_DECODING_ERROR:
+	case LDAP_ENCODING_ERROR:
+		return EBADMSG;
+	default:
+		return EIO;
+	}
+}
+
+/* True when code means the directory could not be reached in time. */
+bool
+aidl_unreachable(int code)
+{
+	return code == EHOSTDOWN || code == ETIMEDOUT;
+}
+
+/* The timeout of every operation, from the config. */
+struct timeval
+aidl_timeout(const struct agentid_ldap *l)
+{
+	struct timeval tv;
+
+	tv.tv_sec = l->cfg->timeout > 0 ? l->cfg->timeout : 3;
+	tv.tv_usec = 0;
+	return tv;
+}
+
+/* Writes "what: LDAP error (diagnostic)" into err; returns the errno code. */
+int
+aidl_seterr(struct agentid_ldap *l, int rc, struct agentid_error *err,
+    const char *what)
+{
+	char *diag = NULL;
+	int code = aidl_errno(rc);
+
+	if (code == 0)
+		code = EIO;
+	if (l != NULL && l->ld != NULL)
+		ldap_get_option(l->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+	agentid_seterr(err, code, "%s: %s: %s%s%s%s", l && l->uri ? l->uri : "ldap",
+	    what, ldap_err2string(rc), diag && *diag ? " (" : "",
+	    diag && *diag ? diag : "", diag && *diag ? ")" : "");
+	if (diag != NULL)
+		ldap_memfree(diag);
+	return code;
+}
+
+/* libldap's value for a tls_reqcert setting. */
+static int
+reqcert_value(enum agentid_reqcert rc)
+{
+	switch (rc) {
+	case AGENTID_REQCERT_NEVER:
+		return LDAP_OPT_X_TLS_NEVER;
+	case AGENTID_REQCERT_ALLOW:
+		return LDAP_OPT_X_TLS_ALLOW;
+	case AGENTID_REQCERT_TRY:
+		return LDAP_OPT_X_TLS_TRY;
+	case AGENTID_REQCERT_HARD:
+		return LDAP_OPT_X_TLS_HARD;
+	case AGENTID_REQCERT_DEMAND:
+	default:
+		return LDAP_OPT_X_TLS_DEMAND;
+	}
+}
+
+/*
+ * Sets the TLS options on this handle only and creates its own TLS context
+ * (LDAP_OPT_X_TLS_NEWCTX), so that libldap's global context, which the host
+ * process (sshd, a PAM application) may use too, is never touched.
+ */
+static int
+setup_tls(struct agentid_ldap *l, struct agentid_error *err)
+{
+	const struct agentid_config *cfg = l->cfg;
+	int v, rc, zero = 0, min = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2;
+
+	v = reqcert_value(cfg->tls_reqcert);
+	if ((rc = ldap_set_option(l->ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &v)) != 0)
+		return aidl_seterr(l, rc, err, "tls_reqcert");
+	if ((rc = ldap_set_option(l->ld, LDAP_OPT_X_TLS_PROTOCOL_MIN, &min)) != 0)
+		return aidl_seterr(l, rc, err, "TLS minimum protocol");
+	if (cfg->tls_cacert != NULL &&
+	    (rc = ldap_set_option(l->ld, LDAP_OPT_X_TLS_CACERTFILE,
+	    cfg->tls_cacert)) != 0)
+		return aidl_seterr(l, rc, err, "tls_cacert");
+	if (cfg->tls_cert != NULL &&
+	    (rc = ldap_set_option(l->ld, LDAP_OPT_X_TLS_CERTFILE,
+	    cfg->tls_cert)) != 0)
+		return aidl_seterr(l, rc, err, "tls_cert");
+	if (cfg->tls_key != NULL &&
+	    (rc = ldap_set_option(l->ld, LDAP_OPT_X_TLS_KEYFILE,
+	    cfg->tls_key)) != 0)
+		return aidl_seterr(l, rc, err, "tls_key");
+	if ((rc = ldap_set_option(l->ld, LDAP_OPT_X_TLS_NEWCTX, &zero)) != 0)
+		return aidl_seterr(l, rc, err, "TLS context (check tls_cacert, "
+		    "tls_cert and tls_key)");
+	return 0;
+}
+
+/* SASL interaction: EXTERNAL needs no answer (the identity is the peer's). */
+static int
+sasl_no_interact(LDAP *ld, unsigned flags, void *defaults, void *in)
+{
+	(void)ld;
+	(void)flags;
+	(void)defaults;
+	(void)in;
+	return LDAP_SUCCESS;
+}
+
+/* Binds as the config says; simple binds with a password need TLS or ldapi. */
+static int
+do_bind(struct agentid_ldap *l, struct agentid_error *err)
+{
+	const struct agentid_config *cfg = l->cfg;
+	struct berval cred = { 0, NULL };
+	char *pw = NULL;
+	int rc, r;
+
+	if (cfg->sasl_mech != NULL) {
+		rc = ldap_sasl_interactive_bind_s(l->ld, NULL, cfg->sasl_mech,
+		    NULL, NULL, LDAP_SASL_QUIET, sasl_no_interact, NULL);
+		if (rc != LDAP_SUCCESS)
+			return aidl_seterr(l, rc, err, "SASL EXTERNAL bind");
+		return 0;
+	}
+	if (cfg->binddn != NULL) {
+		if (cfg->bindpw_file == NULL)
+			return agentid_seterr(err, EINVAL, "%s: binddn is set but "
+			    "bindpw_file is not", l->uri);
+		if (!l->secure)
+			return agentid_seterr(err, EACCES, "%s: refusing a simple "
+			    "bind with a password over a connection that is neither "
+			    "TLS nor ldapi:// (set ssl start_tls or on)", l->uri);
+		if ((r = agentid_read_secret(cfg->bindpw_file, &pw, err)) != 0)
+			return r;
+		cred.bv_val = pw;
+		cred.bv_len = strlen(pw);
+		rc = ldap_sasl_bind_s(l->ld, cfg->binddn, LDAP_SASL_SIMPLE, &cred,
+		    NULL, NULL, NULL);
+		explicit_bzero(pw, cred.bv_len);
+		free(pw);
+		if (rc != LDAP_SUCCESS)
+			return aidl_seterr(l, rc, err, "simple bind");
+		return 0;
+	}
+	/* anonymous: still a round trip, so that a dead server is noticed here */
+	rc = ldap_sasl_bind_s(l->ld, NULL, LDAP_SASL_SIMPLE, &cred, NULL, NULL,
+	    NULL);
+	if (rc != LDAP_SUCCESS)
+		return aidl_seterr(l, rc, err, "anonymous bind");
+	return 0;
+}
+
+/* Connects and binds to one uri; fills l (ld, uri, secure). */
+static int
+open_one(struct agentid_ldap *l, const char *uri, struct agentid_error *err)
+{
+	const struct agentid_config *cfg = l->cfg;
+	struct timeval tv = aidl_timeout(l);
+	int rc, r, v3 = LDAP_VERSION3, hard = LDAP_OPT_X_TLS_HARD;
+	bool ldaps = strncasecmp(uri, "ldaps://", 8) == 0;
+	bool ldapi = strncasecmp(uri, "ldapi://", 8) == 0;
+
+	if ((l->uri = strdup(uri)) == NULL)
+		return ENOMEM;
+	if ((rc = ldap_initialize(&l->ld, uri)) != LDAP_SUCCESS)
+		return aidl_seterr(l, rc, err, "bad uri");
+	if ((rc = ldap_set_option(l->ld, LDAP_OPT_PROTOCOL_VERSION, &v3)) != 0 ||
+	    (rc = ldap_set_option(l->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv)) != 0 ||
+	    (rc = ldap_set_option(l->ld, LDAP_OPT_TIMEOUT, &tv)) != 0 ||
+	    (rc = ldap_set_option(l->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF)) != 0 ||
+	    (rc = ldap_set_option(l->ld, LDAP_OPT_RESTART, LDAP_OPT_ON)) != 0)
+		return aidl_seterr(l, rc, err, "setting options");
+	if (!ldapi && (ldaps || cfg->ssl != AGENTID_SSL_OFF)) {
+		if ((r = setup_tls(l, err)) != 0)
+			return r;
+		if (!ldaps && cfg->ssl == AGENTID_SSL_ON &&
+		    (rc = ldap_set_option(l->ld, LDAP_OPT_X_TLS, &hard)) != 0)
+			return aidl_seterr(l, rc, err, "ssl on");
+		if (!ldaps && cfg->ssl == AGENTID_SSL_START_TLS &&
+		    (rc = ldap_start_tls_s(l->ld, NULL, NULL)) != LDAP_SUCCESS)
+			return aidl_seterr(l, rc, err, "StartTLS");
+		l->secure = true;
+	}
+	if (ldapi)
+		l->secure = true;
+	return do_bind(l, err);
+}
+
+/* Releases what open_one built, keeping cfg. */
+static void
+reset(struct agentid_ldap *l)
+{
+	if (l->ld != NULL)
+		ldap_unbind_ext_s(l->ld, NULL, NULL);
+	l->ld = NULL;
+	free(l->uri);
+	l->uri = NULL;
+	l->secure = false;
+}
+
+/* Tries each uri in order; EHOSTDOWN when none could be reached and bound. */
+int
+agentid_ldap_open(const struct agentid_config *cfg, struct agentid_ldap **out,
+    struct agentid_error *err)
+{
+	struct agentid_ldap *l = NULL;
+	struct agentid_error one;
+	char msgs[sizeof(err->msg)] = "";
+	size_t i, used = 0;
+	int r = EHOSTDOWN, last = 0;
+	bool network = false;
+
+	*out = NULL;
+	if (cfg == NULL || cfg->n_uri == 0 || cfg->uri == NULL)
+		return agentid_seterr(err, EINVAL, "%s: no uri configured",
+		    cfg && cfg->path ? cfg->path : "config");
+	if (cfg->base == NULL)
+		return agentid_seterr(err, EINVAL, "%s: no base configured",
+		    cfg->path ? cfg->path : "config");
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return ENOMEM;
+	l->cfg = cfg;
+	for (i = 0; i < cfg->n_uri; i++) {
+		one.msg[0] = '\0';
+		r = open_one(l, cfg->uri[i], &one);
+		if (r == 0) {
+			*out = l;
+			l = NULL;
+			goto out;
+		}
+		if (r == ENOMEM)
+			goto out;
+		last = r;
+		if (aidl_unreachable(r))
+			network = true;
+		if (used < sizeof(msgs) - 1) {
+			int n = snprintf(msgs + used, sizeof(msgs) - used, "%s%s",
+			    used ? "; " : "", one.msg[0] ? one.msg : cfg->uri[i]);
+			used = n < 0 ? sizeof(msgs) - 1 : used + (size_t)n;
+		}
+		reset(l);
+	}
+	/* an unreachable server wins: the fronts fail closed as ldap_unavailable */
+	r = network || last == 0 ? EHOSTDOWN : last;
+	agentid_seterr(err, r, "no directory server could be used: %s", msgs);
+out:
+	if (l != NULL) {
+		reset(l);
+		free(l);
+	}
+	return r;
+}
+
+/* Unbinds and frees. */
+void
+agentid_ldap_close(struct agentid_ldap *l)
+{
+	if (l == NULL)
+		return;
+	reset(l);
+	free(l);
+}
+
+/* The uri this connection uses. */
+const char *
+agentid_ldap_uri(const struct agentid_ldap *l)
+{
+	return l != NULL ? l->uri : NULL;
+}

@@ -1,0 +1,41 @@
+/* ldap_internal.h - shared by common/ldap_*.c; not part of the ABI. */
+#ifndef AGENTID_LDAP_INTERNAL_H
+#define AGENTID_LDAP_INTERNAL_H
+
+#include <stdbool.h>
+
+#include <ldap.h>
+
+#include "agentid.h"
+#include "agentid_ldap.h"
+
+struct agentid_ldap {
+	LDAP *ld;
+	const struct agentid_config *cfg; /* borrowed: outlives the connection */
+	char *uri;
+	bool secure;                      /* TLS or ldapi:// */
+};
+
+/* Attributes every record read asks for (NULL-terminated). */
+extern char *aidl_record_attrs[];
+
+/* errno-style code for an LDAP result code (EHOSTDOWN, ETIMEDOUT, ...). */
+int aidl_errno(int ldap_rc);
+/* True for the codes that mean "directory unreachable". */
+bool aidl_unreachable(int code);
+/* Formats "what: LDAP message (diagnostic)" into err; returns the errno. */
+int aidl_seterr(struct agentid_ldap *l, int ldap_rc, struct agentid_error *err,
+    const char *what);
+/* struct timeval of cfg->timeout seconds. */
+struct timeval aidl_timeout(const struct agentid_ldap *l);
+
+/* Fills r from entry e; r must be zeroed. 0, ENOMEM or EBADMSG. */
+int aidl_entry_record(LDAP *ld, LDAPMessage *e, struct agentid_record *r);
+/* Deep copy of a record into a zeroed dst; 0 or ENOMEM. */
+int aidl_record_copy(struct agentid_record *dst, const struct agentid_record *src);
+/* malloc'd RFC 4514 form of dn (spacing normalised) or NULL (ENOMEM). */
+char *aidl_dn_normalize(const char *dn);
+/* Same entry? Compares normalised DNs, ASCII case-insensitively. */
+bool aidl_dn_equal(const char *a, const char *b);
+
+#endif

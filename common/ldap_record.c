@@ -1,0 +1,305 @@
+/*
+ * ldap_record.c - directory entries to struct agentid_record. Values come
+ * from the network: each is length-checked, values with a NUL byte are
+ * refused, and a value that does not parse fails closed (a bad
+ * agentNotAfter reads as absent, which the engine denies as expired).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ldap.h>
+
+#include "agentid.h"
+#include "internal.h"
+#include "ldap_internal.h"
+
+#define MAX_VALUES 1024 /* per attribute; more is refused as malformed */
+
+char *aidl_record_attrs[] = {
+	"objectClass", "uid", "agentOwner", "agentScope", "agentKeyFingerprint",
+	"agentNotBefore", "agentNotAfter", "agentStatus", "uidNumber",
+	"gidNumber", "homeDirectory", "loginShell", "gecos", "description",
+	NULL
+};
+
+/* Copies a berval to a C string; EBADMSG if it holds a NUL byte. */
+static int
+bv_strdup(const struct berval *bv, char **out)
+{
+	char *s;
+
+	*out = NULL;
+	if (bv->bv_len > 0 && memchr(bv->bv_val, '\0', bv->bv_len) != NULL)
+		return EBADMSG;
+	if ((s = malloc(bv->bv_len + 1)) == NULL)
+		return ENOMEM;
+	memcpy(s, bv->bv_val, bv->bv_len);
+	s[bv->bv_len] = '\0';
+	*out = s;
+	return 0;
+}
+
+/* The first value of attr as a string in *out (NULL when absent). */
+static int
+get_one(LDAP *ld, LDAPMessage *e, const char *attr, char **out)
+{
+	struct berval **v;
+	int r = 0;
+
+	*out = NULL;
+	if ((v = ldap_get_values_len(ld, e, attr)) == NULL)
+		return 0;
+	if (v[0] != NULL)
+		r = bv_strdup(v[0], out);
+	ldap_value_free_len(v);
+	return r;
+}
+
+/* All values of attr appended to the vector *vec of *n entries. */
+static int
+get_all(LDAP *ld, LDAPMessage *e, const char *attr, char ***vec, size_t *n)
+{
+	struct berval **v;
+	char *s = NULL;
+	size_t i;
+	int r = 0;
+
+	if ((v = ldap_get_values_len(ld, e, attr)) == NULL)
+		return 0;
+	for (i = 0; v[i] != NULL; i++) {
+		if (i >= MAX_VALUES) {
+			r = EBADMSG;
+			goto out;
+		}
+		if ((r = bv_strdup(v[i], &s)) != 0)
+			goto out;
+		r = agentid_strv_add(vec, n, s);
+		free(s);
+		if (r != 0)
+			goto out;
+	}
+out:
+	ldap_value_free_len(v);
+	return r;
+}
+
+/* True if the entry lists objectClass oc. */
+static bool
+has_class(LDAP *ld, LDAPMessage *e, const char *oc)
+{
+	struct berval **v;
+	size_t i;
+	bool found = false;
+
+	if ((v = ldap_get_values_len(ld, e, "objectClass")) == NULL)
+		return false;
+	for (i = 0; v[i] != NULL; i++)
+		if (v[i]->bv_len == strlen(oc) &&
+		    strncasecmp(v[i]->bv_val, oc, v[i]->bv_len) == 0)
+			found = true;
+	ldap_value_free_len(v);
+	return found;
+}
+
+/* A uidNumber/gidNumber: decimal, fits in uint32_t. */
+static bool
+parse_u32(const char *s, uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* malloc'd RFC 4514 form of dn (spacing normalised), or a copy of dn. */
+char *
+aidl_dn_normalize(const char *dn)
+{
+	char *norm = NULL, *copy;
+
+	if (dn == NULL)
+		return NULL;
+	if (ldap_dn_normalize(dn, LDAP_DN_FORMAT_LDAP, &norm,
+	    LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS || norm == NULL)
+		return strdup(dn);
+	copy = strdup(norm);
+	ldap_memfree(norm);
+	return copy;
+}
+
+/* Same entry? Both DNs normalised, then compared ignoring ASCII case. */
+bool
+aidl_dn_equal(const char *a, const char *b)
+{
+	char *na, *nb;
+	bool eq;
+
+	if (a == NULL || b == NULL)
+		return false;
+	if (strcasecmp(a, b) == 0)
+		return true;
+	na = aidl_dn_normalize(a);
+	nb = aidl_dn_normalize(b);
+	eq = na != NULL && nb != NULL && strcasecmp(na, nb) == 0;
+	free(na);
+	free(nb);
+	return eq;
+}
+
+/* Reads a GeneralizedTime attribute; *bad when present but unparsable. */
+static int
+get_time(LDAP *ld, LDAPMessage *e, const char *attr, bool *has, int64_t *t,
+    bool *bad)
+{
+	char *s = NULL;
+	int r;
+
+	*has = false;
+	*bad = false;
+	if ((r = get_one(ld, e, attr, &s)) != 0) {
+		if (r != EBADMSG)
+			return r;
+		*bad = true;
+		return 0;
+	}
+	if (s == NULL)
+		return 0;
+	if (agentid_parse_gentime(s, t) == 0)
+		*has = true;
+	else
+		*bad = true;
+	free(s);
+	return 0;
+}
+
+/* Fills a zeroed r from entry e (agent or human). */
+int
+aidl_entry_record(LDAP *ld, LDAPMessage *e, struct agentid_record *r)
+{
+	char *dn = NULL, *owner = NULL, *num = NULL;
+	bool bad;
+	int rc = ENOMEM;
+
+	if ((dn = ldap_get_dn(ld, e)) == NULL) {
+		rc = EBADMSG;
+		goto out;
+	}
+	if ((r->dn = aidl_dn_normalize(dn)) == NULL)
+		goto out;
+	r->is_agent = has_class(ld, e, "agentIdentity");
+	r->owner_active = true;
+	if ((rc = get_one(ld, e, "uid", &r->uid)) != 0 ||
+	    (rc = get_one(ld, e, "agentOwner", &owner)) != 0 ||
+	    (rc = get_all(ld, e, "agentScope", &r->scope, &r->n_scope)) != 0 ||
+	    (rc = get_all(ld, e, "agentKeyFingerprint", &r->fingerprints,
+	    &r->n_fingerprints)) != 0 ||
+	    (rc = get_one(ld, e, "agentStatus", &r->status_text)) != 0 ||
+	    (rc = get_one(ld, e, "description", &r->description)) != 0)
+		goto out;
+	if (owner != NULL && (r->owner_dn = aidl_dn_normalize(owner)) == NULL) {
+		rc = ENOMEM;
+		goto out;
+	}
+	r->status = agentid_status_parse(r->status_text);
+	if ((rc = get_time(ld, e, "agentNotAfter", &r->has_not_after,
+	    &r->not_after, &bad)) != 0)
+		goto out;
+	/* unparsable notAfter stays absent: the engine denies it (expired) */
+	if ((rc = get_time(ld, e, "agentNotBefore", &r->has_not_before,
+	    &r->not_before, &bad)) != 0)
+		goto out;
+	if (bad) {
+		/* unparsable notBefore: never valid (not_yet_valid) */
+		r->has_not_before = true;
+		r->not_before = INT64_MAX / 2;
+	}
+	if (has_class(ld, e, "posixAccount")) {
+		bool ok;
+
+		if ((rc = get_one(ld, e, "uidNumber", &num)) != 0)
+			goto out;
+		ok = parse_u32(num, &r->uid_number);
+		free(num);
+		num = NULL;
+		if ((rc = get_one(ld, e, "gidNumber", &num)) != 0)
+			goto out;
+		ok = ok && parse_u32(num, &r->gid_number);
+		if ((rc = get_one(ld, e, "homeDirectory", &r->home)) != 0 ||
+		    (rc = get_one(ld, e, "loginShell", &r->shell)) != 0 ||
+		    (rc = get_one(ld, e, "gecos", &r->gecos)) != 0)
+			goto out;
+		r->has_posix = ok && r->uid != NULL && r->home != NULL;
+	}
+	rc = 0;
+out:
+	if (dn != NULL)
+		ldap_memfree(dn);
+	free(owner);
+	free(num);
+	return rc;
+}
+
+/* Copies a string vector; 0 or ENOMEM. */
+static int
+strv_copy(char ***dst, size_t *dn, char *const *src, size_t n)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n && src != NULL && src[i] != NULL; i++)
+		if ((r = agentid_strv_add(dst, dn, src[i])) != 0)
+			return r;
+	return 0;
+}
+
+/* Duplicates s into *out (NULL stays NULL); false on ENOMEM. */
+static bool
+dup_opt(char **out, const char *s)
+{
+	*out = NULL;
+	if (s == NULL)
+		return true;
+	return (*out = strdup(s)) != NULL;
+}
+
+/* Deep copy of src into a zeroed dst. */
+int
+aidl_record_copy(struct agentid_record *dst, const struct agentid_record *src)
+{
+	dst->is_agent = src->is_agent;
+	dst->has_not_before = src->has_not_before;
+	dst->not_before = src->not_before;
+	dst->has_not_after = src->has_not_after;
+	dst->not_after = src->not_after;
+	dst->status = src->status;
+	dst->has_posix = src->has_posix;
+	dst->uid_number = src->uid_number;
+	dst->gid_number = src->gid_number;
+	dst->owner_active = src->owner_active;
+	if (!dup_opt(&dst->dn, src->dn) || !dup_opt(&dst->uid, src->uid) ||
+	    !dup_opt(&dst->owner_dn, src->owner_dn) ||
+	    !dup_opt(&dst->status_text, src->status_text) ||
+	    !dup_opt(&dst->home, src->home) || !dup_opt(&dst->shell, src->shell) ||
+	    !dup_opt(&dst->gecos, src->gecos) ||
+	    !dup_opt(&dst->description, src->description) ||
+	    strv_copy(&dst->scope, &dst->n_scope, src->scope, src->n_scope) != 0 ||
+	    strv_copy(&dst->fingerprints, &dst->n_fingerprints, src->fingerprints,
+	    src->n_fingerprints) != 0) {
+		agentid_record_clear(dst);
+		return ENOMEM;
+	}
+	return 0;
+}
