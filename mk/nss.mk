@@ -1,1 +1,28 @@
-# nss: filled in by its issue
+# nss: the local replica (writer and sync in libagentid; the reader also
+# compiled into the module), libnss_agent.so.2, its tests, its benchmark and
+# the systemd units of `agentid sync`. Owner: nss (issue #6).
+
+libagentid_core_la_SOURCES += include/agentid_replica.h \
+	common/replica_reader.c common/replica_writer.c common/replica_sync.c
+libagentid_core_la_LIBADD += $(CDB_LIBS)
+
+# libnss_agent.so.2: libc + libcdb only (tests/nss/test_nss_abi.sh checks).
+# glibc loads NSS modules from the library directory by soname.
+nssmoddir = $(libdir)
+nssmod_LTLIBRARIES = nss_agent/libnss_agent.la
+nss_agent_libnss_agent_la_SOURCES = nss_agent/nss_agent.h \
+	nss_agent/buffer.c nss_agent/map.c nss_agent/passwd.c \
+	nss_agent/group.c common/replica_reader.c include/agentid_replica.h
+nss_agent_libnss_agent_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DAGENTID_REPLICA_PATH='"$(localstatedir)/lib/agentid/agents.cdb"'
+nss_agent_libnss_agent_la_LIBADD = $(CDB_LIBS)
+nss_agent_libnss_agent_la_LDFLAGS = $(AM_LDFLAGS) -module \
+	-version-info 2:0:0 -no-undefined -Wl,-z,relro -Wl,-z,now \
+	-Wl,--version-script=$(top_srcdir)/nss_agent/libnss_agent.sym
+EXTRA_nss_agent_libnss_agent_la_DEPENDENCIES = nss_agent/libnss_agent.sym
+EXTRA_DIST += nss_agent/libnss_agent.sym
+
+# Replica generator for the tests and the benchmark.
+check_PROGRAMS += tests/nss/gen_replica
+tests_nss_gen_replica_SOURCES = tests/nss/gen_replica.c
+tests_nss_gen_replica_LDADD = libagentid-core.la

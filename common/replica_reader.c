@@ -1,0 +1,698 @@
+/*
+ * replica_reader.c - maps the replica and reads it without trusting it.
+ * Uses libc and libcdb only: this file is compiled into libagentid and into
+ * libnss_agent.so.2, which links nothing else. See agentid_replica.h for the
+ * format.
+ */
+#include "config.h"
+
+#include <cdb.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agentid_replica.h"
+
+#define USER_FIXED 40u
+#define GROUP_FIXED 12u
+#define GIDS_FIXED 8u
+
+struct agentid_replica {
+	struct cdb cdb;           /* copied for each find: cdb_find writes to it */
+	const unsigned char *mem;
+	uint32_t size;            /* bytes mapped (the file) */
+	uint32_t dend;            /* end of the data section */
+	uint32_t hdr_end;         /* first byte after the header record */
+	uint32_t data_crc;
+	const unsigned char *users;  /* "@p": n_users positions */
+	const unsigned char *groups; /* "@g": n_groups positions */
+	dev_t dev;
+	ino_t ino;
+	off_t st_size;
+	struct timespec mtime, ctime;
+	struct agentid_replica_info info;
+};
+
+static const uint32_t crc32c_table[256] = {
+	0x00000000, 0xf26b8303, 0xe13b70f7, 0x1350f3f4,
+	0xc79a971f, 0x35f1141c, 0x26a1e7e8, 0xd4ca64eb,
+	0x8ad958cf, 0x78b2dbcc, 0x6be22838, 0x9989ab3b,
+	0x4d43cfd0, 0xbf284cd3, 0xac78bf27, 0x5e133c24,
+	0x105ec76f, 0xe235446c, 0xf165b798, 0x030e349b,
+	0xd7c45070, 0x25afd373, 0x36ff2087, 0xc494a384,
+	0x9a879fa0, 0x68ec1ca3, 0x7bbcef57, 0x89d76c54,
+	0x5d1d08bf, 0xaf768bbc, 0xbc267848, 0x4e4dfb4b,
+	0x20bd8ede, 0xd2d60ddd, 0xc186fe29, 0x33ed7d2a,
+	0xe72719c1, 0x154c9ac2, 0x061c6936, 0xf477ea35,
+	0xaa64d611, 0x580f5512, 0x4b5fa6e6, 0xb93425e5,
+	0x6dfe410e, 0x9f95c20d, 0x8cc531f9, 0x7eaeb2fa,
+	0x30e349b1, 0xc288cab2, 0xd1d83946, 0x23b3ba45,
+	0xf779deae, 0x05125dad, 0x1642ae59, 0xe4292d5a,
+	0xba3a117e, 0x4851927d, 0x5b016189, 0xa96ae28a,
+	0x7da08661, 0x8fcb0562, 0x9c9bf696, 0x6ef07595,
+	0x417b1dbc, 0xb3109ebf, 0xa0406d4b, 0x522bee48,
+	0x86e18aa3, 0x748a09a0, 0x67dafa54, 0x95b17957,
+	0xcba24573, 0x39c9c670, 0x2a993584, 0xd8f2b687,
+	0x0c38d26c, 0xfe53516f, 0xed03a29b, 0x1f682198,
+	0x5125dad3, 0xa34e59d0, 0xb01eaa24, 0x42752927,
+	0x96bf4dcc, 0x64d4cecf, 0x77843d3b, 0x85efbe38,
+	0xdbfc821c, 0x2997011f, 0x3ac7f2eb, 0xc8ac71e8,
+	0x1c661503, 0xee0d9600, 0xfd5d65f4, 0x0f36e6f7,
+	0x61c69362, 0x93ad1061, 0x80fde395, 0x72966096,
+	0xa65c047d, 0x5437877e, 0x4767748a, 0xb50cf789,
+	0xeb1fcbad, 0x197448ae, 0x0a24bb5a, 0xf84f3859,
+	0x2c855cb2, 0xdeeedfb1, 0xcdbe2c45, 0x3fd5af46,
+	0x7198540d, 0x83f3d70e, 0x90a324fa, 0x62c8a7f9,
+	0xb602c312, 0x44694011, 0x5739b3e5, 0xa55230e6,
+	0xfb410cc2, 0x092a8fc1, 0x1a7a7c35, 0xe811ff36,
+	0x3cdb9bdd, 0xceb018de, 0xdde0eb2a, 0x2f8b6829,
+	0x82f63b78, 0x709db87b, 0x63cd4b8f, 0x91a6c88c,
+	0x456cac67, 0xb7072f64, 0xa457dc90, 0x563c5f93,
+	0x082f63b7, 0xfa44e0b4, 0xe9141340, 0x1b7f9043,
+	0xcfb5f4a8, 0x3dde77ab, 0x2e8e845f, 0xdce5075c,
+	0x92a8fc17, 0x60c37f14, 0x73938ce0, 0x81f80fe3,
+	0x55326b08, 0xa759e80b, 0xb4091bff, 0x466298fc,
+	0x1871a4d8, 0xea1a27db, 0xf94ad42f, 0x0b21572c,
+	0xdfeb33c7, 0x2d80b0c4, 0x3ed04330, 0xccbbc033,
+	0xa24bb5a6, 0x502036a5, 0x4370c551, 0xb11b4652,
+	0x65d122b9, 0x97baa1ba, 0x84ea524e, 0x7681d14d,
+	0x2892ed69, 0xdaf96e6a, 0xc9a99d9e, 0x3bc21e9d,
+	0xef087a76, 0x1d63f975, 0x0e330a81, 0xfc588982,
+	0xb21572c9, 0x407ef1ca, 0x532e023e, 0xa145813d,
+	0x758fe5d6, 0x87e466d5, 0x94b49521, 0x66df1622,
+	0x38cc2a06, 0xcaa7a905, 0xd9f75af1, 0x2b9cd9f2,
+	0xff56bd19, 0x0d3d3e1a, 0x1e6dcdee, 0xec064eed,
+	0xc38d26c4, 0x31e6a5c7, 0x22b65633, 0xd0ddd530,
+	0x0417b1db, 0xf67c32d8, 0xe52cc12c, 0x1747422f,
+	0x49547e0b, 0xbb3ffd08, 0xa86f0efc, 0x5a048dff,
+	0x8ecee914, 0x7ca56a17, 0x6ff599e3, 0x9d9e1ae0,
+	0xd3d3e1ab, 0x21b862a8, 0x32e8915c, 0xc083125f,
+	0x144976b4, 0xe622f5b7, 0xf5720643, 0x07198540,
+	0x590ab964, 0xab613a67, 0xb831c993, 0x4a5a4a90,
+	0x9e902e7b, 0x6cfbad78, 0x7fab5e8c, 0x8dc0dd8f,
+	0xe330a81a, 0x115b2b19, 0x020bd8ed, 0xf0605bee,
+	0x24aa3f05, 0xd6c1bc06, 0xc5914ff2, 0x37faccf1,
+	0x69e9f0d5, 0x9b8273d6, 0x88d28022, 0x7ab90321,
+	0xae7367ca, 0x5c18e4c9, 0x4f48173d, 0xbd23943e,
+	0xf36e6f75, 0x0105ec76, 0x12551f82, 0xe03e9c81,
+	0x34f4f86a, 0xc69f7b69, 0xd5cf889d, 0x27a40b9e,
+	0x79b737ba, 0x8bdcb4b9, 0x988c474d, 0x6ae7c44e,
+	0xbe2da0a5, 0x4c4623a6, 0x5f16d052, 0xad7d5351,
+};
+
+/* CRC-32C of n bytes continuing from crc. */
+uint32_t
+agentid_replica_crc32c(uint32_t crc, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	crc = ~crc;
+	while (n-- > 0)
+		crc = crc32c_table[(crc ^ *b++) & 0xffu] ^ (crc >> 8);
+	return ~crc;
+}
+
+/* Little-endian u16 at p. */
+static uint32_t
+get16(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+/* Little-endian u32 at p. */
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/* Little-endian i64 at p. */
+static int64_t
+get64(const unsigned char *p)
+{
+	return (int64_t)((uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32);
+}
+
+/* 0 when the record at pos lies inside the data section; its parts then. */
+static int
+rec_at(const struct agentid_replica *r, uint32_t pos,
+    const unsigned char **key, uint32_t *klen,
+    const unsigned char **val, uint32_t *vlen)
+{
+	uint32_t kl, vl;
+
+	if (pos < AGENTID_REPLICA_HEADER_POS || pos > r->dend ||
+	    r->dend - pos < 8)
+		return EBADMSG;
+	kl = get32(r->mem + pos);
+	vl = get32(r->mem + pos + 4);
+	if (kl > r->dend - pos - 8 || vl > r->dend - pos - 8 - kl)
+		return EBADMSG;
+	*key = r->mem + pos + 8;
+	*klen = kl;
+	*val = *key + kl;
+	*vlen = vl;
+	return 0;
+}
+
+/* 0 and the value of key; ENOENT when absent, EBADMSG when cdb says the
+ * tables are inconsistent. */
+static int
+find(const struct agentid_replica *r, const void *key, unsigned klen,
+    const unsigned char **val, uint32_t *vlen, uint32_t *pos)
+{
+	struct cdb c = r->cdb;
+	int rc;
+
+	rc = cdb_find(&c, key, klen);
+	if (rc < 0)
+		return EBADMSG;
+	if (rc == 0)
+		return ENOENT;
+	if (cdb_datapos(&c) > r->dend || cdb_datalen(&c) > r->dend - cdb_datapos(&c) ||
+	    cdb_keypos(&c) < AGENTID_REPLICA_HEADER_POS + 8)
+		return EBADMSG;
+	*val = r->mem + cdb_datapos(&c);
+	*vlen = cdb_datalen(&c);
+	if (pos != NULL)
+		*pos = cdb_keypos(&c) - 8;
+	return 0;
+}
+
+/* 0 when the record's CRC (key, then value from byte 4) matches. */
+static int
+check_crc(const unsigned char *key, uint32_t klen, const unsigned char *val,
+    uint32_t vlen)
+{
+	uint32_t crc;
+
+	if (vlen < 4)
+		return EBADMSG;
+	crc = agentid_replica_crc32c(0, key, klen);
+	crc = agentid_replica_crc32c(crc, val + 4, vlen - 4);
+	return crc == get32(val) ? 0 : EBADMSG;
+}
+
+/* 0 when a string of len bytes at p has no NUL and fits the limit. */
+static int
+check_str(const unsigned char *p, size_t len, size_t max)
+{
+	if (len > max || memchr(p, '\0', len) != NULL)
+		return EBADMSG;
+	return 0;
+}
+
+/* Decodes the user record at pos. */
+static int
+parse_user(const struct agentid_replica *r, uint32_t pos,
+    struct agentid_replica_user *u)
+{
+	const unsigned char *k, *v, *s;
+	uint32_t klen, vlen, gl, hl, sl;
+	int rc;
+
+	if ((rc = rec_at(r, pos, &k, &klen, &v, &vlen)) != 0)
+		return rc;
+	if (klen < 3 || klen - 2 > AGENTID_MAX_NAME || k[0] != 'n' ||
+	    k[1] != ':' || vlen < USER_FIXED)
+		return EBADMSG;
+	if ((rc = check_crc(k, klen, v, vlen)) != 0)
+		return rc;
+	gl = get16(v + 32);
+	hl = get16(v + 34);
+	sl = get16(v + 36);
+	if ((uint64_t)USER_FIXED + gl + hl + sl != vlen || v[12] >=
+	    AGENTID_REPLICA_STATE_MAX)
+		return EBADMSG;
+	s = v + USER_FIXED;
+	if (check_str(k + 2, klen - 2, AGENTID_MAX_NAME) != 0 ||
+	    check_str(s, gl, AGENTID_REPLICA_MAX_FIELD) != 0 ||
+	    check_str(s + gl, hl, AGENTID_REPLICA_MAX_FIELD) != 0 ||
+	    check_str(s + gl + hl, sl, AGENTID_REPLICA_MAX_FIELD) != 0)
+		return EBADMSG;
+	u->name.p = (const char *)k + 2;
+	u->name.len = klen - 2;
+	u->uid = get32(v + 4);
+	u->gid = get32(v + 8);
+	u->state = (enum agentid_replica_state)v[12];
+	u->has_not_before = (v[13] & 1u) != 0;
+	u->not_before = get64(v + 16);
+	u->not_after = get64(v + 24);
+	u->gecos.p = (const char *)s;
+	u->gecos.len = gl;
+	u->home.p = (const char *)s + gl;
+	u->home.len = hl;
+	u->shell.p = (const char *)s + gl + hl;
+	u->shell.len = sl;
+	u->pos = pos;
+	return 0;
+}
+
+/* Decodes the group record at pos, checking every member. */
+static int
+parse_group(const struct agentid_replica *r, uint32_t pos,
+    struct agentid_replica_group *g)
+{
+	const unsigned char *k, *v;
+	uint32_t klen, vlen, n, i;
+	size_t off;
+	int rc;
+
+	if ((rc = rec_at(r, pos, &k, &klen, &v, &vlen)) != 0)
+		return rc;
+	if (klen < 3 || klen - 2 > AGENTID_MAX_NAME || k[0] != 'g' ||
+	    k[1] != ':' || vlen < GROUP_FIXED)
+		return EBADMSG;
+	if ((rc = check_crc(k, klen, v, vlen)) != 0 ||
+	    (rc = check_str(k + 2, klen - 2, AGENTID_MAX_NAME)) != 0)
+		return rc;
+	n = get32(v + 8);
+	if (n > AGENTID_REPLICA_MAX_MEMBERS)
+		return EBADMSG;
+	for (i = 0, off = GROUP_FIXED; i < n; i++) {
+		size_t len;
+
+		if (vlen - off < 2)
+			return EBADMSG;
+		len = get16(v + off);
+		off += 2;
+		if (len == 0 || len > vlen - off ||
+		    check_str(v + off, len, AGENTID_MAX_NAME) != 0)
+			return EBADMSG;
+		off += len;
+	}
+	if (off != vlen)
+		return EBADMSG;
+	g->name.p = (const char *)k + 2;
+	g->name.len = klen - 2;
+	g->gid = get32(v + 4);
+	g->n_members = n;
+	g->members = v + GROUP_FIXED;
+	g->members_len = vlen - GROUP_FIXED;
+	g->pos = pos;
+	return 0;
+}
+
+/* Builds prefix + name as a key; ENOENT for names no record can have. */
+static int
+make_key(unsigned char *key, size_t *klen, char a, char b, const char *name)
+{
+	size_t len;
+
+	if (name == NULL)
+		return ENOENT;
+	len = strnlen(name, AGENTID_MAX_NAME + 1);
+	if (len == 0 || len > AGENTID_MAX_NAME)
+		return ENOENT;
+	key[0] = (unsigned char)a;
+	key[1] = (unsigned char)b;
+	memcpy(key + 2, name, len);
+	*klen = len + 2;
+	return 0;
+}
+
+/* Position stored under the 5-byte key tag + id. */
+static int
+find_pos(const struct agentid_replica *r, char tag, uint32_t id, uint32_t *pos)
+{
+	unsigned char key[5];
+	const unsigned char *v;
+	uint32_t vlen;
+	int rc;
+
+	key[0] = (unsigned char)tag;
+	key[1] = (unsigned char)(id & 0xffu);
+	key[2] = (unsigned char)(id >> 8 & 0xffu);
+	key[3] = (unsigned char)(id >> 16 & 0xffu);
+	key[4] = (unsigned char)(id >> 24 & 0xffu);
+	if ((rc = find(r, key, sizeof(key), &v, &vlen, NULL)) != 0)
+		return rc;
+	if (vlen != 4)
+		return EBADMSG;
+	*pos = get32(v);
+	return 0;
+}
+
+/* The user called name. */
+int
+agentid_replica_user_by_name(const struct agentid_replica *r, const char *name,
+    struct agentid_replica_user *u)
+{
+	unsigned char key[AGENTID_MAX_NAME + 2];
+	const unsigned char *v;
+	uint32_t vlen, pos;
+	size_t klen;
+	int rc;
+
+	if ((rc = make_key(key, &klen, 'n', ':', name)) != 0 ||
+	    (rc = find(r, key, (unsigned)klen, &v, &vlen, &pos)) != 0)
+		return rc;
+	return parse_user(r, pos, u);
+}
+
+/* The user whose uid is uid. */
+int
+agentid_replica_user_by_uid(const struct agentid_replica *r, uint32_t uid,
+    struct agentid_replica_user *u)
+{
+	uint32_t pos;
+	int rc;
+
+	if ((rc = find_pos(r, 'u', uid, &pos)) != 0 ||
+	    (rc = parse_user(r, pos, u)) != 0)
+		return rc;
+	return u->uid == uid ? 0 : EBADMSG;
+}
+
+/* The index-th user of the enumeration list. */
+int
+agentid_replica_user_at(const struct agentid_replica *r, uint32_t index,
+    struct agentid_replica_user *u)
+{
+	if (index >= r->info.n_users)
+		return ENOENT;
+	return parse_user(r, get32(r->users + 4 * (size_t)index), u);
+}
+
+/* The group called name. */
+int
+agentid_replica_group_by_name(const struct agentid_replica *r,
+    const char *name, struct agentid_replica_group *g)
+{
+	unsigned char key[AGENTID_MAX_NAME + 2];
+	const unsigned char *v;
+	uint32_t vlen, pos;
+	size_t klen;
+	int rc;
+
+	if ((rc = make_key(key, &klen, 'g', ':', name)) != 0 ||
+	    (rc = find(r, key, (unsigned)klen, &v, &vlen, &pos)) != 0)
+		return rc;
+	return parse_group(r, pos, g);
+}
+
+/* The group whose gid is gid. */
+int
+agentid_replica_group_by_gid(const struct agentid_replica *r, uint32_t gid,
+    struct agentid_replica_group *g)
+{
+	uint32_t pos;
+	int rc;
+
+	if ((rc = find_pos(r, 'G', gid, &pos)) != 0 ||
+	    (rc = parse_group(r, pos, g)) != 0)
+		return rc;
+	return g->gid == gid ? 0 : EBADMSG;
+}
+
+/* The index-th group of the enumeration list. */
+int
+agentid_replica_group_at(const struct agentid_replica *r, uint32_t index,
+    struct agentid_replica_group *g)
+{
+	if (index >= r->info.n_groups)
+		return ENOENT;
+	return parse_group(r, get32(r->groups + 4 * (size_t)index), g);
+}
+
+/* Next member; the list was checked by parse_group. */
+bool
+agentid_replica_member_next(const struct agentid_replica_group *g,
+    size_t *cursor, struct agentid_replica_str *member)
+{
+	size_t len;
+
+	if (*cursor + 2 > g->members_len)
+		return false;
+	len = get16(g->members + *cursor);
+	member->p = (const char *)g->members + *cursor + 2;
+	member->len = len;
+	*cursor += 2 + len;
+	return true;
+}
+
+/* The groups that list member. */
+int
+agentid_replica_groups_of(const struct agentid_replica *r, const char *member,
+    struct agentid_replica_gids *out)
+{
+	unsigned char key[AGENTID_MAX_NAME + 2];
+	const unsigned char *v;
+	uint32_t vlen, n;
+	size_t klen;
+	int rc;
+
+	if ((rc = make_key(key, &klen, 'm', ':', member)) != 0 ||
+	    (rc = find(r, key, (unsigned)klen, &v, &vlen, NULL)) != 0)
+		return rc;
+	if (vlen < GIDS_FIXED || (rc = check_crc(key, (uint32_t)klen, v, vlen)) != 0)
+		return EBADMSG;
+	n = get32(v + 4);
+	if ((vlen - GIDS_FIXED) / 4 != n || (vlen - GIDS_FIXED) % 4 != 0)
+		return EBADMSG;
+	out->p = v + GIDS_FIXED;
+	out->n = n;
+	return 0;
+}
+
+/* The i-th gid of g (i < g->n). */
+uint32_t
+agentid_replica_gid_at(const struct agentid_replica_gids *g, uint32_t i)
+{
+	return get32(g->p + 4 * (size_t)i);
+}
+
+/* Valid now: state OK and now inside the window widened by the skew. */
+bool
+agentid_replica_user_valid(const struct agentid_replica *r,
+    const struct agentid_replica_user *u, int64_t now)
+{
+	int64_t skew = r->info.clock_skew;
+
+	if (u->state != AGENTID_REPLICA_OK)
+		return false;
+	if (u->has_not_before && now < u->not_before - skew)
+		return false;
+	return now <= u->not_after + skew;
+}
+
+/* The header fields, checked at open. */
+const struct agentid_replica_info *
+agentid_replica_info(const struct agentid_replica *r)
+{
+	return &r->info;
+}
+
+/* Same inode, size, mtime and ctime as when mapped. */
+bool
+agentid_replica_same_file(const struct agentid_replica *r,
+    const struct stat *st)
+{
+	return st->st_dev == r->dev && st->st_ino == r->ino &&
+	    st->st_size == r->st_size &&
+	    st->st_mtim.tv_sec == r->mtime.tv_sec &&
+	    st->st_mtim.tv_nsec == r->mtime.tv_nsec &&
+	    st->st_ctim.tv_sec == r->ctime.tv_sec &&
+	    st->st_ctim.tv_nsec == r->ctime.tv_nsec;
+}
+
+/* Finds an enumeration list of n positions. */
+static int
+find_list(const struct agentid_replica *r, const char *key, uint32_t n,
+    const unsigned char **out)
+{
+	uint32_t vlen;
+	int rc;
+
+	if ((rc = find(r, key, 2, out, &vlen, NULL)) != 0)
+		return EBADMSG;
+	return vlen / 4 == n && vlen % 4 == 0 ? 0 : EBADMSG;
+}
+
+/* Checks the header record and fills r->info. */
+static int
+read_header(struct agentid_replica *r)
+{
+	static const unsigned char zero[4];
+	const unsigned char *k, *v;
+	uint32_t klen, vlen, crc, slen;
+	int rc;
+
+	if ((rc = rec_at(r, AGENTID_REPLICA_HEADER_POS, &k, &klen, &v, &vlen)) != 0)
+		return rc;
+	if (klen != 1 || k[0] != 'H' || vlen < AGENTID_REPLICA_HEADER_FIXED ||
+	    memcmp(v, AGENTID_REPLICA_MAGIC, 8) != 0 ||
+	    get32(v + 8) != AGENTID_REPLICA_VERSION)
+		return EBADMSG;
+	crc = agentid_replica_crc32c(0, v, 12);
+	crc = agentid_replica_crc32c(crc, zero, 4);
+	crc = agentid_replica_crc32c(crc, v + 16, vlen - 16);
+	if (crc != get32(v + 12))
+		return EBADMSG;
+	slen = get16(v + 64);
+	if (AGENTID_REPLICA_HEADER_FIXED + slen != vlen ||
+	    check_str(v + AGENTID_REPLICA_HEADER_FIXED, slen,
+	    AGENTID_REPLICA_MAX_FIELD) != 0)
+		return EBADMSG;
+	r->info.generated = get64(v + 16);
+	r->info.file_size = (uint64_t)get64(v + 24);
+	r->data_crc = get32(v + 32);
+	r->info.n_users = get32(v + 36);
+	r->info.n_groups = get32(v + 40);
+	r->info.n_members = get32(v + 44);
+	r->info.min_uid = get32(v + 48);
+	r->info.clock_skew = get64(v + 56);
+	r->info.nologin_shell.p = (const char *)v + AGENTID_REPLICA_HEADER_FIXED;
+	r->info.nologin_shell.len = slen;
+	r->hdr_end = (uint32_t)(v + vlen - r->mem);
+	if (r->info.file_size != r->size || r->info.clock_skew < 0 ||
+	    r->info.clock_skew > 86400 * 365)
+		return EBADMSG;
+	if ((rc = find_list(r, "@p", r->info.n_users, &r->users)) != 0 ||
+	    (rc = find_list(r, "@g", r->info.n_groups, &r->groups)) != 0)
+		return rc;
+	return 0;
+}
+
+/* Maps path and checks its header. */
+int
+agentid_replica_open(const char *path, struct agentid_replica **out)
+{
+	struct agentid_replica *r = NULL;
+	struct stat st;
+	bool mapped = false;
+	int fd = -1, rc;
+
+	*out = NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		rc = ENOMEM;
+		goto out;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 ||
+	    fstat(fd, &st) != 0) {
+		rc = errno != 0 ? errno : EIO;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) ||
+	    st.st_size < (off_t)(AGENTID_REPLICA_HEADER_VAL +
+	    AGENTID_REPLICA_HEADER_FIXED) || st.st_size > (off_t)UINT32_MAX) {
+		rc = EBADMSG;
+		goto out;
+	}
+	if (cdb_init(&r->cdb, fd) != 0) {
+		rc = errno == ENOMEM ? ENOMEM : EBADMSG;
+		goto out;
+	}
+	mapped = true;
+	r->cdb.cdb_fd = -1;       /* closed below; the mapping stays */
+	r->mem = r->cdb.cdb_mem;
+	r->size = (uint32_t)st.st_size;
+	r->dend = get32(r->mem);  /* TOC entry 0: the first hash table */
+	if (r->dend < AGENTID_REPLICA_HEADER_POS || r->dend > r->size ||
+	    r->cdb.cdb_fsize != r->size) {
+		rc = EBADMSG;
+		goto out;
+	}
+	if ((rc = read_header(r)) != 0)
+		goto out;
+	r->dev = st.st_dev;
+	r->ino = st.st_ino;
+	r->st_size = st.st_size;
+	r->mtime = st.st_mtim;
+	r->ctime = st.st_ctim;
+	*out = r;
+	r = NULL;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (r != NULL) {
+		if (mapped)
+			cdb_free(&r->cdb);
+		free(r);
+	}
+	return rc;
+}
+
+/* Unmaps r. */
+void
+agentid_replica_close(struct agentid_replica *r)
+{
+	if (r == NULL)
+		return;
+	cdb_free(&r->cdb);
+	free(r);
+}
+
+/* The CRC of everything but the header record. */
+static uint32_t
+whole_crc(const struct agentid_replica *r)
+{
+	uint32_t crc;
+
+	crc = agentid_replica_crc32c(0, r->mem, AGENTID_REPLICA_HEADER_POS);
+	return agentid_replica_crc32c(crc, r->mem + r->hdr_end,
+	    r->size - r->hdr_end);
+}
+
+/* Every user is reachable by name and uid and is the record listed. */
+static int
+verify_users(const struct agentid_replica *r)
+{
+	struct agentid_replica_user u, v;
+	char name[AGENTID_MAX_NAME + 1];
+	uint32_t i;
+	int rc;
+
+	for (i = 0; i < r->info.n_users; i++) {
+		if ((rc = agentid_replica_user_at(r, i, &u)) != 0)
+			return EBADMSG;
+		memcpy(name, u.name.p, u.name.len);
+		name[u.name.len] = '\0';
+		if (agentid_replica_user_by_name(r, name, &v) != 0 || v.pos != u.pos ||
+		    agentid_replica_user_by_uid(r, u.uid, &v) != 0 || v.pos != u.pos ||
+		    u.uid < r->info.min_uid || u.gid < r->info.min_uid)
+			return EBADMSG;
+	}
+	return 0;
+}
+
+/* Every group is reachable by name and gid and is the record listed. */
+static int
+verify_groups(const struct agentid_replica *r)
+{
+	struct agentid_replica_group g, h;
+	char name[AGENTID_MAX_NAME + 1];
+	uint32_t i;
+	int rc;
+
+	for (i = 0; i < r->info.n_groups; i++) {
+		if ((rc = agentid_replica_group_at(r, i, &g)) != 0)
+			return EBADMSG;
+		memcpy(name, g.name.p, g.name.len);
+		name[g.name.len] = '\0';
+		if (agentid_replica_group_by_name(r, name, &h) != 0 || h.pos != g.pos ||
+		    agentid_replica_group_by_gid(r, g.gid, &h) != 0 || h.pos != g.pos ||
+		    g.gid < r->info.min_uid)
+			return EBADMSG;
+	}
+	return 0;
+}
+
+/* The full check: CRC of the whole file and every index. */
+int
+agentid_replica_verify(const struct agentid_replica *r)
+{
+	int rc;
+
+	if (whole_crc(r) != r->data_crc)
+		return EBADMSG;
+	if ((rc = verify_users(r)) != 0 || (rc = verify_groups(r)) != 0)
+		return rc;
+	return 0;
+}

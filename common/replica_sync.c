@@ -1,0 +1,391 @@
+/*
+ * replica_sync.c - `agentid sync`: every agent and group from the directory
+ * into a new replica. Each agent's chain is resolved once, from the agents
+ * already listed where possible: only owners that are not listed agents
+ * (the humans, mostly) cost a directory read, once per distinct owner.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "agentid.h"
+#include "agentid_ldap.h"
+#include "agentid_replica.h"
+#include "ldap_internal.h"
+
+/* An owner DN that is not a listed agent, and the chain above it. */
+struct suffix {
+	char *dn;                 /* normalised owner DN */
+	struct agentid_chain chain; /* [agent that named it, owner, ...] */
+};
+
+struct sync_state {
+	const struct agentid_config *cfg;
+	struct agentid_ldap *l;
+	struct agentid_record *agents;
+	size_t n_agents, cap_agents;
+	size_t *index;            /* DN hash table: agent index + 1, 0 empty */
+	size_t cap_index;
+	struct suffix *suffixes;
+	size_t n_suffixes, cap_suffixes;
+	struct agentid_replica_writer *w;
+	agentid_sync_warn_fn warn;
+	void *warn_arg;
+	struct agentid_sync_result *res;
+	struct agentid_error werr; /* a failed group write */
+};
+
+/* Passes a formatted warning to the caller. */
+static void
+warnf(struct sync_state *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+warnf(struct sync_state *s, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+
+	if (s->warn == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	s->warn(s->warn_arg, msg);
+}
+
+/* FNV-1a of a DN, ignoring ASCII case (DNs here are normalised). */
+static size_t
+dn_hash(const char *dn)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*dn != '\0')
+		h = (h ^ (unsigned char)tolower((unsigned char)*dn++)) *
+		    0x100000001b3ull;
+	return (size_t)h;
+}
+
+/* Collects one agent (deep copy). */
+static int
+collect_agent(const struct agentid_record *agent, void *arg)
+{
+	struct sync_state *s = arg;
+
+	if (s->n_agents == s->cap_agents) {
+		size_t ncap = s->cap_agents == 0 ? 1024 : s->cap_agents * 2;
+		struct agentid_record *na = realloc(s->agents, ncap * sizeof(*na));
+
+		if (na == NULL)
+			return ENOMEM;
+		s->agents = na;
+		s->cap_agents = ncap;
+	}
+	memset(&s->agents[s->n_agents], 0, sizeof(s->agents[0]));
+	if (aidl_record_copy(&s->agents[s->n_agents], agent) != 0)
+		return ENOMEM;
+	s->n_agents++;
+	return 0;
+}
+
+/* Indexes the collected agents by DN. */
+static int
+build_index(struct sync_state *s)
+{
+	size_t i, j, cap = 16;
+
+	while (cap < s->n_agents * 2 + 2)
+		cap *= 2;
+	if ((s->index = calloc(cap, sizeof(*s->index))) == NULL)
+		return ENOMEM;
+	s->cap_index = cap;
+	for (i = 0; i < s->n_agents; i++) {
+		if (s->agents[i].dn == NULL)
+			continue;
+		for (j = dn_hash(s->agents[i].dn) & (cap - 1); s->index[j] != 0;
+		    j = (j + 1) & (cap - 1))
+			;
+		s->index[j] = i + 1;
+	}
+	return 0;
+}
+
+/* The listed agent with this DN, or NULL. */
+static const struct agentid_record *
+find_agent(const struct sync_state *s, const char *dn)
+{
+	size_t j;
+
+	for (j = dn_hash(dn) & (s->cap_index - 1); s->index[j] != 0;
+	    j = (j + 1) & (s->cap_index - 1))
+		if (strcasecmp(s->agents[s->index[j] - 1].dn, dn) == 0)
+			return &s->agents[s->index[j] - 1];
+	return NULL;
+}
+
+/* The chain above last->owner_dn, read from the directory once per DN. */
+static int
+owner_suffix(struct sync_state *s, const struct agentid_record *last,
+    const struct agentid_chain **out, struct agentid_error *err)
+{
+	struct suffix *x;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->n_suffixes; i++)
+		if (strcasecmp(s->suffixes[i].dn, last->owner_dn) == 0) {
+			*out = &s->suffixes[i].chain;
+			return 0;
+		}
+	if (s->n_suffixes == s->cap_suffixes) {
+		size_t ncap = s->cap_suffixes == 0 ? 16 : s->cap_suffixes * 2;
+		struct suffix *nx = realloc(s->suffixes, ncap * sizeof(*nx));
+
+		if (nx == NULL)
+			return agentid_seterr(err, ENOMEM, "out of memory");
+		s->suffixes = nx;
+		s->cap_suffixes = ncap;
+	}
+	x = &s->suffixes[s->n_suffixes];
+	memset(x, 0, sizeof(*x));
+	if ((x->dn = strdup(last->owner_dn)) == NULL)
+		return agentid_seterr(err, ENOMEM, "out of memory");
+	if ((rc = agentid_ldap_chain_from(s->l, last, &x->chain, err)) != 0) {
+		agentid_chain_clear(&x->chain);
+		free(x->dn);
+		return rc;
+	}
+	s->n_suffixes++;
+	*out = &x->chain;
+	return 0;
+}
+
+/*
+ * Builds the chain of agent into recs (shallow copies, capacity cap) the way
+ * the directory resolver would: stop on a repeated DN, a missing owner or
+ * past max_delegation_depth + 1 agents.
+ */
+static int
+build_chain(struct sync_state *s, const struct agentid_record *agent,
+    struct agentid_record *recs, size_t cap, size_t *n,
+    struct agentid_error *err)
+{
+	const struct agentid_record *last = agent, *next;
+	const struct agentid_chain *suf;
+	size_t i, agents = 1;
+	int rc;
+
+	recs[0] = *agent;
+	*n = 1;
+	while (last->is_agent && agents <= s->cfg->max_delegation_depth &&
+	    last->owner_dn != NULL && last->owner_dn[0] != '\0') {
+		for (i = 0; i < *n; i++)
+			if (recs[i].dn != NULL &&
+			    strcasecmp(recs[i].dn, last->owner_dn) == 0)
+				return 0; /* the engine says chain_cycle */
+		if ((next = find_agent(s, last->owner_dn)) != NULL) {
+			recs[(*n)++] = *next;
+			last = next;
+			agents++;
+			continue;
+		}
+		if ((rc = owner_suffix(s, last, &suf, err)) != 0)
+			return rc;
+		for (i = 1; i < suf->n && *n < cap; i++)
+			recs[(*n)++] = suf->rec[i];
+		break;
+	}
+	return 0;
+}
+
+/* The replica state of an agent from the engine's decision at sync time. */
+static enum agentid_replica_state
+state_of(const struct agentid_decision *d, struct agentid_sync_result *res)
+{
+	switch (d->reason) {
+	case AGENTID_SUSPENDED:
+		res->suspended++;
+		return AGENTID_REPLICA_SUSPENDED;
+	case AGENTID_REVOKED:
+		res->suspended++;
+		return AGENTID_REPLICA_REVOKED;
+	case AGENTID_CHAIN_CYCLE:
+	case AGENTID_CHAIN_TOO_DEEP:
+	case AGENTID_OWNER_MISSING:
+	case AGENTID_OWNER_INACTIVE:
+		res->orphaned++;
+		return AGENTID_REPLICA_ORPHANED;
+	case AGENTID_EXPIRED:
+		res->expired++;
+		/* no agentNotAfter at all: never valid */
+		return d->has_window ? AGENTID_REPLICA_OK : AGENTID_REPLICA_POLICY;
+	case AGENTID_LIFETIME_EXCEEDS_POLICY:
+		return AGENTID_REPLICA_POLICY;
+	default:
+		/* ok, not yet valid, or a scope/certificate rule that depends on
+		 * the login, not on the identity: the window decides */
+		return AGENTID_REPLICA_OK;
+	}
+}
+
+/* Decides one agent's chain and writes it. */
+static int
+write_agent(struct sync_state *s, const struct agentid_record *a, int64_t now,
+    struct agentid_record *recs, size_t cap, struct agentid_error *err)
+{
+	struct agentid_replica_entry e;
+	struct agentid_chain chain;
+	struct agentid_decision d;
+	struct agentid_request req;
+	struct agentid_policy pol;
+	struct agentid_error werr;
+	struct agentid_sync_result counted;
+	size_t n;
+	int rc;
+
+	if (a->uid == NULL || !a->has_posix) {
+		warnf(s, "%s: no uid or posixAccount attributes: not written",
+		    a->dn != NULL ? a->dn : "?");
+		s->res->skipped++;
+		return 0;
+	}
+	if ((rc = build_chain(s, a, recs, cap, &n, err)) != 0)
+		return rc;
+	chain.rec = recs;
+	chain.n = n;
+	memset(&req, 0, sizeof(req));
+	req.user = a->uid;
+	req.service = "";
+	req.host = "";
+	req.now = now;
+	agentid_policy_from_config(&pol, s->cfg);
+	pol.require_scope = 0;
+	agentid_decide(&chain, &req, &pol, &d);
+	memset(&counted, 0, sizeof(counted));
+	memset(&e, 0, sizeof(e));
+	e.name = a->uid;
+	e.uid = a->uid_number;
+	e.gid = a->gid_number;
+	e.gecos = a->gecos;
+	e.home = a->home;
+	e.shell = a->shell;
+	e.state = state_of(&d, &counted);
+	e.has_not_before = d.has_window && d.not_before != 0;
+	e.not_before = d.not_before;
+	e.not_after = d.has_window ? d.not_after : 0;
+	if ((rc = agentid_replica_write_user(s->w, &e, &werr)) != 0) {
+		if (rc == ENOMEM || rc == EFBIG || rc == EIO || rc == ENOSPC)
+			return agentid_seterr(err, rc, "%s", werr.msg);
+		warnf(s, "%s: not written: %s", a->uid, werr.msg);
+		s->res->skipped++;
+		return 0;
+	}
+	s->res->agents++;
+	s->res->expired += counted.expired;
+	s->res->suspended += counted.suspended;
+	s->res->orphaned += counted.orphaned;
+	return 0;
+}
+
+/* Writes one group; bad or low ones are warned about and skipped. */
+static int
+write_group(const struct agentid_group *g, void *arg)
+{
+	struct sync_state *s = arg;
+	int rc;
+
+	rc = agentid_replica_write_group(s->w, g->name, g->gid, g->members,
+	    g->n_members, &s->werr);
+	if (rc == ENOMEM || rc == EFBIG || rc == EIO || rc == ENOSPC)
+		return rc;
+	if (rc != 0) {
+		warnf(s, "group %s: not written: %s", g->name, s->werr.msg);
+		s->werr.msg[0] = '\0';
+		s->res->skipped++;
+		return 0;
+	}
+	s->res->groups++;
+	return 0;
+}
+
+/* Frees what the walk collected. */
+static void
+state_free(struct sync_state *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_agents; i++)
+		agentid_record_clear(&s->agents[i]);
+	free(s->agents);
+	free(s->index);
+	for (i = 0; i < s->n_suffixes; i++) {
+		free(s->suffixes[i].dn);
+		agentid_chain_clear(&s->suffixes[i].chain);
+	}
+	free(s->suffixes);
+	agentid_replica_writer_free(s->w);
+	if (s->l != NULL)
+		agentid_ldap_close(s->l);
+}
+
+/* Directory to replica: see agentid_replica.h. */
+int
+agentid_replica_sync(const struct agentid_config *cfg, const char *path,
+    int64_t now, agentid_sync_warn_fn warn, void *warn_arg,
+    struct agentid_sync_result *res, struct agentid_error *err)
+{
+	struct agentid_replica_meta meta;
+	struct sync_state s;
+	struct agentid_record *recs = NULL;
+	size_t i, cap;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	memset(res, 0, sizeof(*res));
+	s.cfg = cfg;
+	s.warn = warn;
+	s.warn_arg = warn_arg;
+	s.res = res;
+	if (path == NULL)
+		path = cfg->replica != NULL ? cfg->replica : AGENTID_DEFAULT_REPLICA;
+	if ((rc = agentid_ldap_open(cfg, &s.l, err)) != 0 ||
+	    (rc = agentid_ldap_each_agent(s.l, collect_agent, &s, err)) != 0)
+		goto out;
+	if ((rc = build_index(&s)) != 0) {
+		rc = agentid_seterr(err, rc, "out of memory");
+		goto out;
+	}
+	memset(&meta, 0, sizeof(meta));
+	meta.generated = now;
+	meta.min_uid = cfg->min_uid > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)cfg->min_uid;
+	meta.clock_skew = cfg->clock_skew;
+	meta.nologin_shell = cfg->nologin_shell;
+	if ((rc = agentid_replica_writer_new(path, &meta, &s.w, err)) != 0)
+		goto out;
+	/* room for depth + 1 agents from memory plus what a read adds */
+	cap = 2 * (size_t)cfg->max_delegation_depth + 6;
+	if ((recs = calloc(cap, sizeof(*recs))) == NULL) {
+		rc = agentid_seterr(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < s.n_agents; i++)
+		if ((rc = write_agent(&s, &s.agents[i], now, recs, cap, err)) != 0)
+			goto out;
+	if ((rc = agentid_ldap_each_group(s.l, write_group, &s, err)) != 0) {
+		if (s.werr.msg[0] != '\0')
+			agentid_seterr(err, rc, "%s", s.werr.msg);
+		goto out;
+	}
+	rc = agentid_replica_commit(s.w, err);
+out:
+	free(recs);
+	state_free(&s);
+	return rc;
+}

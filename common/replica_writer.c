@@ -1,0 +1,744 @@
+/*
+ * replica_writer.c - writes a replica (agentid_replica.h) to a temporary
+ * file next to its final path, checks it, and renames it into place.
+ */
+#include "config.h"
+
+#include <cdb.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agentid_replica.h"
+
+/* A set of strings (open addressing, linear probing). */
+struct strset {
+	char **slot;
+	size_t cap, n;
+};
+
+/* A set of u32 (stored + 1 so that 0 marks an empty slot). */
+struct idset {
+	uint64_t *slot;
+	size_t cap, n;
+};
+
+/* A growable byte buffer for building one value. */
+struct bytes {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+struct member_pair {
+	char *member;
+	uint32_t gid;
+};
+
+struct agentid_replica_writer {
+	char *path, *tmp;
+	int fd;
+	bool committed;
+	struct cdb_make cm;
+	uint64_t pos;             /* file position of the next record */
+	struct agentid_replica_meta meta;
+	char *nologin;
+	uint32_t hdr_vlen;
+	struct strset users, groups;
+	struct idset uids, gids;
+	uint32_t *upos, *gpos;    /* enumeration lists */
+	size_t n_users, n_groups, cap_users, cap_groups;
+	struct member_pair *pairs;
+	size_t n_pairs, cap_pairs;
+	uint32_t n_member_keys;
+	struct bytes val;
+};
+
+/* FNV-1a of a string; hashing for the writer's sets only. */
+static uint64_t
+hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
+	return h;
+}
+
+/* A new, empty slot array (*slot) when n + 1 entries would pass half load;
+ * *slot stays NULL otherwise. */
+static int
+grow_cap(size_t n, size_t *cap, size_t elem, void **slot)
+{
+	size_t ncap;
+
+	*slot = NULL;
+	if ((n + 1) * 2 <= *cap)
+		return 0;
+	ncap = *cap == 0 ? 1024 : *cap * 2;
+	if ((*slot = calloc(ncap, elem)) == NULL)
+		return ENOMEM;
+	*cap = ncap;
+	return 0;
+}
+
+/* True when s is in the set; *at is its slot or the free slot for it. */
+static bool
+strset_find(const struct strset *set, const char *s, size_t *at)
+{
+	size_t i;
+
+	if (set->cap == 0)
+		return false;
+	for (i = hash_str(s) & (set->cap - 1); set->slot[i] != NULL;
+	    i = (i + 1) & (set->cap - 1))
+		if (strcmp(set->slot[i], s) == 0) {
+			*at = i;
+			return true;
+		}
+	*at = i;
+	return false;
+}
+
+/* Adds a copy of s; EEXIST if present. */
+static int
+strset_add(struct strset *set, const char *s)
+{
+	char **old = set->slot, *copy;
+	size_t oldcap = set->cap, i, at = 0;
+	void *nslot = NULL;
+	int rc;
+
+	if (strset_find(set, s, &at))
+		return EEXIST;
+	if ((rc = grow_cap(set->n, &set->cap, sizeof(char *), &nslot)) != 0)
+		return rc;
+	if (nslot != NULL) {
+		set->slot = nslot;
+		for (i = 0; i < oldcap; i++)
+			if (old[i] != NULL) {
+				strset_find(set, old[i], &at);
+				set->slot[at] = old[i];
+			}
+		free(old);
+		strset_find(set, s, &at);
+	}
+	if ((copy = strdup(s)) == NULL)
+		return ENOMEM;
+	set->slot[at] = copy;
+	set->n++;
+	return 0;
+}
+
+/* Frees the set and its strings. */
+static void
+strset_free(struct strset *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->cap; i++)
+		free(set->slot[i]);
+	free(set->slot);
+}
+
+/* True when id is in the set; *at as for strset_find. */
+static bool
+idset_find(const struct idset *set, uint32_t id, size_t *at)
+{
+	size_t i;
+
+	if (set->cap == 0)
+		return false;
+	for (i = (id * 0x9e3779b97f4a7c15ull >> 20) & (set->cap - 1);
+	    set->slot[i] != 0; i = (i + 1) & (set->cap - 1))
+		if (set->slot[i] == (uint64_t)id + 1) {
+			*at = i;
+			return true;
+		}
+	*at = i;
+	return false;
+}
+
+/* Adds id; EEXIST if present. */
+static int
+idset_add(struct idset *set, uint32_t id)
+{
+	uint64_t *old = set->slot;
+	size_t oldcap = set->cap, i, at = 0;
+	void *nslot = NULL;
+	int rc;
+
+	if (idset_find(set, id, &at))
+		return EEXIST;
+	if ((rc = grow_cap(set->n, &set->cap, sizeof(uint64_t), &nslot)) != 0)
+		return rc;
+	if (nslot != NULL) {
+		set->slot = nslot;
+		for (i = 0; i < oldcap; i++)
+			if (old[i] != 0) {
+				idset_find(set, (uint32_t)(old[i] - 1), &at);
+				set->slot[at] = old[i];
+			}
+		free(old);
+		idset_find(set, id, &at);
+	}
+	set->slot[at] = (uint64_t)id + 1;
+	set->n++;
+	return 0;
+}
+
+/* Appends n bytes to b. */
+static int
+put(struct bytes *b, const void *p, size_t n)
+{
+	if (b->cap - b->len < n) {
+		size_t ncap = b->cap == 0 ? 256 : b->cap;
+		unsigned char *np;
+
+		while (ncap - b->len < n)
+			ncap *= 2;
+		if ((np = realloc(b->p, ncap)) == NULL)
+			return ENOMEM;
+		b->p = np;
+		b->cap = ncap;
+	}
+	if (n > 0)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+/* Appends v as n little-endian bytes (n <= 8). */
+static int
+put_le(struct bytes *b, uint64_t v, size_t n)
+{
+	unsigned char le[8];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		le[i] = (unsigned char)(v >> (8 * i) & 0xffu);
+	return put(b, le, n);
+}
+
+/* Writes v little-endian into p (4 bytes). */
+static void
+set32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v & 0xffu);
+	p[1] = (unsigned char)(v >> 8 & 0xffu);
+	p[2] = (unsigned char)(v >> 16 & 0xffu);
+	p[3] = (unsigned char)(v >> 24 & 0xffu);
+}
+
+/* Appends a u32 to a growable array. */
+static int
+push_u32(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap == 0 ? 1024 : *cap * 2;
+		uint32_t *nv = realloc(*v, ncap * sizeof(**v));
+
+		if (nv == NULL)
+			return ENOMEM;
+		*v = nv;
+		*cap = ncap;
+	}
+	(*v)[(*n)++] = x;
+	return 0;
+}
+
+/* Adds a record; *pos (if not NULL) gets its file position. */
+static int
+add_record(struct agentid_replica_writer *w, const void *key, size_t klen,
+    const void *val, size_t vlen, uint32_t *pos, struct agentid_error *err)
+{
+	uint64_t next = w->pos + 8 + klen + vlen;
+
+	/* leave room below 4 GiB for the hash tables (16 bytes a record) */
+	if (next > UINT32_MAX / 2)
+		return agentid_seterr(err, EFBIG, "%s: replica larger than 2 GiB",
+		    w->tmp);
+	if (cdb_make_add(&w->cm, key, (unsigned)klen, val, (unsigned)vlen) != 0)
+		return agentid_seterr(err, errno ? errno : EIO, "%s: write: %s",
+		    w->tmp, strerror(errno));
+	if (pos != NULL)
+		*pos = (uint32_t)w->pos;
+	w->pos = next;
+	return 0;
+}
+
+/* Sets the record CRC (first 4 bytes of the value) over key and value. */
+static void
+seal(const void *key, size_t klen, struct bytes *val)
+{
+	uint32_t crc;
+
+	crc = agentid_replica_crc32c(0, key, klen);
+	crc = agentid_replica_crc32c(crc, val->p + 4, val->len - 4);
+	set32(val->p, crc);
+}
+
+/* 0 when s may stand in a passwd/group field: no ':' nor control bytes. */
+static int
+field_ok(const char *what, const char *s, size_t max, struct agentid_error *err)
+{
+	const unsigned char *p;
+
+	if (s == NULL)
+		return 0;
+	if (strlen(s) > max)
+		return agentid_seterr(err, EINVAL, "%s longer than %zu bytes", what,
+		    max);
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p == ':' || *p < 0x20 || *p == 0x7f)
+			return agentid_seterr(err, EINVAL,
+			    "%s contains ':' or a control character", what);
+	return 0;
+}
+
+/* 0 when name may be a user, group or member name here. */
+static int
+name_ok(const char *name, struct agentid_error *err)
+{
+	int rc;
+
+	if ((rc = agentid_name_valid(name, err)) != 0)
+		return rc;
+	if (strpbrk(name, ":, ") != NULL)
+		return agentid_seterr(err, EINVAL,
+		    "name \"%s\" contains ':', ',' or a space", name);
+	return 0;
+}
+
+/* Length of an optional string. */
+static size_t
+optlen(const char *s)
+{
+	return s == NULL ? 0 : strlen(s);
+}
+
+/* Adds the key, then the record, of one user. */
+int
+agentid_replica_write_user(struct agentid_replica_writer *w,
+    const struct agentid_replica_entry *e, struct agentid_error *err)
+{
+	unsigned char key[AGENTID_MAX_NAME + 2], ukey[5];
+	size_t klen, at;
+	uint32_t pos;
+	int rc;
+
+	if ((rc = name_ok(e->name, err)) != 0 ||
+	    (rc = field_ok("gecos", e->gecos, AGENTID_REPLICA_MAX_FIELD, err)) != 0 ||
+	    (rc = field_ok("home", e->home, AGENTID_REPLICA_MAX_FIELD, err)) != 0 ||
+	    (rc = field_ok("shell", e->shell, AGENTID_REPLICA_MAX_FIELD, err)) != 0)
+		return rc;
+	if (e->uid == 0 || e->gid == 0 || e->uid < w->meta.min_uid ||
+	    e->gid < w->meta.min_uid)
+		return agentid_seterr(err, ERANGE,
+		    "%s: uidNumber %u or gidNumber %u below min_uid %u", e->name,
+		    e->uid, e->gid, w->meta.min_uid);
+	if ((unsigned)e->state >= AGENTID_REPLICA_STATE_MAX)
+		return agentid_seterr(err, EINVAL, "%s: bad state", e->name);
+	if (strset_find(&w->users, e->name, &at))
+		return agentid_seterr(err, EEXIST, "%s: duplicate user name",
+		    e->name);
+	if (idset_find(&w->uids, e->uid, &at))
+		return agentid_seterr(err, EEXIST, "%s: duplicate uidNumber %u",
+		    e->name, e->uid);
+	klen = strlen(e->name) + 2;
+	key[0] = 'n';
+	key[1] = ':';
+	memcpy(key + 2, e->name, klen - 2);
+	w->val.len = 0;
+	if ((rc = put_le(&w->val, 0, 4)) != 0 ||
+	    (rc = put_le(&w->val, e->uid, 4)) != 0 ||
+	    (rc = put_le(&w->val, e->gid, 4)) != 0 ||
+	    (rc = put_le(&w->val, (uint64_t)e->state, 1)) != 0 ||
+	    (rc = put_le(&w->val, e->has_not_before ? 1 : 0, 1)) != 0 ||
+	    (rc = put_le(&w->val, 0, 2)) != 0 ||
+	    (rc = put_le(&w->val, (uint64_t)(e->has_not_before ? e->not_before : 0), 8)) != 0 ||
+	    (rc = put_le(&w->val, (uint64_t)e->not_after, 8)) != 0 ||
+	    (rc = put_le(&w->val, optlen(e->gecos), 2)) != 0 ||
+	    (rc = put_le(&w->val, optlen(e->home), 2)) != 0 ||
+	    (rc = put_le(&w->val, optlen(e->shell), 2)) != 0 ||
+	    (rc = put_le(&w->val, 0, 2)) != 0 ||
+	    (rc = put(&w->val, e->gecos, optlen(e->gecos))) != 0 ||
+	    (rc = put(&w->val, e->home, optlen(e->home))) != 0 ||
+	    (rc = put(&w->val, e->shell, optlen(e->shell))) != 0)
+		return agentid_seterr(err, rc, "out of memory");
+	seal(key, klen, &w->val);
+	if ((rc = add_record(w, key, klen, w->val.p, w->val.len, &pos, err)) != 0)
+		return rc;
+	ukey[0] = 'u';
+	set32(ukey + 1, e->uid);
+	set32(w->val.p, pos);
+	if ((rc = add_record(w, ukey, 5, w->val.p, 4, NULL, err)) != 0)
+		return rc;
+	if ((rc = strset_add(&w->users, e->name)) != 0 ||
+	    (rc = idset_add(&w->uids, e->uid)) != 0 ||
+	    (rc = push_u32(&w->upos, &w->n_users, &w->cap_users, pos)) != 0)
+		return agentid_seterr(err, rc, "out of memory");
+	return 0;
+}
+
+/* Adds one group and remembers its members for the initgroups index. */
+int
+agentid_replica_write_group(struct agentid_replica_writer *w,
+    const char *name, uint32_t gid, char *const *members, size_t n_members,
+    struct agentid_error *err)
+{
+	unsigned char key[AGENTID_MAX_NAME + 2], gkey[5];
+	size_t klen, i, at;
+	uint32_t pos;
+	int rc;
+
+	if ((rc = name_ok(name, err)) != 0)
+		return rc;
+	for (i = 0; i < n_members; i++)
+		if ((rc = name_ok(members[i], err)) != 0)
+			return agentid_seterr(err, rc, "group %s: bad member \"%s\"",
+			    name, members[i]);
+	if (n_members > AGENTID_REPLICA_MAX_MEMBERS)
+		return agentid_seterr(err, EINVAL, "group %s: more than %u members",
+		    name, AGENTID_REPLICA_MAX_MEMBERS);
+	if (gid == 0 || gid < w->meta.min_uid)
+		return agentid_seterr(err, ERANGE,
+		    "group %s: gidNumber %u below min_uid %u", name, gid,
+		    w->meta.min_uid);
+	if (strset_find(&w->groups, name, &at))
+		return agentid_seterr(err, EEXIST, "%s: duplicate group name", name);
+	if (idset_find(&w->gids, gid, &at))
+		return agentid_seterr(err, EEXIST, "%s: duplicate gidNumber %u",
+		    name, gid);
+	klen = strlen(name) + 2;
+	key[0] = 'g';
+	key[1] = ':';
+	memcpy(key + 2, name, klen - 2);
+	w->val.len = 0;
+	if ((rc = put_le(&w->val, 0, 4)) != 0 ||
+	    (rc = put_le(&w->val, gid, 4)) != 0 ||
+	    (rc = put_le(&w->val, n_members, 4)) != 0)
+		return agentid_seterr(err, rc, "out of memory");
+	for (i = 0; i < n_members; i++)
+		if ((rc = put_le(&w->val, strlen(members[i]), 2)) != 0 ||
+		    (rc = put(&w->val, members[i], strlen(members[i]))) != 0)
+			return agentid_seterr(err, rc, "out of memory");
+	seal(key, klen, &w->val);
+	if ((rc = add_record(w, key, klen, w->val.p, w->val.len, &pos, err)) != 0)
+		return rc;
+	gkey[0] = 'G';
+	set32(gkey + 1, gid);
+	set32(w->val.p, pos);
+	if ((rc = add_record(w, gkey, 5, w->val.p, 4, NULL, err)) != 0)
+		return rc;
+	if ((rc = strset_add(&w->groups, name)) != 0 ||
+	    (rc = idset_add(&w->gids, gid)) != 0 ||
+	    (rc = push_u32(&w->gpos, &w->n_groups, &w->cap_groups, pos)) != 0)
+		return agentid_seterr(err, rc, "out of memory");
+	for (i = 0; i < n_members; i++) {
+		if (w->n_pairs == w->cap_pairs) {
+			size_t ncap = w->cap_pairs == 0 ? 1024 : w->cap_pairs * 2;
+			struct member_pair *np = realloc(w->pairs, ncap * sizeof(*np));
+
+			if (np == NULL)
+				return agentid_seterr(err, ENOMEM, "out of memory");
+			w->pairs = np;
+			w->cap_pairs = ncap;
+		}
+		if ((w->pairs[w->n_pairs].member = strdup(members[i])) == NULL)
+			return agentid_seterr(err, ENOMEM, "out of memory");
+		w->pairs[w->n_pairs++].gid = gid;
+	}
+	return 0;
+}
+
+/* Orders member pairs by member, then gid. */
+static int
+pair_cmp(const void *a, const void *b)
+{
+	const struct member_pair *x = a, *y = b;
+	int c = strcmp(x->member, y->member);
+
+	if (c != 0)
+		return c;
+	return x->gid < y->gid ? -1 : x->gid > y->gid;
+}
+
+/* Writes "m:NAME" for each user of the replica listed by some group. */
+static int
+write_member_index(struct agentid_replica_writer *w, struct agentid_error *err)
+{
+	unsigned char key[AGENTID_MAX_NAME + 2];
+	size_t i, j, at, klen;
+	uint32_t n, last = 0;
+	int rc;
+
+	qsort(w->pairs, w->n_pairs, sizeof(*w->pairs), pair_cmp);
+	for (i = 0; i < w->n_pairs; i = j) {
+		for (j = i + 1; j < w->n_pairs &&
+		    strcmp(w->pairs[j].member, w->pairs[i].member) == 0; j++)
+			;
+		if (!strset_find(&w->users, w->pairs[i].member, &at))
+			continue;
+		w->val.len = 0;
+		if ((rc = put_le(&w->val, 0, 8)) != 0)
+			return agentid_seterr(err, rc, "out of memory");
+		for (n = 0, at = i; at < j; at++) {
+			if (n > 0 && w->pairs[at].gid == last)
+				continue;
+			last = w->pairs[at].gid;
+			if ((rc = put_le(&w->val, last, 4)) != 0)
+				return agentid_seterr(err, rc, "out of memory");
+			n++;
+		}
+		set32(w->val.p + 4, n);
+		klen = strlen(w->pairs[i].member) + 2;
+		key[0] = 'm';
+		key[1] = ':';
+		memcpy(key + 2, w->pairs[i].member, klen - 2);
+		seal(key, klen, &w->val);
+		if ((rc = add_record(w, key, klen, w->val.p, w->val.len, NULL,
+		    err)) != 0)
+			return rc;
+		w->n_member_keys++;
+	}
+	return 0;
+}
+
+/* Writes an enumeration list of positions under key. */
+static int
+write_list(struct agentid_replica_writer *w, const char *key,
+    const uint32_t *pos, size_t n, struct agentid_error *err)
+{
+	size_t i;
+	int rc;
+
+	w->val.len = 0;
+	for (i = 0; i < n; i++)
+		if ((rc = put_le(&w->val, pos[i], 4)) != 0)
+			return agentid_seterr(err, rc, "out of memory");
+	return add_record(w, key, 2, w->val.p, w->val.len, NULL, err);
+}
+
+/* Builds the header value into w->val (crc field computed last). */
+static int
+build_header(struct agentid_replica_writer *w, uint64_t size, uint32_t data_crc)
+{
+	size_t slen = strlen(w->nologin);
+	uint32_t crc;
+	int rc;
+
+	w->val.len = 0;
+	if ((rc = put(&w->val, AGENTID_REPLICA_MAGIC, 8)) != 0 ||
+	    (rc = put_le(&w->val, AGENTID_REPLICA_VERSION, 4)) != 0 ||
+	    (rc = put_le(&w->val, 0, 4)) != 0 ||
+	    (rc = put_le(&w->val, (uint64_t)w->meta.generated, 8)) != 0 ||
+	    (rc = put_le(&w->val, size, 8)) != 0 ||
+	    (rc = put_le(&w->val, data_crc, 4)) != 0 ||
+	    (rc = put_le(&w->val, w->n_users, 4)) != 0 ||
+	    (rc = put_le(&w->val, w->n_groups, 4)) != 0 ||
+	    (rc = put_le(&w->val, w->n_member_keys, 4)) != 0 ||
+	    (rc = put_le(&w->val, w->meta.min_uid, 4)) != 0 ||
+	    (rc = put_le(&w->val, 0, 4)) != 0 ||
+	    (rc = put_le(&w->val, (uint64_t)w->meta.clock_skew, 8)) != 0 ||
+	    (rc = put_le(&w->val, slen, 2)) != 0 ||
+	    (rc = put(&w->val, w->nologin, slen)) != 0)
+		return rc;
+	crc = agentid_replica_crc32c(0, w->val.p, w->val.len);
+	set32(w->val.p + 12, crc);
+	return 0;
+}
+
+/* CRC of the file's bytes [from, to), read back from disk. */
+static int
+file_crc(int fd, uint64_t from, uint64_t to, uint32_t *crc)
+{
+	unsigned char buf[65536];
+
+	while (from < to) {
+		size_t want = to - from < sizeof(buf) ? (size_t)(to - from) : sizeof(buf);
+		ssize_t got = pread(fd, buf, want, (off_t)from);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return got < 0 ? errno : EIO;
+		*crc = agentid_replica_crc32c(*crc, buf, (size_t)got);
+		from += (uint64_t)got;
+	}
+	return 0;
+}
+
+/* Finishes the cdb and writes the real header over the placeholder. */
+static int
+finish_file(struct agentid_replica_writer *w, struct agentid_error *err)
+{
+	uint64_t hdr_end = AGENTID_REPLICA_HEADER_VAL + w->hdr_vlen;
+	uint32_t crc = 0;
+	struct stat st;
+	int rc;
+
+	if (cdb_make_finish(&w->cm) != 0 || fstat(w->fd, &st) != 0)
+		return agentid_seterr(err, errno ? errno : EIO, "%s: %s", w->tmp,
+		    strerror(errno));
+	if ((rc = file_crc(w->fd, 0, AGENTID_REPLICA_HEADER_POS, &crc)) != 0 ||
+	    (rc = file_crc(w->fd, hdr_end, (uint64_t)st.st_size, &crc)) != 0)
+		return agentid_seterr(err, rc, "%s: read back: %s", w->tmp,
+		    strerror(rc));
+	if ((rc = build_header(w, (uint64_t)st.st_size, crc)) != 0)
+		return agentid_seterr(err, rc, "out of memory");
+	if (w->val.len != w->hdr_vlen ||
+	    pwrite(w->fd, w->val.p, w->val.len, AGENTID_REPLICA_HEADER_VAL) !=
+	    (ssize_t)w->val.len)
+		return agentid_seterr(err, EIO, "%s: header write failed", w->tmp);
+	if (fsync(w->fd) != 0)
+		return agentid_seterr(err, errno, "%s: fsync: %s", w->tmp,
+		    strerror(errno));
+	return 0;
+}
+
+/* fsyncs the directory that holds path, so that the rename is durable. */
+static int
+sync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, rc = 0;
+
+	if (copy == NULL)
+		return ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0)
+		rc = errno;
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return rc;
+}
+
+/* Indexes, header, verification, fsync, rename. */
+int
+agentid_replica_commit(struct agentid_replica_writer *w,
+    struct agentid_error *err)
+{
+	struct agentid_replica *r = NULL;
+	int rc;
+
+	if (w->committed || w->fd < 0)
+		return agentid_seterr(err, EINVAL, "replica already committed");
+	if ((rc = write_member_index(w, err)) != 0 ||
+	    (rc = write_list(w, "@p", w->upos, w->n_users, err)) != 0 ||
+	    (rc = write_list(w, "@g", w->gpos, w->n_groups, err)) != 0 ||
+	    (rc = finish_file(w, err)) != 0)
+		goto out;
+	if (close(w->fd) != 0) {
+		w->fd = -1;
+		rc = agentid_seterr(err, errno, "%s: close: %s", w->tmp,
+		    strerror(errno));
+		goto out;
+	}
+	w->fd = -1;
+	if ((rc = agentid_replica_open(w->tmp, &r)) != 0 ||
+	    (rc = agentid_replica_verify(r)) != 0) {
+		rc = agentid_seterr(err, EIO, "%s: written replica does not verify",
+		    w->tmp);
+		goto out;
+	}
+	if (rename(w->tmp, w->path) != 0) {
+		rc = agentid_seterr(err, errno, "rename %s: %s", w->path,
+		    strerror(errno));
+		goto out;
+	}
+	w->committed = true;
+	if ((rc = sync_dir(w->path)) != 0)
+		rc = agentid_seterr(err, rc, "%s: fsync of directory: %s", w->path,
+		    strerror(rc));
+out:
+	agentid_replica_close(r);
+	return rc;
+}
+
+/* Opens the temporary file and writes the placeholder header. */
+int
+agentid_replica_writer_new(const char *path,
+    const struct agentid_replica_meta *meta,
+    struct agentid_replica_writer **out, struct agentid_error *err)
+{
+	struct agentid_replica_writer *w;
+	const char *shell = meta->nologin_shell != NULL ? meta->nologin_shell :
+	    "/usr/sbin/nologin";
+	int rc;
+
+	*out = NULL;
+	if ((rc = field_ok("nologin_shell", shell, AGENTID_REPLICA_MAX_FIELD,
+	    err)) != 0)
+		return rc;
+	if (meta->clock_skew < 0 || meta->clock_skew > 86400 * 365)
+		return agentid_seterr(err, EINVAL, "clock_skew out of range");
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return agentid_seterr(err, ENOMEM, "out of memory");
+	w->fd = -1;
+	w->meta = *meta;
+	if ((w->path = strdup(path)) == NULL ||
+	    (w->nologin = strdup(shell)) == NULL ||
+	    asprintf(&w->tmp, "%s.tmp.XXXXXX", path) < 0) {
+		w->tmp = NULL;
+		rc = agentid_seterr(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	w->meta.nologin_shell = w->nologin;
+	if ((w->fd = mkostemp(w->tmp, O_CLOEXEC)) < 0) {
+		rc = agentid_seterr(err, errno, "%s: %s", w->tmp, strerror(errno));
+		free(w->tmp);
+		w->tmp = NULL;
+		goto out;
+	}
+	if (fchmod(w->fd, 0644) != 0 || cdb_make_start(&w->cm, w->fd) != 0) {
+		rc = agentid_seterr(err, errno, "%s: %s", w->tmp, strerror(errno));
+		goto out;
+	}
+	w->pos = AGENTID_REPLICA_HEADER_POS;
+	if ((rc = build_header(w, 0, 0)) != 0) {
+		rc = agentid_seterr(err, rc, "out of memory");
+		goto out;
+	}
+	w->hdr_vlen = (uint32_t)w->val.len;
+	if ((rc = add_record(w, "H", 1, w->val.p, w->val.len, NULL, err)) != 0)
+		goto out;
+	*out = w;
+	w = NULL;
+out:
+	agentid_replica_writer_free(w);
+	return rc;
+}
+
+/* Frees w, removing the temporary file if it was not renamed. */
+void
+agentid_replica_writer_free(struct agentid_replica_writer *w)
+{
+	size_t i;
+
+	if (w == NULL)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (!w->committed && w->tmp != NULL)
+		unlink(w->tmp);
+	for (i = 0; i < w->n_pairs; i++)
+		free(w->pairs[i].member);
+	free(w->pairs);
+	strset_free(&w->users);
+	strset_free(&w->groups);
+	free(w->uids.slot);
+	free(w->gids.slot);
+	free(w->upos);
+	free(w->gpos);
+	free(w->val.p);
+	free(w->nologin);
+	free(w->tmp);
+	free(w->path);
+	free(w);
+}

@@ -1,0 +1,219 @@
+/*
+ * map.c - the process-wide replica mapping of libnss_agent.so.2: opened on
+ * first use, replaced when the file changes, shared by threads through a
+ * reference count, and safe across fork.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "nss_agent.h"
+
+#ifndef AGENTID_REPLICA_PATH
+#define AGENTID_REPLICA_PATH AGENTID_DEFAULT_REPLICA
+#endif
+#ifndef NSS_AGENT_CHECK_MS
+#define NSS_AGENT_CHECK_MS 1000
+#endif
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+/* everything below is guarded by lock */
+static struct nss_agent_map *current; /* NULL: no usable replica */
+static struct nss_agent_map *stale;   /* replaced, still referenced */
+static bool checked;
+static int64_t next_check_ms;
+static char checked_path[PATH_MAX];
+static uint32_t cursors[2];
+
+/* fork: hold the lock across it so that the child gets a consistent state */
+static void
+fork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+static void
+fork_parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+/* In the child only the forking thread lives, and it holds no reference:
+ * drop the counts of the others (maps are freed on the next acquire). */
+static void
+fork_child(void)
+{
+	struct nss_agent_map *m;
+
+	if (current != NULL)
+		current->refs = 1;
+	for (m = stale; m != NULL; m = m->next)
+		m->refs = 0;
+	pthread_mutex_unlock(&lock);
+}
+
+static void
+register_atfork(void)
+{
+	(void)pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+/* Monotonic milliseconds (coarse clock: no system call). */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Unmaps m. */
+static void
+map_free(struct nss_agent_map *m)
+{
+	agentid_replica_close(m->rep);
+	free(m);
+}
+
+/* Frees the stale maps nobody uses any more. Called with lock held. */
+static void
+sweep_stale(void)
+{
+	struct nss_agent_map **pp = &stale, *m;
+
+	while ((m = *pp) != NULL) {
+		if (m->refs == 0) {
+			*pp = m->next;
+			map_free(m);
+		} else {
+			pp = &m->next;
+		}
+	}
+}
+
+/* Retires the current map. Called with lock held. */
+static void
+drop_current(void)
+{
+	struct nss_agent_map *m = current;
+
+	current = NULL;
+	if (m == NULL)
+		return;
+	if (--m->refs == 0) {
+		map_free(m);
+	} else {
+		m->next = stale;
+		stale = m;
+	}
+}
+
+/* Makes current match the file at path. Called with lock held. */
+static void
+refresh(const char *path)
+{
+	struct agentid_replica *rep;
+	struct nss_agent_map *m;
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		drop_current();
+		return;
+	}
+	if (current != NULL && agentid_replica_same_file(current->rep, &st))
+		return;
+	drop_current();
+	if (agentid_replica_open(path, &rep) != 0)
+		return;
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		agentid_replica_close(rep);
+		return;
+	}
+	m->rep = rep;
+	m->refs = 1;
+	current = m;
+}
+
+/* The replica's path: AGENTID_REPLICA (not for setuid programs) or the one
+ * fixed at build time. */
+static const char *
+replica_path(void)
+{
+	const char *p = secure_getenv("AGENTID_REPLICA");
+
+	return p != NULL && p[0] != '\0' ? p : AGENTID_REPLICA_PATH;
+}
+
+/* The current map, referenced. */
+int
+nss_agent_acquire(struct nss_agent_map **out)
+{
+	const char *path = replica_path();
+	int64_t now = now_ms();
+	int rc = ENODATA;
+
+	*out = NULL;
+	if (strlen(path) >= sizeof(checked_path))
+		return ENODATA;
+	pthread_once(&once, register_atfork);
+	pthread_mutex_lock(&lock);
+	if (stale != NULL)
+		sweep_stale();
+	if (!checked || now >= next_check_ms ||
+	    strcmp(path, checked_path) != 0) {
+		refresh(path);
+		strcpy(checked_path, path);
+		next_check_ms = now + NSS_AGENT_CHECK_MS;
+		checked = true;
+	}
+	if (current != NULL) {
+		current->refs++;
+		*out = current;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+/* Releases a reference taken by nss_agent_acquire. */
+void
+nss_agent_release(struct nss_agent_map *m)
+{
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&lock);
+	if (--m->refs == 0)
+		sweep_stale();
+	pthread_mutex_unlock(&lock);
+}
+
+/* Where the enumeration c stands. */
+uint32_t
+nss_agent_cursor_get(enum nss_agent_cursor c)
+{
+	uint32_t v;
+
+	pthread_mutex_lock(&lock);
+	v = cursors[c];
+	pthread_mutex_unlock(&lock);
+	return v;
+}
+
+/* Moves the enumeration c to v. */
+void
+nss_agent_cursor_set(enum nss_agent_cursor c, uint32_t v)
+{
+	pthread_mutex_lock(&lock);
+	cursors[c] = v;
+	pthread_mutex_unlock(&lock);
+}
