@@ -102,23 +102,76 @@ pread_full(int fd, char *buf, size_t len, off_t off)
 }
 
 /*
- * Reads the last line of fd (size bytes) without reading the rest: seeks
- * back chunk by chunk to the newline before it. Fills t. Returns 0, EBADMSG
- * (last line longer than AUDIT_MAX_SCAN) or an I/O errno.
+ * Finds the start of the line that ends at end (exclusive), seeking back
+ * chunk by chunk: never reads more than that line. Returns 0, EBADMSG
+ * (longer than AUDIT_MAX_SCAN) or an I/O errno.
+ */
+static int
+line_start(int fd, off_t end, off_t *start, const char *path,
+    struct agentid_error *err)
+{
+	char chunk[AUDIT_TAIL_CHUNK], *nl;
+	off_t pos;
+	size_t n;
+	int r;
+
+	*start = 0;
+	for (pos = end; pos > 0; pos -= (off_t)n) {
+		n = pos < AUDIT_TAIL_CHUNK ? (size_t)pos : AUDIT_TAIL_CHUNK;
+		if ((r = pread_full(fd, chunk, n, pos - (off_t)n)) != 0)
+			return agentid_seterr(err, r, "read %s: %s", path,
+			    strerror(r));
+		if ((nl = memrchr(chunk, '\n', n)) != NULL) {
+			*start = pos - (off_t)n + (nl - chunk) + 1;
+			break;
+		}
+		if (end - (pos - (off_t)n) > AUDIT_MAX_SCAN)
+			break;
+	}
+	if (end - *start > AUDIT_MAX_SCAN)
+		return agentid_seterr(err, EBADMSG, "%s: last line is longer "
+		    "than %d bytes: not an agentid audit trail", path,
+		    AUDIT_MAX_SCAN);
+	return 0;
+}
+
+/* Reads bytes [start, end) into a malloc'd *out; 0 or errno. */
+static int
+read_span(int fd, off_t start, off_t end, char **out, const char *path,
+    struct agentid_error *err)
+{
+	size_t n = (size_t)(end - start);
+	int r;
+
+	if ((*out = malloc(n + 1)) == NULL)
+		return agentid_seterr(err, ENOMEM, "out of memory");
+	if ((r = pread_full(fd, *out, n, start)) != 0) {
+		free(*out);
+		*out = NULL;
+		return agentid_seterr(err, r, "read %s: %s", path, strerror(r));
+	}
+	return 0;
+}
+
+/*
+ * Reads what the next record chains onto: the hash and seq of the last
+ * line of fd (size bytes), without reading the rest of the file. After a
+ * torn last line (no newline: a crash mid-write), the hash is that of the
+ * fragment and seq counts it as the record that was being written.
+ * Returns 0, EBADMSG (absurdly long line) or an I/O errno.
  */
 static int
 read_tail(int fd, off_t size, struct audit_hasher *h, struct tail *t,
     const char *path, struct agentid_error *err)
 {
-	char chunk[AUDIT_TAIL_CHUNK], last, *line = NULL, *nl;
-	off_t end, pos, start = 0;
+	char last, *line = NULL;
+	off_t end, start, pstart;
 	struct audit_fields f;
-	size_t n;
 	int r;
 
 	memset(t, 0, sizeof(*t));
+	memcpy(t->hash, AUDIT_ZERO_HASH, sizeof(t->hash));
 	if (size == 0) {
-		memcpy(t->hash, AUDIT_ZERO_HASH, sizeof(t->hash));
 		t->empty = true;
 		return 0;
 	}
@@ -126,35 +179,26 @@ read_tail(int fd, off_t size, struct audit_hasher *h, struct tail *t,
 		return agentid_seterr(err, r, "read %s: %s", path, strerror(r));
 	t->torn = last != '\n';
 	end = t->torn ? size : size - 1;
-	for (pos = end; pos > 0; pos -= (off_t)n) {
-		n = pos < AUDIT_TAIL_CHUNK ? (size_t)pos : AUDIT_TAIL_CHUNK;
-		if ((r = pread_full(fd, chunk, n, pos - (off_t)n)) != 0)
-			return agentid_seterr(err, r, "read %s: %s", path,
-			    strerror(r));
-		if ((nl = memrchr(chunk, '\n', n)) != NULL) {
-			start = pos - (off_t)n + (nl - chunk) + 1;
-			break;
-		}
-		if (end - (pos - (off_t)n) > AUDIT_MAX_SCAN)
-			break;
-	}
-	if (end - start > AUDIT_MAX_SCAN)
-		return agentid_seterr(err, EBADMSG, "%s: last line is longer "
-		    "than %d bytes: not an agentid audit trail", path,
-		    AUDIT_MAX_SCAN);
-	n = (size_t)(end - start);
-	if ((line = malloc(n + 1)) == NULL)
-		return agentid_seterr(err, ENOMEM, "out of memory");
-	if ((r = pread_full(fd, line, n, start)) != 0) {
-		agentid_seterr(err, r, "read %s: %s", path, strerror(r));
+	if ((r = line_start(fd, end, &start, path, err)) != 0 ||
+	    (r = read_span(fd, start, end, &line, path, err)) != 0)
 		goto out;
-	}
-	if ((r = audit_hash_hex(h, line, n, t->hash)) != 0) {
+	if ((r = audit_hash_hex(h, line, (size_t)(end - start), t->hash)) != 0) {
 		agentid_seterr(err, r, "SHA-256 failed");
 		goto out;
 	}
-	if (!t->torn && audit_parse_line(line, n, &f, NULL) == 0 && f.has_seq)
-		t->seq = f.seq;
+	if (t->torn && start > 0) {
+		/* the seq of the last complete line, one back */
+		free(line);
+		line = NULL;
+		end = start - 1;
+		if ((r = line_start(fd, end, &pstart, path, err)) != 0 ||
+		    (r = read_span(fd, pstart, end, &line, path, err)) != 0)
+			goto out;
+		start = pstart;
+	}
+	if (audit_parse_line(line, (size_t)(end - start), &f, NULL) == 0 &&
+	    f.has_seq)
+		t->seq = t->torn ? f.seq + 1 : f.seq;
 out:
 	free(line);
 	return r;

@@ -12,3 +12,27 @@ libagentid_core_la_SOURCES += \
 check_PROGRAMS += tests/audit/audit_writer
 tests_audit_audit_writer_SOURCES = tests/audit/audit_writer.c
 tests_audit_audit_writer_LDADD = libagentid-core.la
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_audit
+TESTS += tests/unit/test_audit
+tests_unit_test_audit_SOURCES = tests/unit/test_audit.c
+tests_unit_test_audit_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_audit_LDADD = libagentid-core.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_audit_file
+TESTS += tests/unit/test_audit_file
+tests_unit_test_audit_file_SOURCES = tests/unit/test_audit_file.c
+tests_unit_test_audit_file_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_audit_file_LDADD = libagentid-core.la $(CMOCKA_LIBS)
+endif
+
+# Shell tests: concurrency, tampering, rotation (real logrotate), disk full.
+AUDIT_SHELL_TESTS = tests/audit/concurrency.sh tests/audit/tamper.sh \
+	tests/audit/rotation.sh tests/audit/enospc.sh
+dist_check_SCRIPTS += $(AUDIT_SHELL_TESTS)
+TESTS += $(AUDIT_SHELL_TESTS)
+
+# packaging/logrotate/agentid is shipped and installed by mk/packaging.mk.

@@ -90,6 +90,7 @@ audit_verify(struct tool_ctx *ctx, int argc, char **argv)
 			    "Exit 0 intact, 1 tampered, 2 unreadable.\n");
 			return 0;
 		default:
+			tool_err("usage: agentid audit verify [--quiet] [FILE...]");
 			return EXIT_ERROR;
 		}
 	}

@@ -1,0 +1,595 @@
+/* test_audit.c - unit tests of the audit record builder, line scanner and
+ * syslog line (pure code: no files). */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "agentid.h"
+#include "agentid_audit.h"
+#include "audit_internal.h"
+
+static const char *const HASH1 =
+    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+/* A typical event: an allowed account decision with a two-link chain. */
+struct fixture {
+	struct agentid_record rec[3];
+	struct agentid_chain chain;
+	struct agentid_decision d;
+	struct agentid_audit_event ev;
+};
+
+static void
+fixture_init(struct fixture *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->rec[0].dn = (char *)"uid=bot,ou=agents,dc=example,dc=org";
+	f->rec[0].is_agent = true;
+	f->rec[1].dn = (char *)"uid=orch,ou=agents,dc=example,dc=org";
+	f->rec[1].is_agent = true;
+	f->rec[2].dn = (char *)"uid=alice,ou=people,dc=example,dc=org";
+	f->chain.rec = f->rec;
+	f->chain.n = 3;
+	f->d.allow = true;
+	f->d.reason = AGENTID_OK;
+	f->d.has_window = true;
+	f->d.not_after = 1893456000; /* 2030-01-01 */
+	f->d.owner = f->rec[2].dn;
+	f->d.n_agents = 2;
+	f->ev.ts = 1790000000;
+	f->ev.host = "host1.example.org";
+	f->ev.event = "account";
+	f->ev.service = "sshd";
+	f->ev.user = "bot";
+	f->ev.decision = &f->d;
+	f->ev.chain = &f->chain;
+	f->ev.rhost = "192.0.2.7";
+	f->ev.pid = 4242;
+	f->ev.duration = -1;
+}
+
+/* Formats ev and parses it back with jansson (asserting it is JSON). */
+static json_t *
+format_parse(const struct agentid_audit_event *ev, const char *prev, char **text)
+{
+	json_error_t jerr;
+	json_t *o;
+	char *s = agentid_audit_format(ev, prev);
+
+	assert_non_null(s);
+	assert_null(strchr(s, '\n'));
+	o = json_loads(s, JSON_REJECT_DUPLICATES, &jerr);
+	assert_non_null(o);
+	assert_true(json_is_object(o));
+	if (text != NULL)
+		*text = s;
+	else
+		free(s);
+	return o;
+}
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static void
+test_format_fields(void **state)
+{
+	struct fixture f;
+	json_t *o, *chain;
+
+	(void)state;
+	fixture_init(&f);
+	o = format_parse(&f.ev, HASH1, NULL);
+	assert_string_equal(jstr(o, "ts"), "2026-09-21T14:13:20Z");
+	assert_string_equal(jstr(o, "host"), "host1.example.org");
+	assert_string_equal(jstr(o, "event"), "account");
+	assert_string_equal(jstr(o, "service"), "sshd");
+	assert_string_equal(jstr(o, "user"), "bot");
+	assert_string_equal(jstr(o, "decision"), "allow");
+	assert_string_equal(jstr(o, "reason"), "ok");
+	assert_string_equal(jstr(o, "owner"), "uid=alice,ou=people,dc=example,dc=org");
+	assert_string_equal(jstr(o, "rhost"), "192.0.2.7");
+	assert_int_equal(json_integer_value(json_object_get(o, "pid")), 4242);
+	assert_string_equal(jstr(o, "not_after"), "2030-01-01T00:00:00Z");
+	assert_string_equal(jstr(o, "prev"), HASH1);
+	chain = json_object_get(o, "chain");
+	assert_true(json_is_array(chain));
+	assert_int_equal(json_array_size(chain), 3);
+	assert_string_equal(json_string_value(json_array_get(chain, 0)),
+	    "uid=bot,ou=agents,dc=example,dc=org");
+	assert_string_equal(json_string_value(json_array_get(chain, 2)),
+	    "uid=alice,ou=people,dc=example,dc=org");
+	json_decref(o);
+}
+
+static void
+test_format_order_prev_last(void **state)
+{
+	static const char *const order[] = { "\"ts\"", "\"host\"", "\"event\"",
+	    "\"service\"", "\"user\"", "\"decision\"", "\"reason\"", "\"owner\"",
+	    "\"chain\"", "\"rhost\"", "\"tty\"", "\"pid\"", "\"not_after\"",
+	    "\"cert\"", "\"task\"", "\"on_behalf_of\"", "\"session\"",
+	    "\"duration\"", "\"prev\"" };
+	struct fixture f;
+	const char *last = NULL, *p;
+	char *s;
+	size_t i;
+
+	(void)state;
+	fixture_init(&f);
+	f.ev.tty = "ssh";
+	f.ev.cert_key_id = "bot@ci";
+	f.ev.task = "T-1";
+	f.ev.on_behalf_of = "alice";
+	f.ev.session = "s-1";
+	f.ev.duration = 30;
+	json_decref(format_parse(&f.ev, HASH1, &s));
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		p = strstr(s, order[i]);
+		assert_non_null(p);
+		assert_true(last == NULL || p > last);
+		last = p;
+	}
+	/* prev is the very last member */
+	assert_string_equal(s + strlen(s) - 75, ",\"prev\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"}");
+	free(s);
+}
+
+static void
+test_format_absent_fields_omitted(void **state)
+{
+	struct agentid_audit_event ev;
+	json_t *o;
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = 0;
+	ev.event = "check";
+	ev.duration = -1;
+	o = format_parse(&ev, NULL, NULL);
+	assert_string_equal(jstr(o, "ts"), "1970-01-01T00:00:00Z");
+	assert_string_equal(jstr(o, "decision"), "error");
+	assert_string_equal(jstr(o, "reason"), "error");
+	assert_string_equal(jstr(o, "prev"), AUDIT_ZERO_HASH);
+	assert_null(json_object_get(o, "host"));
+	assert_null(json_object_get(o, "user"));
+	assert_null(json_object_get(o, "owner"));
+	assert_null(json_object_get(o, "chain"));
+	assert_null(json_object_get(o, "pid"));
+	assert_null(json_object_get(o, "not_after"));
+	assert_null(json_object_get(o, "cert"));
+	assert_null(json_object_get(o, "duration"));
+	assert_null(json_object_get(o, "seq"));
+	assert_int_equal(json_object_size(o), 5);
+	json_decref(o);
+}
+
+static void
+test_format_deny_reason(void **state)
+{
+	struct fixture f;
+	json_t *o;
+
+	(void)state;
+	fixture_init(&f);
+	f.d.allow = false;
+	f.d.reason = AGENTID_SCOPE_HOST;
+	o = format_parse(&f.ev, HASH1, NULL);
+	assert_string_equal(jstr(o, "decision"), "deny");
+	assert_string_equal(jstr(o, "reason"), "scope_host");
+	json_decref(o);
+}
+
+static void
+test_format_reason_override(void **state)
+{
+	struct fixture f;
+	json_t *o;
+
+	(void)state;
+	fixture_init(&f);
+	f.ev.reason = "ldap_unavailable";
+	f.ev.decision = NULL;
+	o = format_parse(&f.ev, HASH1, NULL);
+	assert_string_equal(jstr(o, "decision"), "error");
+	assert_string_equal(jstr(o, "reason"), "ldap_unavailable");
+	/* without a decision, the owner comes from the human ending the chain */
+	assert_string_equal(jstr(o, "owner"), "uid=alice,ou=people,dc=example,dc=org");
+	assert_null(json_object_get(o, "not_after"));
+	json_decref(o);
+}
+
+static void
+test_format_owner_none_when_chain_ends_in_agent(void **state)
+{
+	struct fixture f;
+	json_t *o;
+
+	(void)state;
+	fixture_init(&f);
+	f.chain.n = 2; /* owner missing: chain ends in an agent */
+	f.ev.decision = NULL;
+	o = format_parse(&f.ev, HASH1, NULL);
+	assert_null(json_object_get(o, "owner"));
+	assert_int_equal(json_array_size(json_object_get(o, "chain")), 2);
+	json_decref(o);
+}
+
+static void
+test_format_cert(void **state)
+{
+	struct fixture f;
+	json_t *o, *c;
+
+	(void)state;
+	fixture_init(&f);
+	f.ev.event = "session_open";
+	f.ev.cert_key_id = "bot@ci task=T-9";
+	f.ev.has_cert_serial = true;
+	f.ev.cert_serial = 77;
+	f.ev.cert_ca = "SHA256:abcdef";
+	f.ev.has_cert_valid_before = true;
+	f.ev.cert_valid_before = 1893456000;
+	o = format_parse(&f.ev, HASH1, NULL);
+	c = json_object_get(o, "cert");
+	assert_true(json_is_object(c));
+	assert_string_equal(jstr(c, "key_id"), "bot@ci task=T-9");
+	assert_int_equal(json_integer_value(json_object_get(c, "serial")), 77);
+	assert_string_equal(jstr(c, "ca"), "SHA256:abcdef");
+	assert_string_equal(jstr(c, "valid_before"), "2030-01-01T00:00:00Z");
+	json_decref(o);
+}
+
+static void
+test_format_cert_huge_serial_and_forever(void **state)
+{
+	struct fixture f;
+	json_t *o, *c;
+
+	(void)state;
+	fixture_init(&f);
+	f.ev.has_cert_serial = true;
+	f.ev.cert_serial = UINT64_MAX;
+	f.ev.has_cert_valid_before = true;
+	f.ev.cert_valid_before = INT64_MAX;
+	f.d.not_after = -1;
+	o = format_parse(&f.ev, HASH1, NULL);
+	c = json_object_get(o, "cert");
+	assert_string_equal(jstr(c, "serial"), "18446744073709551615");
+	assert_string_equal(jstr(c, "valid_before"), "forever");
+	assert_string_equal(jstr(o, "not_after"), "forever");
+	assert_null(json_object_get(c, "key_id"));
+	json_decref(o);
+}
+
+static void
+test_format_hostile_quotes_newlines(void **state)
+{
+	struct fixture f;
+	json_t *o;
+	char *s;
+
+	(void)state;
+	fixture_init(&f);
+	f.ev.user = "bot\",\"decision\":\"allow\"}\n{\"x\":\"";
+	f.ev.rhost = "a\r\nb\\c";
+	o = format_parse(&f.ev, HASH1, &s);
+	assert_string_equal(jstr(o, "user"), f.ev.user);
+	assert_string_equal(jstr(o, "rhost"), "a\r\nb\\c");
+	assert_null(strchr(s, '\n'));
+	assert_null(strchr(s, '\r'));
+	assert_string_equal(jstr(o, "decision"), "allow");
+	free(s);
+	json_decref(o);
+}
+
+static void
+test_format_control_chars(void **state)
+{
+	struct fixture f;
+	json_t *o;
+	char *s;
+	size_t i;
+
+	(void)state;
+	fixture_init(&f);
+	f.ev.tty = "\x01\x1b[31m\x7f\t";
+	o = format_parse(&f.ev, HASH1, &s);
+	assert_string_equal(jstr(o, "tty"), "\x01\x1b[31m\x7f\t");
+	for (i = 0; s[i] != '\0'; i++)
+		assert_true((unsigned char)s[i] >= 0x20);
+	assert_non_null(strstr(s, "\\u0001\\u001B[31m"));
+	free(s);
+	json_decref(o);
+}
+
+static void
+test_format_invalid_utf8_replaced(void **state)
+{
+	struct fixture f;
+	json_t *o;
+
+	(void)state;
+	fixture_init(&f);
+	f.ev.user = "bot\xff\xfe-\xc3\xa9-\xc0\xaf-\xed\xa0\x80-\xe2\x82";
+	f.ev.service = "caf\xc3\xa9"; /* valid UTF-8 stays as it is */
+	o = format_parse(&f.ev, HASH1, NULL);
+	assert_string_equal(jstr(o, "user"),
+	    "bot\xef\xbf\xbd\xef\xbf\xbd-\xc3\xa9-\xef\xbf\xbd\xef\xbf\xbd-"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd-\xef\xbf\xbd\xef\xbf\xbd");
+	assert_string_equal(jstr(o, "service"), "caf\xc3\xa9");
+	/* the rest of the record is intact */
+	assert_string_equal(jstr(o, "decision"), "allow");
+	json_decref(o);
+}
+
+static void
+test_format_invalid_utf8_in_chain(void **state)
+{
+	struct fixture f;
+	json_t *o;
+
+	(void)state;
+	fixture_init(&f);
+	f.rec[0].dn = (char *)"uid=\x80\x81,dc=x";
+	o = format_parse(&f.ev, HASH1, NULL);
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(o, "chain"), 0)), "uid=\xef\xbf\xbd\xef\xbf\xbd,dc=x");
+	json_decref(o);
+}
+
+static void
+test_format_record_seq(void **state)
+{
+	struct fixture f;
+	char *s;
+
+	(void)state;
+	fixture_init(&f);
+	s = audit_format_record(&f.ev, 12345, HASH1);
+	assert_non_null(s);
+	assert_non_null(strstr(s, ",\"seq\":12345,\"prev\":\""));
+	free(s);
+}
+
+static void
+test_format_scan_roundtrip(void **state)
+{
+	struct audit_fields af;
+	struct fixture f;
+	const char *why = NULL;
+	int64_t ts;
+	char *s;
+
+	(void)state;
+	fixture_init(&f);
+	f.ev.user = "we\"ird\\\x01\xff";
+	s = audit_format_record(&f.ev, 9, HASH1);
+	assert_non_null(s);
+	assert_int_equal(audit_parse_line(s, strlen(s), &af, &why), 0);
+	assert_true(af.has_seq);
+	assert_int_equal(af.seq, 9);
+	assert_memory_equal(af.prev, HASH1, 64);
+	assert_int_equal(af.reason_len, 2);
+	assert_memory_equal(af.reason, "ok", 2);
+	assert_int_equal(audit_parse_ts(af.ts, af.ts_len, &ts), 0);
+	assert_int_equal(ts, 1790000000);
+	free(s);
+}
+
+/* Expects audit_parse_line to refuse line. */
+static void
+refuse(const char *line)
+{
+	struct audit_fields af;
+	const char *why = NULL;
+
+	assert_int_equal(audit_parse_line(line, strlen(line), &af, &why), EBADMSG);
+	assert_non_null(why);
+}
+
+#define P "\"prev\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\""
+#define T "\"ts\":\"2026-01-01T00:00:00Z\""
+
+static void
+test_scan_accepts(void **state)
+{
+	static const char *const good[] = {
+		"{" T "," P "}",
+		"{ " T " , " P " }",
+		"{" T ",\"x\":[1,-2.5e+3,true,false,null,{\"a\":[]}]," P "}",
+		"{" T ",\"u\":\"\\u00e9\\ud83d\\ude00\\n\\\"\"," P "}",
+		"{" T ",\"u\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"," P ",\"seq\":1}",
+	};
+	struct audit_fields af;
+	const char *why;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		why = NULL;
+		assert_int_equal(audit_parse_line(good[i], strlen(good[i]), &af,
+		    &why), 0);
+	}
+}
+
+static void
+test_scan_refuses(void **state)
+{
+	(void)state;
+	refuse("");
+	refuse("[]");
+	refuse("{}");                                   /* no prev, no ts */
+	refuse("{" T "}");                              /* no prev */
+	refuse("{" P "}");                              /* no ts */
+	refuse("{" T "," P "]");                        /* wrong bracket */
+}
+
+static void
+test_scan_refuses_malformed(void **state)
+{
+	(void)state;
+	refuse("{" T "," P "}x");                       /* trailing text */
+	refuse("{" T "," P ",}");                       /* trailing comma */
+	refuse("{" T "," P "," P "}");                  /* duplicate prev */
+	refuse("{" T "," T "," P "}");                  /* duplicate ts */
+	refuse("{" T ",\"pr\\u0065v\":\"x\"," P "}");   /* escaped key */
+	refuse("{" T ",\"prev\":\"9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\"}");
+	refuse("{" T ",\"prev\":\"abc\"}");
+	refuse("{" T ",\"u\":\"a\xff\"," P "}");        /* invalid UTF-8 */
+	refuse("{" T ",\"u\":\"a\xc0\xaf\"," P "}");    /* overlong */
+	refuse("{" T ",\"u\":\"\\ud800\"," P "}");      /* lone surrogate */
+	refuse("{" T ",\"u\":\"\\u0000\"," P "}");      /* NUL */
+	refuse("{" T ",\"u\":\"a\tb\"," P "}");         /* raw control */
+	refuse("{" T ",\"u\":\"\\q\"," P "}");          /* bad escape */
+	refuse("{" T ",\"n\":01," P "}");               /* leading zero */
+	refuse("{" T ",\"n\":1.," P "}");
+	refuse("{" T ",\"n\":tru," P "}");
+	refuse("{" T ",\"seq\":0," P "}");              /* seq must be > 0 */
+	refuse("{" T ",\"seq\":-1," P "}");
+	refuse("{" T ",\"seq\":1.5," P "}");
+	refuse("{" T ",\"seq\":\"1\"," P "}");
+	refuse("{" T ",\"u\":\"unterminated");
+}
+
+static void
+test_scan_depth_limit(void **state)
+{
+	char line[512];
+	size_t o = 0;
+	int i;
+
+	(void)state;
+	o += (size_t)snprintf(line, sizeof(line), "{" T "," P ",\"x\":");
+	for (i = 0; i < 100; i++)
+		line[o++] = '[';
+	for (i = 0; i < 100; i++)
+		line[o++] = ']';
+	line[o++] = '}';
+	line[o] = '\0';
+	refuse(line);
+}
+
+static void
+test_parse_ts(void **state)
+{
+	int64_t t = 0;
+
+	(void)state;
+	assert_int_equal(audit_parse_ts("2026-09-21T14:13:20Z", 20, &t), 0);
+	assert_int_equal(t, 1790000000);
+	assert_int_equal(audit_parse_ts("1970-01-01T00:00:00Z", 20, &t), 0);
+	assert_int_equal(t, 0);
+	assert_int_equal(audit_parse_ts("2026-09-21 14:13:20Z", 20, &t), EINVAL);
+	assert_int_equal(audit_parse_ts("2026-13-21T14:13:20Z", 20, &t), EINVAL);
+	assert_int_equal(audit_parse_ts("2026-09-21T14:13:20", 19, &t), EINVAL);
+	assert_int_equal(audit_parse_ts("forever", 7, &t), EINVAL);
+}
+
+static void
+test_syslog_line(void **state)
+{
+	struct fixture f;
+	char buf[1024];
+
+	(void)state;
+	fixture_init(&f);
+	f.ev.session = "s-1";
+	assert_int_equal(audit_syslog_line(&f.ev, 7, HASH1, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "event=account user=bot decision=allow "
+	    "reason=ok owner=uid=alice,ou=people,dc=example,dc=org session=s-1 "
+	    "seq=7 hash=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+}
+
+static void
+test_syslog_line_escapes(void **state)
+{
+	struct fixture f;
+	char buf[1024];
+
+	(void)state;
+	fixture_init(&f);
+	f.ev.user = "evil user=x\n\"q\"\\\xff";
+	f.ev.decision = NULL;
+	f.chain.n = 2;
+	assert_int_equal(audit_syslog_line(&f.ev, 1, NULL, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "event=account user=\"evil user=x\\x0a\\\"q\\\"\\\\\\xff\" "
+	    "decision=error reason=error owner=- session=- seq=1 hash=-");
+	assert_null(strchr(buf, '\n'));
+}
+
+static void
+test_syslog_line_truncated(void **state)
+{
+	struct fixture f;
+	char buf[40];
+
+	(void)state;
+	fixture_init(&f);
+	assert_int_equal(audit_syslog_line(&f.ev, 1, HASH1, buf, sizeof(buf)),
+	    ENOSPC);
+	assert_true(strlen(buf) < sizeof(buf));
+}
+
+static void
+test_hash_known_vector(void **state)
+{
+	struct audit_hasher *h = NULL;
+	char hex[65];
+
+	(void)state;
+	assert_int_equal(audit_hasher_new(&h), 0);
+	assert_int_equal(audit_hash_hex(h, "test", 4, hex), 0);
+	assert_string_equal(hex, HASH1);
+	assert_int_equal(audit_hash_hex(h, "", 0, hex), 0);
+	assert_string_equal(hex,
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	audit_hasher_free(h);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_format_fields),
+		cmocka_unit_test(test_format_order_prev_last),
+		cmocka_unit_test(test_format_absent_fields_omitted),
+		cmocka_unit_test(test_format_deny_reason),
+		cmocka_unit_test(test_format_reason_override),
+		cmocka_unit_test(test_format_owner_none_when_chain_ends_in_agent),
+		cmocka_unit_test(test_format_cert),
+		cmocka_unit_test(test_format_cert_huge_serial_and_forever),
+		cmocka_unit_test(test_format_hostile_quotes_newlines),
+		cmocka_unit_test(test_format_control_chars),
+		cmocka_unit_test(test_format_invalid_utf8_replaced),
+		cmocka_unit_test(test_format_invalid_utf8_in_chain),
+		cmocka_unit_test(test_format_record_seq),
+		cmocka_unit_test(test_format_scan_roundtrip),
+		cmocka_unit_test(test_scan_accepts),
+		cmocka_unit_test(test_scan_refuses),
+		cmocka_unit_test(test_scan_refuses_malformed),
+		cmocka_unit_test(test_scan_depth_limit),
+		cmocka_unit_test(test_parse_ts),
+		cmocka_unit_test(test_syslog_line),
+		cmocka_unit_test(test_syslog_line_escapes),
+		cmocka_unit_test(test_syslog_line_truncated),
+		cmocka_unit_test(test_hash_known_vector),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
