@@ -17,3 +17,50 @@ tests_unit_test_sshcert_LDADD = libagentid-core.la $(CMOCKA_LIBS) $(OPENSSL_LIBS
 TESTS += tests/unit/test_sshcert.sh
 dist_check_SCRIPTS += tests/unit/test_sshcert.sh
 endif
+
+# pam_agent.so: only pam_sm_* exported; libagentid is linked in (the
+# convenience library), so the module needs nothing of ours at run time.
+pammod_LTLIBRARIES += pam_agent/pam_agent.la
+PAM_AGENT_SOURCES = pam_agent/pam_agent.h pam_agent/pam_agent.c \
+	pam_agent/args.c pam_agent/session.c
+pam_agent_pam_agent_la_SOURCES = $(PAM_AGENT_SOURCES)
+pam_agent_pam_agent_la_CFLAGS = $(AM_CFLAGS)
+pam_agent_pam_agent_la_LIBADD = libagentid-core.la $(PAM_LIBS)
+pam_agent_pam_agent_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version \
+	-shared -no-undefined \
+	-Wl,--version-script=$(top_srcdir)/pam_agent/pam_agent.sym
+EXTRA_pam_agent_pam_agent_la_DEPENDENCIES = pam_agent/pam_agent.sym
+EXTRA_DIST += pam_agent/pam_agent.sym
+
+check_LTLIBRARIES = tests/pam/pam_probe.la
+
+# sshd cannot load an ASan module (and drops LD_PRELOAD for what it runs):
+# under --enable-sanitizers the end-to-end test uses this uninstrumented
+# copy, built only for "make check".
+if SANITIZERS
+check_LTLIBRARIES += tests/e2e/pam_agent_plain.la
+tests_e2e_pam_agent_plain_la_SOURCES = $(PAM_AGENT_SOURCES) \
+	$(libagentid_core_la_SOURCES)
+# -Wno-error: warnings that only show without sanitizers belong to the
+# regular build; this copy is a test artifact and must not block the test.
+tests_e2e_pam_agent_plain_la_CFLAGS = $(AGENTID_CFLAGS) -Wno-error $(OPENSSL_CFLAGS) \
+	$(JANSSON_CFLAGS)
+tests_e2e_pam_agent_plain_la_LIBADD = $(PAM_LIBS) $(libagentid_core_la_LIBADD)
+tests_e2e_pam_agent_plain_la_LDFLAGS = -module -avoid-version -shared \
+	-no-undefined -rpath /nowhere \
+	-Wl,--version-script=$(top_srcdir)/pam_agent/pam_agent.sym
+EXTRA_tests_e2e_pam_agent_plain_la_DEPENDENCIES = pam_agent/pam_agent.sym
+endif
+
+# Module tests: a driver on pam_start_confdir against the slapd fixture, and
+# a probe module that records what pam_agent.so itself returns.
+check_PROGRAMS += tests/pam/pam_driver
+tests_pam_pam_driver_SOURCES = tests/pam/pam_driver.c tests/pam/pam_codes.h
+tests_pam_pam_driver_LDADD = $(PAM_LIBS) -ldl
+tests_pam_pam_probe_la_SOURCES = tests/pam/pam_probe.c tests/pam/pam_codes.h
+tests_pam_pam_probe_la_LIBADD = $(PAM_LIBS) -ldl
+tests_pam_pam_probe_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version \
+	-shared -rpath /nowhere
+TESTS += tests/pam/test_pam_agent.sh
+dist_check_SCRIPTS += tests/pam/test_pam_agent.sh
+EXTRA_DIST += tests/pam/agents.ldif

@@ -1,0 +1,445 @@
+/*
+ * pam_agent.c - pam_agent.so: account and session for AI agents. A thin
+ * front: it gathers the request from PAM, lets libagentid resolve the chain
+ * and decide, audits the decision, and translates it into a PAM code.
+ *
+ *   account  required pam_agent.so [config=PATH] [debug] [unknown=ignore|deny]
+ *   session  required pam_agent.so [config=PATH] [debug] [unknown=ignore|deny]
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include "agentid.h"
+#include "agentid_audit.h"
+#include "agentid_ldap.h"
+#include "agentid_sshcert.h"
+#include "internal.h"
+#include "pam_agent.h"
+
+/* A string for logs: "-" for NULL or empty. */
+static const char *
+str(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : "-";
+}
+
+/* Reads a PAM item that holds a string (NULL when unset). */
+static const char *
+item(pam_handle_t *pamh, int type)
+{
+	const void *v = NULL;
+
+	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS)
+		return NULL;
+	return v;
+}
+
+/*
+ * Starts a call: arguments, user, items, config and host name. Returns
+ * PAM_SUCCESS, PAM_USER_UNKNOWN (no user) or PAM_AUTHINFO_UNAVAIL (config
+ * unusable: fail closed). c->cfg must be freed by the caller in any case.
+ */
+static int
+call_open(pam_handle_t *pamh, int argc, const char **argv, struct pam_call *c)
+{
+	struct agentid_error err = { "" };
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->pamh = pamh;
+	parse_args(pamh, argc, argv, &c->args);
+	if ((r = pam_get_user(pamh, &c->user, NULL)) != PAM_SUCCESS ||
+	    c->user == NULL || c->user[0] == '\0') {
+		pam_syslog(pamh, LOG_ERR, "cannot determine the user name");
+		return r == PAM_SUCCESS ? PAM_USER_UNKNOWN : r;
+	}
+	c->service = item(pamh, PAM_SERVICE);
+	c->rhost = item(pamh, PAM_RHOST);
+	c->tty = item(pamh, PAM_TTY);
+	c->now = (int64_t)time(NULL);
+	if ((r = agentid_config_load(c->args.config, &c->cfg, &err)) != 0) {
+		pam_syslog(pamh, LOG_ERR, "configuration unusable: %s; config=%s",
+		    err.msg, c->args.config);
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	if ((r = agentid_host_name(c->cfg, c->host, sizeof(c->host))) != 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot determine this host's name: %s",
+		    strerror(r));
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	return PAM_SUCCESS;
+}
+
+/* The request of this call (cert NULL). */
+static void
+call_request(const struct pam_call *c, struct agentid_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->user = c->user;
+	req->service = c->service != NULL ? c->service : "";
+	req->host = c->host;
+	req->rhost = c->rhost;
+	req->now = c->now;
+}
+
+/* Is this the answer for someone who is not an agent (invalid name too)? */
+static bool
+not_an_agent(int rc, const struct agentid_decision *d)
+{
+	return d->reason == AGENTID_NOT_AN_AGENT && (rc == 0 || rc == EINVAL);
+}
+
+/* Translates the library's answer into the PAM code of DESIGN.md. */
+static int
+pam_code(const struct pam_call *c, int rc, const struct agentid_decision *d)
+{
+	if (not_an_agent(rc, d))
+		return c->args.unknown_deny ? PAM_USER_UNKNOWN : PAM_IGNORE;
+	if (rc != 0 || d->reason == AGENTID_LDAP_UNAVAILABLE)
+		return PAM_AUTHINFO_UNAVAIL;
+	if (d->allow)
+		return PAM_SUCCESS;
+	if (d->reason == AGENTID_EXPIRED)
+		return PAM_ACCT_EXPIRED;
+	return PAM_PERM_DENIED;
+}
+
+/* One syslog line for the decision, key=value style. */
+static void
+log_decision(const struct pam_call *c, const char *event, int rc,
+    const struct agentid_decision *d, const struct agentid_chain *chain,
+    const char *detail, const struct agentid_error *err)
+{
+	char why[512];
+
+	if (not_an_agent(rc, d)) {
+		if (c->args.debug)
+			pam_syslog(c->pamh, LOG_DEBUG, "not an agent; event=%s user=%s",
+			    event, c->user);
+		return;
+	}
+	if (rc != 0) {
+		pam_syslog(c->pamh, LOG_ERR,
+		    "directory unavailable: %s; event=%s user=%s service=%s",
+		    err->msg, event, c->user, str(c->service));
+		return;
+	}
+	if (d->allow) {
+		pam_syslog(c->pamh, LOG_INFO,
+		    "allowed; event=%s user=%s service=%s rhost=%s owner=%s",
+		    event, c->user, str(c->service), str(c->rhost), str(d->owner));
+		return;
+	}
+	agentid_explain(chain, d, why, sizeof(why));
+	pam_syslog(c->pamh, LOG_NOTICE,
+	    "denied; event=%s user=%s service=%s rhost=%s reason=%s why=\"%s%s%s\"",
+	    event, c->user, str(c->service), str(c->rhost),
+	    agentid_reason_name(d->reason), why, detail != NULL ? ": " : "",
+	    detail != NULL ? detail : "");
+}
+
+/*
+ * Writes the audit record of a decision (s: session fields, or NULL) and
+ * returns the PAM code to give: pr, or PAM_AUTHINFO_UNAVAIL when the trail
+ * cannot be written and audit_required is set (no audit, no access; users
+ * that are not agents are not locked out by a broken trail).
+ */
+static int
+audit(const struct pam_call *c, const char *event, int pr, int rc,
+    const struct agentid_decision *d, const struct agentid_chain *chain,
+    const struct pam_session *s, int64_t duration)
+{
+	struct agentid_audit_event ev;
+	struct agentid_error err = { "" };
+	bool unavailable = rc != 0 && !not_an_agent(rc, d);
+	int r;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = c->now;
+	ev.host = c->host;
+	ev.event = event;
+	ev.service = c->service;
+	ev.user = c->user;
+	/* an error that is not "directory down" has no decision to show */
+	ev.decision = unavailable && d->reason != AGENTID_LDAP_UNAVAILABLE ?
+	    NULL : d;
+	ev.chain = chain;
+	ev.rhost = c->rhost;
+	ev.tty = c->tty;
+	ev.pid = getpid();
+	ev.duration = duration;
+	if (s != NULL) {
+		ev.cert_key_id = s->key_id;
+		ev.has_cert_serial = s->has_serial;
+		ev.cert_serial = s->serial;
+		ev.cert_ca = s->ca;
+		ev.has_cert_valid_before = s->has_valid_before;
+		ev.cert_valid_before = s->valid_before;
+		ev.task = s->task;
+		ev.on_behalf_of = s->on_behalf_of;
+		ev.session = s->id[0] != '\0' ? s->id : NULL;
+	}
+	if ((r = agentid_audit_append(c->cfg, &ev, &err)) == 0)
+		return pr;
+	pam_syslog(c->pamh, LOG_ERR,
+	    "audit trail not written: %s; event=%s user=%s audit_required=%s",
+	    err.msg[0] != '\0' ? err.msg : strerror(r), event, c->user,
+	    c->cfg->audit_required ? "yes" : "no");
+	if (c->cfg->audit_required && !not_an_agent(rc, d))
+		return PAM_AUTHINFO_UNAVAIL;
+	return pr;
+}
+
+/* Account management: may this agent log in here, now, for this service? */
+PAM_EXTERN int
+pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct agentid_chain chain = { NULL, 0 };
+	struct agentid_decision d;
+	struct agentid_request req;
+	struct agentid_error err = { "" };
+	struct pam_call c;
+	int pr, rc;
+
+	(void)flags;
+	if ((pr = call_open(pamh, argc, argv, &c)) != PAM_SUCCESS)
+		goto out;
+	call_request(&c, &req);
+	rc = agentid_decide_user(c.cfg, &req, &chain, &d, &err);
+	pr = pam_code(&c, rc, &d);
+	log_decision(&c, "account", rc, &d, &chain, NULL, &err);
+	pr = audit(&c, "account", pr, rc, &d, &chain, NULL, -1);
+out:
+	agentid_chain_clear(&chain);
+	agentid_config_free(c.cfg);
+	return pr;
+}
+
+/* Copies s (may be NULL) into *dst; 0 or ENOMEM. */
+static int
+dup_opt(char **dst, const char *s)
+{
+	if (s == NULL)
+		return 0;
+	return (*dst = strdup(s)) == NULL ? ENOMEM : 0;
+}
+
+/* Fills the session record from the decision and the first certificate. */
+static int
+session_fill(struct pam_session *s, const struct agentid_decision *d,
+    const struct agentid_chain *chain, const struct agentid_ssh_authinfo *ai)
+{
+	const struct agentid_sshcert *cert = ai->n_certs > 0 ? ai->certs[0] : NULL;
+	size_t i;
+	int r;
+
+	if ((r = dup_opt(&s->owner, d->owner)) != 0)
+		return r;
+	for (i = 0; i < chain->n; i++)
+		if (chain->rec[i].dn != NULL &&
+		    (r = agentid_strv_add(&s->chain, &s->n_chain, chain->rec[i].dn)) != 0)
+			return r;
+	if (cert == NULL)
+		return 0;
+	s->has_serial = true;
+	s->serial = cert->serial;
+	s->has_valid_before = cert->valid_before <= (uint64_t)INT64_MAX;
+	s->valid_before = (int64_t)cert->valid_before;
+	if ((r = dup_opt(&s->key_id, cert->key_id)) != 0 ||
+	    (r = dup_opt(&s->ca, cert->ca_fp)) != 0 ||
+	    (r = dup_opt(&s->task, cert->task)) != 0 ||
+	    (r = dup_opt(&s->on_behalf_of, cert->on_behalf_of)) != 0)
+		return r;
+	return 0;
+}
+
+/*
+ * Reads SSH_AUTH_INFO_0 into ai and the engine's view of it into refs (one
+ * per certificate; or one per plain key, fingerprint only, when the login
+ * used no certificate). Returns 0, or the parse error (ai then empty) with
+ * err saying why. A host certificate counts as an error.
+ */
+static int
+read_auth_info(const struct pam_call *c, struct agentid_ssh_authinfo *ai,
+    struct agentid_cert_ref *refs, size_t *n_refs, struct agentid_error *err)
+{
+	const char *info = pam_getenv(c->pamh, "SSH_AUTH_INFO_0");
+	size_t i;
+	int r;
+
+	*n_refs = 0;
+	if ((r = agentid_ssh_authinfo_parse(info, ai, err)) != 0)
+		return r;
+	for (i = 0; i < ai->n_certs; i++) {
+		if ((r = agentid_sshcert_check(ai->certs[i], NULL, c->now, err)) ==
+		    EPERM) {
+			agentid_ssh_authinfo_clear(ai);
+			*n_refs = 0;
+			return r;
+		}
+		refs[*n_refs].ca_fp = ai->certs[i]->ca_fp;
+		refs[*n_refs].key_fp = ai->certs[i]->key_fp;
+		refs[*n_refs].principals = ai->certs[i]->principals;
+		(*n_refs)++;
+	}
+	for (i = 0; ai->n_certs == 0 && i < ai->n_keys; i++) {
+		refs[*n_refs].ca_fp = NULL;
+		refs[*n_refs].key_fp = ai->key_fps[i];
+		refs[*n_refs].principals = NULL;
+		(*n_refs)++;
+	}
+	if (c->args.debug)
+		pam_syslog(c->pamh, LOG_DEBUG,
+		    "SSH_AUTH_INFO_0: certificates=%zu keys=%zu; user=%s",
+		    ai->n_certs, ai->n_keys, c->user);
+	return 0;
+}
+
+/*
+ * Session open: decide again, this time with the certificate sshd verified
+ * (SSH_AUTH_INFO_0 is only filled now), then export the session variables
+ * and keep what close needs.
+ */
+PAM_EXTERN int
+pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct agentid_cert_ref refs[AGENTID_SSHCERT_MAX_AUTHINFO];
+	struct agentid_ssh_authinfo ai = { NULL, 0, NULL, 0 };
+	struct agentid_chain chain = { NULL, 0 };
+	struct agentid_error err = { "" }, aerr = { "" };
+	struct agentid_decision d, d2;
+	struct agentid_request req;
+	struct agentid_policy pol;
+	struct pam_session *s = NULL;
+	struct pam_call c;
+	const char *detail = NULL;
+	size_t n_refs = 0, i;
+	int pr, rc, ar;
+
+	(void)flags;
+	if ((pr = call_open(pamh, argc, argv, &c)) != PAM_SUCCESS)
+		goto out;
+	if ((s = session_new()) == NULL) {
+		pr = PAM_BUF_ERR;
+		goto out;
+	}
+	s->start = c.now;
+	if ((rc = session_new_id(s->id, sizeof(s->id))) != 0) {
+		pam_syslog(pamh, LOG_ERR, "no random session id: %s", strerror(rc));
+		pr = PAM_SESSION_ERR;
+		goto out;
+	}
+	ar = read_auth_info(&c, &ai, refs, &n_refs, &aerr);
+	call_request(&c, &req);
+	req.cert = n_refs > 0 ? &refs[0] : NULL;
+	rc = agentid_decide_user(c.cfg, &req, &chain, &d, &err);
+	if (rc == 0 && d.allow) {
+		/* every key the login used must be bound: the first that is not
+		 * decides */
+		agentid_policy_from_config(&pol, c.cfg);
+		for (i = 1; i < n_refs; i++) {
+			req.cert = &refs[i];
+			agentid_decide(&chain, &req, &pol, &d2);
+			if (!d2.allow) {
+				d = d2;
+				break;
+			}
+		}
+	}
+	if (rc == 0 && ar != 0 && d.reason != AGENTID_NOT_AN_AGENT) {
+		/* an agent with a certificate we cannot read or trust: fail closed */
+		detail = aerr.msg;
+		if (d.allow) {
+			d.allow = false;
+			d.reason = AGENTID_CERT_MISMATCH;
+			d.culprit = 0;
+		}
+	}
+	pr = pam_code(&c, rc, &d);
+	if (session_fill(s, &d, &chain, &ai) != 0) {
+		pr = PAM_BUF_ERR;
+		goto out;
+	}
+	log_decision(&c, "session_open", rc, &d, &chain, detail, &err);
+	pr = audit(&c, "session_open", pr, rc, &d, &chain, s, -1);
+	if (pr != PAM_SUCCESS)
+		goto out;
+	if ((pr = session_export(pamh, s)) != PAM_SUCCESS) {
+		pam_syslog(pamh, LOG_ERR, "cannot export the session variables: %s",
+		    pam_strerror(pamh, pr));
+		pr = PAM_SESSION_ERR;
+		goto out;
+	}
+	if ((pr = pam_set_data(pamh, PAM_AGENT_SESSION_DATA, s,
+	    session_cleanup)) != PAM_SUCCESS) {
+		pr = PAM_SESSION_ERR;
+		goto out;
+	}
+	s = NULL; /* the handle owns it now */
+out:
+	session_free(s);
+	agentid_ssh_authinfo_clear(&ai);
+	agentid_chain_clear(&chain);
+	agentid_config_free(c.cfg);
+	return pr;
+}
+
+/* Session close: audit the end of a session this module opened. */
+PAM_EXTERN int
+pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
+{
+	struct agentid_decision d;
+	struct agentid_chain chain = { NULL, 0 };
+	const void *data = NULL;
+	const struct pam_session *s;
+	struct pam_call c;
+	size_t i;
+	int pr;
+
+	(void)flags;
+	if (pam_get_data(pamh, PAM_AGENT_SESSION_DATA, &data) != PAM_SUCCESS ||
+	    data == NULL) {
+		/* not a session we opened (not an agent, or denied) */
+		parse_args(pamh, argc, argv, &c.args);
+		return c.args.unknown_deny ? PAM_USER_UNKNOWN : PAM_IGNORE;
+	}
+	s = data;
+	if ((pr = call_open(pamh, argc, argv, &c)) != PAM_SUCCESS)
+		goto out;
+	memset(&d, 0, sizeof(d));
+	d.allow = true;
+	d.reason = AGENTID_OK;
+	d.owner = s->owner;
+	if (s->n_chain > 0) {
+		if ((chain.rec = calloc(s->n_chain, sizeof(*chain.rec))) == NULL) {
+			pr = PAM_BUF_ERR;
+			goto out;
+		}
+		chain.n = s->n_chain;
+		for (i = 0; i < s->n_chain; i++) {
+			chain.rec[i].dn = s->chain[i];  /* borrowed */
+			chain.rec[i].is_agent = i + 1 < s->n_chain;
+		}
+	}
+	pam_syslog(pamh, LOG_INFO,
+	    "session closed; user=%s service=%s session=%s duration=%lld",
+	    c.user, str(c.service), s->id, (long long)(c.now - s->start));
+	pr = audit(&c, "session_close", PAM_SUCCESS, 0, &d, &chain, s,
+	    c.now - s->start);
+out:
+	free(chain.rec); /* the DNs belong to s */
+	agentid_config_free(c.cfg);
+	(void)pam_set_data(pamh, PAM_AGENT_SESSION_DATA, NULL, NULL);
+	return pr;
+}
