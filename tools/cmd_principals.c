@@ -1,14 +1,128 @@
-/* cmd_principals.c - placeholder until its issue lands. */
+/*
+ * cmd_principals.c - agentid principals USER, for sshd's
+ * AuthorizedPrincipalsCommand: prints USER when the policy engine allows
+ * USER on this host for service sshd right now, nothing otherwise, so that
+ * sshd refuses the certificate of a revoked, expired or out-of-scope agent
+ * before PAM runs. pam_agent.so's account and session checks stay the
+ * authority; this is the early, certificate-level gate.
+ *
+ *   AuthorizedPrincipalsCommand /usr/bin/agentid principals %u
+ *   AuthorizedPrincipalsCommand /usr/bin/agentid principals %u \
+ *       --ca-fingerprint %F --key-fingerprint %f
+ */
 #include "config.h"
 
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
 #include "agentid.h"
+#include "agentid_ldap.h"
 #include "commands.h"
 
+enum { OPT_CONFIG = 1, OPT_CA_FP, OPT_KEY_FP, OPT_SERVICE, OPT_HELP };
+
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "ca-fingerprint", required_argument, NULL, OPT_CA_FP },
+	{ "key-fingerprint", required_argument, NULL, OPT_KEY_FP },
+	{ "service", required_argument, NULL, OPT_SERVICE },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char usage[] =
+    "usage: agentid principals USER [--ca-fingerprint SHA256:...] "
+    "[--key-fingerprint SHA256:...]\n"
+    "                           [--service S] [--config PATH]\n"
+    "For sshd's AuthorizedPrincipalsCommand: prints USER when USER may log "
+    "in to this host\nfor service sshd now (and, with fingerprints, the "
+    "certificate is bound to USER),\nnothing otherwise. Exit 0 either way, "
+    "2 on errors (directory unreachable,\nbad configuration), which sshd "
+    "takes as a refusal.\n";
+
+/* A fingerprint as sshd passes it for %F/%f: "SHA256:..." or empty/none. */
+static const char *
+fingerprint_arg(const char *s)
+{
+	if (s == NULL || s[0] == '\0' || strcmp(s, "none") == 0)
+		return NULL;
+	return s;
+}
+
+/* agentid principals; see the top of this file. Returns an exit code. */
 int
 cmd_principals(struct tool_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	tool_err("%s: not implemented yet", argv[0]);
-	return EXIT_ERROR;
+	struct agentid_config *cfg = NULL;
+	struct agentid_chain chain = { NULL, 0 };
+	struct agentid_decision d;
+	struct agentid_request req;
+	struct agentid_cert_ref cert = { NULL, NULL, NULL };
+	struct agentid_error err = { "" };
+	const char *service = "sshd";
+	char host[256];
+	int c, r, rc = EXIT_ERROR;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CONFIG:
+			ctx->config_path = optarg;
+			break;
+		case OPT_CA_FP:
+			cert.ca_fp = fingerprint_arg(optarg);
+			break;
+		case OPT_KEY_FP:
+			cert.key_fp = fingerprint_arg(optarg);
+			break;
+		case OPT_SERVICE:
+			service = optarg;
+			break;
+		case OPT_HELP:
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return EXIT_ERROR;
+		}
+	}
+	if (optind + 1 != argc) {
+		fputs(usage, stderr);
+		return EXIT_ERROR;
+	}
+	if ((r = agentid_config_load(ctx->config_path, &cfg, &err)) != 0) {
+		tool_err("%s", err.msg);
+		goto out;
+	}
+	if ((r = agentid_host_name(cfg, host, sizeof(host))) != 0) {
+		tool_err("cannot determine this host's name: %s", strerror(r));
+		goto out;
+	}
+	memset(&req, 0, sizeof(req));
+	req.user = argv[optind];
+	req.service = service;
+	req.host = host;
+	req.rhost = NULL; /* sshd does not tell: pam_agent.so checks from: */
+	req.now = (int64_t)time(NULL);
+	/* sshd has matched the principals itself: bind CA and key only */
+	req.cert = cert.ca_fp != NULL || cert.key_fp != NULL ? &cert : NULL;
+	r = agentid_decide_user(cfg, &req, &chain, &d, &err);
+	if (r != 0 && !(r == EINVAL && d.reason == AGENTID_NOT_AN_AGENT)) {
+		tool_err("%s: %s", req.user, err.msg);
+		goto out;
+	}
+	rc = 0;
+	if (d.allow || d.reason == AGENTID_SCOPE_FROM)
+		printf("%s\n", req.user);
+	if (fflush(stdout) != 0) {
+		tool_err("cannot write: %s", strerror(errno));
+		rc = EXIT_ERROR;
+	}
+out:
+	agentid_chain_clear(&chain);
+	agentid_config_free(cfg);
+	return rc;
 }

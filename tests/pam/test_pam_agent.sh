@@ -289,6 +289,35 @@ OUT=$("$DRIVER" --confdir "$SVC" --service agentid-stack --user bot-revoked \
     --pin "$MODULE" account 2>"$ERRF") || fail "stack driver: $(cat "$ERRF")"
 expect "stack, revoked" "account=PAM_PERM_DENIED"
 
+# ---- agentid principals (sshd's AuthorizedPrincipalsCommand)
+# principals USER RC WANT [options]: exit code RC and exactly WANT printed
+principals() {
+	local user=$1 rc=$2 want=$3 out got
+	shift 3
+	CHECKS=$((CHECKS + 1))
+	out=$("$AGENTID" principals "$user" "$@" 2>"$ERRF")
+	got=$?
+	if [ "$got" = "$rc" ] && [ "$out" = "$want" ]; then
+		echo "ok: principals $user $*: exit $rc, '$out'"
+	else
+		fail "principals $user $*: exit $got (wanted $rc), printed '$out' (wanted '$want') $(cat "$ERRF")"
+	fi
+}
+principals bot-ok 0 bot-ok --config "$C"
+principals bot-revoked 0 "" --config "$C"
+principals bot-expired 0 "" --config "$C"
+principals bot-scope 0 "" --config "$C"
+principals carol 0 "" --config "$C"
+principals nobody-at-all 0 "" --config "$C"
+principals bot-ok 0 "" --config "$C" --service cron
+principals bot-bound 0 bot-bound --config "$C" --ca-fingerprint "$CA1_FP" \
+	--key-fingerprint SHA256:none
+principals bot-bound 0 "" --config "$C" --ca-fingerprint \
+	"$(ssh-keygen -lf "$K/ca2.pub" | awk '{print $2}')" --key-fingerprint SHA256:x
+principals bot-ok 2 "" --config "$D/down.conf"
+principals bot-ok 2 "" --config "$D/missing.conf"
+principals bot-ok 2 "" --config "$C" extra-operand
+
 # ---- the trail we wrote is intact
 CHECKS=$((CHECKS + 1))
 if [ -x "$AGENTID" ]; then
