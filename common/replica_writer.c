@@ -42,6 +42,7 @@ struct member_pair {
 struct agentid_replica_writer {
 	char *path, *tmp;
 	int fd;
+	bool finished;            /* cdb_make_finish called */
 	bool committed;
 	struct cdb_make cm;
 	uint64_t pos;             /* file position of the next record */
@@ -477,7 +478,8 @@ write_member_index(struct agentid_replica_writer *w, struct agentid_error *err)
 	uint32_t n, last = 0;
 	int rc;
 
-	qsort(w->pairs, w->n_pairs, sizeof(*w->pairs), pair_cmp);
+	if (w->n_pairs > 1)
+		qsort(w->pairs, w->n_pairs, sizeof(*w->pairs), pair_cmp);
 	for (i = 0; i < w->n_pairs; i = j) {
 		for (j = i + 1; j < w->n_pairs &&
 		    strcmp(w->pairs[j].member, w->pairs[i].member) == 0; j++)
@@ -582,6 +584,7 @@ finish_file(struct agentid_replica_writer *w, struct agentid_error *err)
 	struct stat st;
 	int rc;
 
+	w->finished = true;
 	if (cdb_make_finish(&w->cm) != 0 || fstat(w->fd, &st) != 0)
 		return agentid_seterr(err, errno ? errno : EIO, "%s: %s", w->tmp,
 		    strerror(errno));
@@ -696,10 +699,12 @@ agentid_replica_writer_new(const char *path,
 		w->tmp = NULL;
 		goto out;
 	}
+	w->finished = true; /* until cdb_make_start succeeds */
 	if (fchmod(w->fd, 0644) != 0 || cdb_make_start(&w->cm, w->fd) != 0) {
 		rc = agentid_seterr(err, errno, "%s: %s", w->tmp, strerror(errno));
 		goto out;
 	}
+	w->finished = false;
 	w->pos = AGENTID_REPLICA_HEADER_POS;
 	if ((rc = build_header(w, 0, 0)) != 0) {
 		rc = agentid_seterr(err, rc, "out of memory");
@@ -723,8 +728,12 @@ agentid_replica_writer_free(struct agentid_replica_writer *w)
 
 	if (w == NULL)
 		return;
-	if (w->fd >= 0)
+	if (w->fd >= 0) {
+		/* frees tinycdb's record lists (it has no other way) */
+		if (!w->finished)
+			(void)cdb_make_finish(&w->cm);
 		close(w->fd);
+	}
 	if (!w->committed && w->tmp != NULL)
 		unlink(w->tmp);
 	for (i = 0; i < w->n_pairs; i++)

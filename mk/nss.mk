@@ -26,3 +26,19 @@ EXTRA_DIST += nss_agent/libnss_agent.sym
 check_PROGRAMS += tests/nss/gen_replica
 tests_nss_gen_replica_SOURCES = tests/nss/gen_replica.c
 tests_nss_gen_replica_LDADD = libagentid-core.la
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/nss/test_nss_module
+TESTS += tests/nss/test_nss_module
+tests_nss_test_nss_module_SOURCES = tests/nss/test_nss_module.c
+tests_nss_test_nss_module_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_nss_test_nss_module_LDADD = libagentid-core.la $(CMOCKA_LIBS) -ldl -lpthread
+endif
+
+# The module's ABI; through glibc in a private mount namespace (root, SKIP
+# otherwise); threads under ThreadSanitizer (built by the script with gcc).
+dist_check_SCRIPTS += tests/nss/test_nss_abi.sh tests/nss/test_nss_getent.sh \
+	tests/nss/test_nss_threads.sh
+TESTS += tests/nss/test_nss_abi.sh tests/nss/test_nss_getent.sh \
+	tests/nss/test_nss_threads.sh
+EXTRA_DIST += tests/nss/nss-lib.sh tests/nss/nss_threads.c

@@ -1,0 +1,863 @@
+/*
+ * test_nss_module.c - calls the _nss_agent_* functions of the built
+ * libnss_agent.so.2 directly (dlopen): the buffer contract at every size,
+ * enumeration, initgroups, nologin, min_uid, file descriptors, fork, and
+ * missing, truncated and corrupted replicas. Also the replica writer's
+ * refusals. Replicas are written here with the writer of libagentid.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <grp.h>
+#include <nss.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "agentid.h"
+#include "agentid_replica.h"
+
+#define DAY 86400
+
+typedef enum nss_status (*pwnam_fn)(const char *, struct passwd *, char *,
+    size_t, int *);
+typedef enum nss_status (*pwuid_fn)(uid_t, struct passwd *, char *, size_t,
+    int *);
+typedef enum nss_status (*pwent_fn)(struct passwd *, char *, size_t, int *);
+typedef enum nss_status (*grnam_fn)(const char *, struct group *, char *,
+    size_t, int *);
+typedef enum nss_status (*grgid_fn)(gid_t, struct group *, char *, size_t,
+    int *);
+typedef enum nss_status (*grent_fn)(struct group *, char *, size_t, int *);
+typedef enum nss_status (*set_fn)(void);
+typedef enum nss_status (*initgroups_fn)(const char *, gid_t, long int *,
+    long int *, gid_t **, long int, int *);
+
+static struct {
+	void *dl;
+	pwnam_fn getpwnam_r;
+	pwuid_fn getpwuid_r;
+	pwent_fn getpwent_r;
+	set_fn setpwent, endpwent;
+	grnam_fn getgrnam_r;
+	grgid_fn getgrgid_r;
+	grent_fn getgrent_r;
+	set_fn setgrent, endgrent;
+	initgroups_fn initgroups_dyn;
+} m;
+
+static char dir[] = "/tmp/agentid-nss-test.XXXXXX";
+static char fixture[300];
+static char gecos_long[1001], home_long[301];
+static char *big[200];
+static int64_t now;
+
+/* Writes the fixture replica to path (see gen_replica.c for the same). */
+static void
+write_fixture(const char *path)
+{
+	static char *agents[] = { "alice-bot", "expired-bot", "root", "long-bot" };
+	struct agentid_replica_meta meta = { now, 1000, 60, "/usr/sbin/nologin" };
+	struct agentid_replica_entry e[] = {
+		{ "alice-bot", 20001, 20001, "Alice's build bot", "/home/alice-bot",
+		  "/bin/bash", AGENTID_REPLICA_OK, true, now - DAY, now + 30 * DAY },
+		{ "expired-bot", 20002, 20002, "expired", "/home/expired-bot",
+		  "/bin/bash", AGENTID_REPLICA_OK, false, 0, now - DAY },
+		{ "suspended-bot", 20003, 20003, "", "/", "/bin/bash",
+		  AGENTID_REPLICA_SUSPENDED, false, 0, now + DAY },
+		{ "revoked-bot", 20004, 20004, NULL, NULL, NULL,
+		  AGENTID_REPLICA_REVOKED, false, 0, now + DAY },
+		{ "orphan-bot", 20005, 20005, "", "/", "/bin/bash",
+		  AGENTID_REPLICA_ORPHANED, false, 0, now + DAY },
+		{ "future-bot", 20006, 20006, "", "/", "/bin/bash",
+		  AGENTID_REPLICA_OK, true, now + DAY, now + 2 * DAY },
+		{ "long-bot", 20007, 20007, gecos_long, home_long, "/bin/zsh",
+		  AGENTID_REPLICA_OK, false, 0, now + DAY },
+		{ "skew-bot", 20008, 20008, "", "/", "/bin/sh",
+		  AGENTID_REPLICA_OK, false, 0, now - 30 },
+	};
+	struct agentid_replica_writer *w = NULL;
+	struct agentid_error err = { "" };
+	size_t i;
+
+	assert_int_equal(agentid_replica_writer_new(path, &meta, &w, &err), 0);
+	for (i = 0; i < sizeof(e) / sizeof(e[0]); i++)
+		assert_int_equal(agentid_replica_write_user(w, &e[i], &err), 0);
+	assert_int_equal(agentid_replica_write_group(w, "agents", 30001, agents,
+	    4, &err), 0);
+	assert_int_equal(agentid_replica_write_group(w, "big-team", 30002, big,
+	    200, &err), 0);
+	assert_int_equal(agentid_replica_write_group(w, "empty", 30003, NULL, 0,
+	    &err), 0);
+	assert_int_equal(agentid_replica_commit(w, &err), 0);
+	agentid_replica_writer_free(w);
+}
+
+/* Points the module at path (a new path is looked at on the next call). */
+static void
+use_replica(const char *path)
+{
+	assert_int_equal(setenv("AGENTID_REPLICA", path, 1), 0);
+}
+
+static int
+setup(void **state)
+{
+	const char *top = getenv("top_builddir");
+	char so[4096];
+	size_t i;
+
+	(void)state;
+	now = (int64_t)time(NULL);
+	snprintf(so, sizeof(so), "%s/nss_agent/.libs/libnss_agent.so.2",
+	    top != NULL ? top : ".");
+	if ((m.dl = dlopen(so, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		fprintf(stderr, "dlopen %s: %s\n", so, dlerror());
+		return -1;
+	}
+#define SYM(f) (*(void **)&m.f = dlsym(m.dl, "_nss_agent_" #f)) == NULL
+	if (SYM(getpwnam_r) || SYM(getpwuid_r) || SYM(getpwent_r) ||
+	    SYM(setpwent) || SYM(endpwent) || SYM(getgrnam_r) ||
+	    SYM(getgrgid_r) || SYM(getgrent_r) || SYM(setgrent) ||
+	    SYM(endgrent) || SYM(initgroups_dyn))
+		return -1;
+#undef SYM
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	memset(gecos_long, 'g', sizeof(gecos_long) - 1);
+	memset(home_long, 'h', sizeof(home_long) - 1);
+	memcpy(home_long, "/home/", 6);
+	for (i = 0; i < 200; i++)
+		if (asprintf(&big[i], i == 7 ? "long-bot" : "member-%03zu", i) < 0)
+			return -1;
+	snprintf(fixture, sizeof(fixture), "%s/fixture.cdb", dir);
+	write_fixture(fixture);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[400];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 200; i++)
+		free(big[i]);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A path under the test directory. */
+static const char *
+tmp_path(const char *name)
+{
+	static char p[2][400];
+	static int which;
+
+	which ^= 1;
+	snprintf(p[which], sizeof(p[which]), "%s/%s", dir, name);
+	return p[which];
+}
+
+/* Copies the fixture to path, cut to len bytes (SIZE_MAX: whole). */
+static void
+copy_fixture(const char *path, size_t len)
+{
+	FILE *in = fopen(fixture, "rb"), *out = fopen(path, "wb");
+	int c;
+
+	assert_non_null(in);
+	assert_non_null(out);
+	while (len-- > 0 && (c = getc(in)) != EOF)
+		putc(c, out);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+}
+
+/* The whole fixture in memory. */
+static unsigned char *
+read_fixture(size_t *len)
+{
+	FILE *f = fopen(fixture, "rb");
+	unsigned char *buf;
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* Writes len bytes to path, by rename as sync does: the module may still
+ * map the file that was there. */
+static void
+write_file(const char *path, const unsigned char *buf, size_t len)
+{
+	char tmp[512];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	assert_non_null(f = fopen(tmp, "wb"));
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+/* Every buffer size from none up: ERANGE until the entry fits, then it. */
+static void
+test_passwd_every_buffer_size(void **state)
+{
+	size_t need = sizeof("long-bot") + 2 + sizeof(gecos_long) +
+	    sizeof(home_long) + sizeof("/bin/zsh"), size;
+	struct passwd pw;
+	int err;
+
+	(void)state;
+	use_replica(fixture);
+	for (size = 0; size <= need + 8; size++) {
+		char *buf = size > 0 ? malloc(size) : NULL;
+		enum nss_status st;
+
+		err = 0;
+		st = m.getpwnam_r("long-bot", &pw, buf, size, &err);
+		if (size < need) {
+			assert_int_equal(st, NSS_STATUS_TRYAGAIN);
+			assert_int_equal(err, ERANGE);
+		} else {
+			assert_int_equal(st, NSS_STATUS_SUCCESS);
+			assert_string_equal(pw.pw_name, "long-bot");
+			assert_string_equal(pw.pw_passwd, "*");
+			assert_int_equal(pw.pw_uid, 20007);
+			assert_int_equal(pw.pw_gid, 20007);
+			assert_string_equal(pw.pw_gecos, gecos_long);
+			assert_string_equal(pw.pw_dir, home_long);
+			assert_string_equal(pw.pw_shell, "/bin/zsh");
+		}
+		err = 0;
+		st = m.getpwuid_r(20007, &pw, buf, size, &err);
+		assert_int_equal(st, size < need ? NSS_STATUS_TRYAGAIN :
+		    NSS_STATUS_SUCCESS);
+		if (size < need)
+			assert_int_equal(err, ERANGE);
+		else
+			assert_string_equal(pw.pw_dir, home_long);
+		free(buf);
+	}
+}
+
+/* Same for a 200-member group, at every alignment of the buffer. */
+static void
+test_group_every_buffer_size(void **state)
+{
+	size_t strings = sizeof("big-team") + 2, off, size, i;
+
+	(void)state;
+	use_replica(fixture);
+	for (i = 0; i < 200; i++)
+		strings += strlen(big[i]) + 1;
+	for (off = 0; off < sizeof(char *); off++) {
+		size_t pad = (sizeof(char *) - off % sizeof(char *)) %
+		    sizeof(char *);
+		size_t need = pad + 201 * sizeof(char *) + strings;
+
+		for (size = 0; size <= need + 4; size++) {
+			char *raw = malloc(size + off + 1), *buf = raw + off;
+			struct group gr;
+			enum nss_status st;
+			int err = 0;
+
+			st = m.getgrgid_r(30002, &gr, size > 0 ? buf : NULL, size, &err);
+			if (size < need) {
+				assert_int_equal(st, NSS_STATUS_TRYAGAIN);
+				assert_int_equal(err, ERANGE);
+			} else {
+				assert_int_equal(st, NSS_STATUS_SUCCESS);
+				assert_int_equal((uintptr_t)gr.gr_mem % sizeof(char *), 0);
+				assert_string_equal(gr.gr_name, "big-team");
+				assert_int_equal(gr.gr_gid, 30002);
+				for (i = 0; i < 200; i++)
+					assert_string_equal(gr.gr_mem[i], big[i]);
+				assert_null(gr.gr_mem[200]);
+			}
+			free(raw);
+		}
+	}
+}
+
+/* Looks up name and returns its shell ("" when not found). */
+static const char *
+shell_of(const char *name)
+{
+	static char buf[4096];
+	struct passwd pw;
+	int err;
+
+	if (m.getpwnam_r(name, &pw, buf, sizeof(buf), &err) != NSS_STATUS_SUCCESS)
+		return "";
+	return pw.pw_shell;
+}
+
+/* Chains that are not valid now resolve with the nologin shell. */
+static void
+test_nologin(void **state)
+{
+	(void)state;
+	use_replica(fixture);
+	assert_string_equal(shell_of("alice-bot"), "/bin/bash");
+	assert_string_equal(shell_of("expired-bot"), "/usr/sbin/nologin");
+	assert_string_equal(shell_of("suspended-bot"), "/usr/sbin/nologin");
+	assert_string_equal(shell_of("revoked-bot"), "/usr/sbin/nologin");
+	assert_string_equal(shell_of("orphan-bot"), "/usr/sbin/nologin");
+	assert_string_equal(shell_of("future-bot"), "/usr/sbin/nologin");
+	assert_string_equal(shell_of("skew-bot"), "/bin/sh");
+	assert_string_equal(shell_of("no-such-bot"), "");
+}
+
+/* Not found, below min_uid, and names no record can have. */
+static void
+test_not_found(void **state)
+{
+	char buf[1024], longname[400];
+	struct passwd pw;
+	struct group gr;
+	int err = 0;
+
+	(void)state;
+	use_replica(fixture);
+	assert_int_equal(m.getpwuid_r(0, &pw, buf, sizeof(buf), &err),
+	    NSS_STATUS_NOTFOUND);
+	assert_int_equal(err, ENOENT);
+	assert_int_equal(m.getpwuid_r(999, &pw, buf, sizeof(buf), &err),
+	    NSS_STATUS_NOTFOUND);
+	assert_int_equal(m.getgrgid_r(0, &gr, buf, sizeof(buf), &err),
+	    NSS_STATUS_NOTFOUND);
+	assert_int_equal(m.getpwnam_r("", &pw, buf, sizeof(buf), &err),
+	    NSS_STATUS_NOTFOUND);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(m.getpwnam_r(longname, &pw, buf, sizeof(buf), &err),
+	    NSS_STATUS_NOTFOUND);
+	assert_int_equal(m.getgrnam_r("alice-bot", &gr, buf, sizeof(buf), &err),
+	    NSS_STATUS_NOTFOUND);
+}
+
+/* Enumeration in order; ERANGE leaves the cursor on the same entry. */
+static void
+test_enumeration(void **state)
+{
+	static const char *want[] = { "alice-bot", "expired-bot",
+	    "suspended-bot", "revoked-bot", "orphan-bot", "future-bot",
+	    "long-bot", "skew-bot" };
+	char buf[4096], tiny[16];
+	struct passwd pw;
+	struct group gr;
+	size_t i;
+	int err;
+
+	(void)state;
+	use_replica(fixture);
+	m.setpwent();
+	for (i = 0; i < 8; i++) {
+		/* every entry needs more than 16 bytes */
+		assert_int_equal(m.getpwent_r(&pw, tiny, sizeof(tiny), &err),
+		    NSS_STATUS_TRYAGAIN);
+		assert_int_equal(err, ERANGE);
+		assert_int_equal(m.getpwent_r(&pw, buf, sizeof(buf), &err),
+		    NSS_STATUS_SUCCESS);
+		assert_string_equal(pw.pw_name, want[i]);
+	}
+	assert_int_equal(m.getpwent_r(&pw, buf, sizeof(buf), &err),
+	    NSS_STATUS_NOTFOUND);
+	m.endpwent();
+	m.setpwent();
+	assert_int_equal(m.getpwent_r(&pw, buf, sizeof(buf), &err),
+	    NSS_STATUS_SUCCESS);
+	assert_string_equal(pw.pw_name, "alice-bot");
+	m.endpwent();
+
+	m.setgrent();
+	assert_int_equal(m.getgrent_r(&gr, buf, 50, &err), NSS_STATUS_TRYAGAIN);
+	assert_int_equal(err, ERANGE);
+	assert_int_equal(m.getgrent_r(&gr, buf, sizeof(buf), &err),
+	    NSS_STATUS_SUCCESS);
+	assert_string_equal(gr.gr_name, "agents");
+	assert_int_equal(m.getgrent_r(&gr, buf, sizeof(buf), &err),
+	    NSS_STATUS_SUCCESS);
+	assert_string_equal(gr.gr_name, "big-team");
+	assert_int_equal(m.getgrent_r(&gr, buf, sizeof(buf), &err),
+	    NSS_STATUS_SUCCESS);
+	assert_string_equal(gr.gr_name, "empty");
+	assert_null(gr.gr_mem[0]);
+	assert_int_equal(m.getgrent_r(&gr, buf, sizeof(buf), &err),
+	    NSS_STATUS_NOTFOUND);
+	m.endgrent();
+}
+
+/* initgroups_dyn: groups of an agent, primary gid skipped, limit kept. */
+static void
+test_initgroups(void **state)
+{
+	long int start, size;
+	gid_t *groups;
+	int err;
+
+	(void)state;
+	use_replica(fixture);
+	start = 1;
+	size = 1;
+	groups = malloc(sizeof(*groups));
+	assert_non_null(groups);
+	groups[0] = 20007;
+	assert_int_equal(m.initgroups_dyn("long-bot", 20007, &start, &size,
+	    &groups, -1, &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(start, 3);
+	assert_true(size >= 3);
+	assert_int_equal(groups[0], 20007);
+	assert_int_equal(groups[1], 30001);
+	assert_int_equal(groups[2], 30002);
+	/* again: nothing added twice */
+	assert_int_equal(m.initgroups_dyn("long-bot", 20007, &start, &size,
+	    &groups, -1, &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(start, 3);
+	free(groups);
+
+	start = 1;
+	size = 1;
+	groups = malloc(sizeof(*groups));
+	assert_non_null(groups);
+	groups[0] = 30001; /* primary group is one of them */
+	assert_int_equal(m.initgroups_dyn("long-bot", 30001, &start, &size,
+	    &groups, 2, &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(start, 2);
+	assert_int_equal(size, 2);
+	assert_int_equal(groups[1], 30002);
+	free(groups);
+
+	/* root is listed in "agents" but is not an agent of the replica */
+	start = 0;
+	size = 0;
+	groups = NULL;
+	assert_int_equal(m.initgroups_dyn("root", 0, &start, &size, &groups, -1,
+	    &err), NSS_STATUS_NOTFOUND);
+	assert_int_equal(start, 0);
+	free(groups);
+}
+
+/* Number of open file descriptors. */
+static int
+count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* 100k lookups, with the replica replaced meanwhile: no fd left open. */
+static void
+test_no_fd_leak(void **state)
+{
+	const char *other = tmp_path("other.cdb");
+	char buf[4096];
+	struct passwd pw;
+	struct group gr;
+	long int start, size;
+	gid_t *groups = NULL;
+	int before, err, i;
+
+	(void)state;
+	copy_fixture(other, SIZE_MAX);
+	use_replica(fixture);
+	assert_int_equal(m.getpwnam_r("alice-bot", &pw, buf, sizeof(buf), &err),
+	    NSS_STATUS_SUCCESS);
+	before = count_fds();
+	for (i = 0; i < 100000; i++) {
+		if (i % 10000 == 0)
+			use_replica(i % 20000 == 0 ? other : fixture);
+		switch (i % 4) {
+		case 0:
+			assert_int_equal(m.getpwnam_r("alice-bot", &pw, buf,
+			    sizeof(buf), &err), NSS_STATUS_SUCCESS);
+			break;
+		case 1:
+			assert_int_equal(m.getpwuid_r(20002, &pw, buf, sizeof(buf),
+			    &err), NSS_STATUS_SUCCESS);
+			break;
+		case 2:
+			assert_int_equal(m.getgrgid_r(30001, &gr, buf, sizeof(buf),
+			    &err), NSS_STATUS_SUCCESS);
+			break;
+		default:
+			start = 0;
+			size = 0;
+			assert_int_equal(m.initgroups_dyn("alice-bot", 20001, &start,
+			    &size, &groups, -1, &err), NSS_STATUS_SUCCESS);
+			break;
+		}
+	}
+	free(groups);
+	assert_int_equal(count_fds(), before);
+	use_replica("/nonexistent/agents.cdb");
+	assert_int_equal(m.getpwnam_r("alice-bot", &pw, buf, sizeof(buf), &err),
+	    NSS_STATUS_UNAVAIL);
+	assert_int_equal(count_fds(), before);
+}
+
+/* The statuses every function gives for the replica at path. */
+static void
+expect_unavail(const char *path)
+{
+	char buf[4096];
+	struct passwd pw;
+	struct group gr;
+	long int start = 0, size = 0;
+	gid_t *groups = NULL;
+	int err;
+
+	use_replica(path);
+	assert_int_equal(m.getpwnam_r("alice-bot", &pw, buf, sizeof(buf), &err),
+	    NSS_STATUS_UNAVAIL);
+	assert_int_equal(m.getpwuid_r(20001, &pw, buf, sizeof(buf), &err),
+	    NSS_STATUS_UNAVAIL);
+	assert_int_equal(m.getgrnam_r("agents", &gr, buf, sizeof(buf), &err),
+	    NSS_STATUS_UNAVAIL);
+	assert_int_equal(m.getgrgid_r(30001, &gr, buf, sizeof(buf), &err),
+	    NSS_STATUS_UNAVAIL);
+	m.setpwent();
+	assert_int_equal(m.getpwent_r(&pw, buf, sizeof(buf), &err),
+	    NSS_STATUS_UNAVAIL);
+	m.setgrent();
+	assert_int_equal(m.getgrent_r(&gr, buf, sizeof(buf), &err),
+	    NSS_STATUS_UNAVAIL);
+	assert_int_equal(m.initgroups_dyn("alice-bot", 20001, &start, &size,
+	    &groups, -1, &err), NSS_STATUS_UNAVAIL);
+	free(groups);
+}
+
+/* Missing, truncated, foreign and tampered-with files: UNAVAIL. */
+static void
+test_missing_and_corrupt(void **state)
+{
+	unsigned char *img, *bad;
+	size_t len, cut;
+	uint32_t crc;
+
+	(void)state;
+	expect_unavail(tmp_path("missing.cdb"));
+	expect_unavail(dir); /* a directory */
+	img = read_fixture(&len);
+	for (cut = 0; cut < len; cut += cut < 2100 ? 211 : 97) {
+		const char *p = tmp_path(cut % 2 ? "cut-a.cdb" : "cut-b.cdb");
+
+		write_file(p, img, cut);
+		expect_unavail(p);
+	}
+	bad = malloc(len);
+	assert_non_null(bad);
+	/* header fields with a correct header CRC: magic, version, size */
+	for (cut = 0; cut < 3; cut++) {
+		const char *p = tmp_path(cut % 2 ? "hdr-a.cdb" : "hdr-b.cdb");
+		unsigned char *h = bad + AGENTID_REPLICA_HEADER_VAL;
+
+		memcpy(bad, img, len);
+		h[cut == 0 ? 0 : cut == 1 ? 8 : 24] ^= 0x41;
+		memset(h + 12, 0, 4);
+		crc = agentid_replica_crc32c(0, h,
+		    AGENTID_REPLICA_HEADER_FIXED + strlen("/usr/sbin/nologin"));
+		h[12] = (unsigned char)crc;
+		h[13] = (unsigned char)(crc >> 8);
+		h[14] = (unsigned char)(crc >> 16);
+		h[15] = (unsigned char)(crc >> 24);
+		write_file(p, bad, len);
+		expect_unavail(p);
+	}
+	/* the TOC pointing outside the file */
+	memcpy(bad, img, len);
+	memset(bad, 0xff, 2048);
+	write_file(tmp_path("toc.cdb"), bad, len);
+	expect_unavail(tmp_path("toc.cdb"));
+	free(bad);
+	free(img);
+}
+
+/* What one successful lookup must return, or it must fail. */
+static void
+check_lookups(void)
+{
+	char buf[8192];
+	struct passwd pw;
+	struct group gr;
+	long int start = 0, size = 0;
+	gid_t *groups = NULL;
+	enum nss_status st;
+	int err, i;
+
+	st = m.getpwnam_r("long-bot", &pw, buf, sizeof(buf), &err);
+	assert_true(st == NSS_STATUS_SUCCESS || st == NSS_STATUS_NOTFOUND ||
+	    st == NSS_STATUS_UNAVAIL);
+	if (st == NSS_STATUS_SUCCESS) {
+		assert_string_equal(pw.pw_gecos, gecos_long);
+		assert_string_equal(pw.pw_dir, home_long);
+		assert_int_equal(pw.pw_uid, 20007);
+	}
+	st = m.getpwuid_r(20001, &pw, buf, sizeof(buf), &err);
+	if (st == NSS_STATUS_SUCCESS) {
+		assert_string_equal(pw.pw_name, "alice-bot");
+		assert_string_equal(pw.pw_gecos, "Alice's build bot");
+		assert_string_equal(pw.pw_shell, "/bin/bash");
+	}
+	st = m.getgrgid_r(30002, &gr, buf, sizeof(buf), &err);
+	if (st == NSS_STATUS_SUCCESS) {
+		for (i = 0; i < 200; i++)
+			assert_string_equal(gr.gr_mem[i], big[i]);
+		assert_null(gr.gr_mem[200]);
+	}
+	st = m.getgrnam_r("agents", &gr, buf, sizeof(buf), &err);
+	if (st == NSS_STATUS_SUCCESS)
+		assert_string_equal(gr.gr_mem[3], "long-bot");
+	st = m.initgroups_dyn("long-bot", 20007, &start, &size, &groups, -1, &err);
+	if (st == NSS_STATUS_SUCCESS) {
+		assert_true(start <= 2);
+		for (i = 0; i < start; i++)
+			assert_true(groups[i] == 30001 || groups[i] == 30002);
+	}
+	free(groups);
+	m.setpwent();
+	for (i = 0; i < 12; i++) {
+		st = m.getpwent_r(&pw, buf, sizeof(buf), &err);
+		if (st != NSS_STATUS_SUCCESS)
+			break;
+		assert_true(pw.pw_uid >= 20001 && pw.pw_uid <= 20008);
+	}
+	m.setgrent();
+	for (i = 0; i < 5; i++)
+		if (m.getgrent_r(&gr, buf, sizeof(buf), &err) != NSS_STATUS_SUCCESS)
+			break;
+}
+
+/* Random byte flips all over the file: never a crash, never wrong data. */
+static void
+test_random_corruption(void **state)
+{
+	unsigned char *img, *bad;
+	size_t len;
+	unsigned seed = 12345;
+	int i, j;
+
+	(void)state;
+	img = read_fixture(&len);
+	bad = malloc(len);
+	assert_non_null(bad);
+	for (i = 0; i < 3000; i++) {
+		const char *p = tmp_path(i % 2 ? "flip-a.cdb" : "flip-b.cdb");
+		int flips = 1 + (int)(rand_r(&seed) % 4);
+
+		memcpy(bad, img, len);
+		for (j = 0; j < flips; j++) {
+			size_t at = (size_t)rand_r(&seed) % len;
+
+			bad[at] ^= (unsigned char)(1 + rand_r(&seed) % 255);
+		}
+		write_file(p, bad, len);
+		use_replica(p);
+		check_lookups();
+	}
+	free(bad);
+	free(img);
+}
+
+/* The reader's full check finds a flipped byte anywhere. */
+static void
+test_verify(void **state)
+{
+	struct agentid_replica *r = NULL;
+	unsigned char *img;
+	size_t len, at;
+	int bad = 0, total = 0;
+
+	(void)state;
+	assert_int_equal(agentid_replica_open(fixture, &r), 0);
+	assert_int_equal(agentid_replica_verify(r), 0);
+	assert_int_equal(agentid_replica_info(r)->n_users, 8);
+	assert_int_equal(agentid_replica_info(r)->n_groups, 3);
+	/* members that are agents: alice-bot, expired-bot, long-bot */
+	assert_int_equal(agentid_replica_info(r)->n_members, 3);
+	agentid_replica_close(r);
+	img = read_fixture(&len);
+	for (at = 0; at < len; at += 13) {
+		const char *p = tmp_path("verify.cdb");
+
+		img[at] ^= 0x10;
+		write_file(p, img, len);
+		img[at] ^= 0x10;
+		total++;
+		if (agentid_replica_open(p, &r) != 0) {
+			bad++;
+			continue;
+		}
+		if (agentid_replica_verify(r) != 0)
+			bad++;
+		agentid_replica_close(r);
+	}
+	assert_int_equal(bad, total);
+	free(img);
+}
+
+/* The writer refuses what NSS must never serve, and keeps going. */
+static void
+test_writer_refusals(void **state)
+{
+	struct agentid_replica_meta meta = { now, 1000, 60, "/usr/sbin/nologin" };
+	struct agentid_replica_entry e = { "ok-bot", 5000, 5000, "x", "/h",
+	    "/bin/sh", AGENTID_REPLICA_OK, false, 0, now + DAY };
+	struct agentid_replica_writer *w = NULL;
+	struct agentid_error err = { "" };
+	struct agentid_replica *r = NULL;
+	struct agentid_replica_user u;
+	char *bad_members[] = { "ok-bot", "bad:member" };
+	const char *p = tmp_path("refusals.cdb");
+
+	(void)state;
+	assert_int_equal(agentid_replica_writer_new(p, &meta, &w, &err), 0);
+	assert_int_equal(agentid_replica_write_user(w, &e, &err), 0);
+	assert_int_equal(agentid_replica_write_user(w, &e, &err), EEXIST);
+	e.name = "other-bot";
+	assert_int_equal(agentid_replica_write_user(w, &e, &err), EEXIST);
+	e.uid = 999;
+	assert_int_equal(agentid_replica_write_user(w, &e, &err), ERANGE);
+	assert_non_null(strstr(err.msg, "min_uid"));
+	e.uid = 5001;
+	e.gid = 10;
+	assert_int_equal(agentid_replica_write_user(w, &e, &err), ERANGE);
+	e.gid = 5001;
+	e.gecos = "a:b";
+	assert_int_equal(agentid_replica_write_user(w, &e, &err), EINVAL);
+	e.gecos = "line\nbreak";
+	assert_int_equal(agentid_replica_write_user(w, &e, &err), EINVAL);
+	e.gecos = "fine";
+	e.name = "bad:name";
+	assert_int_equal(agentid_replica_write_user(w, &e, &err), EINVAL);
+	e.name = "other-bot";
+	assert_int_equal(agentid_replica_write_user(w, &e, &err), 0);
+	assert_int_equal(agentid_replica_write_group(w, "low", 999, NULL, 0, &err),
+	    ERANGE);
+	assert_int_equal(agentid_replica_write_group(w, "g", 6000, bad_members,
+	    2, &err), EINVAL);
+	assert_int_equal(agentid_replica_write_group(w, "g", 6000, bad_members,
+	    1, &err), 0);
+	assert_int_equal(agentid_replica_write_group(w, "g", 6001, NULL, 0, &err),
+	    EEXIST);
+	assert_int_equal(agentid_replica_write_group(w, "h", 6000, NULL, 0, &err),
+	    EEXIST);
+	assert_int_equal(agentid_replica_commit(w, &err), 0);
+	agentid_replica_writer_free(w);
+	assert_int_equal(agentid_replica_open(p, &r), 0);
+	assert_int_equal(agentid_replica_verify(r), 0);
+	assert_int_equal(agentid_replica_info(r)->n_users, 2);
+	assert_int_equal(agentid_replica_info(r)->n_groups, 1);
+	assert_int_equal(agentid_replica_user_by_uid(r, 999, &u), ENOENT);
+	assert_int_equal(agentid_replica_user_by_uid(r, 5001, &u), 0);
+	assert_int_equal(u.name.len, strlen("other-bot"));
+	agentid_replica_close(r);
+	/* a writer that is never committed leaves nothing behind */
+	assert_int_equal(agentid_replica_writer_new(tmp_path("gone.cdb"), &meta,
+	    &w, &err), 0);
+	agentid_replica_writer_free(w);
+	assert_int_equal(access(tmp_path("gone.cdb"), F_OK), -1);
+}
+
+static volatile int spin;
+
+/* Looks users up until told to stop. */
+static void *
+looker(void *arg)
+{
+	char buf[4096];
+	struct passwd pw;
+	int err;
+
+	(void)arg;
+	while (!spin)
+		m.getpwnam_r("alice-bot", &pw, buf, sizeof(buf), &err);
+	return NULL;
+}
+
+/* fork while another thread looks up: the child's lookups work. */
+static void
+test_fork(void **state)
+{
+	pthread_t t;
+	int i, status;
+
+	(void)state;
+	use_replica(fixture);
+	spin = 0;
+	assert_int_equal(pthread_create(&t, NULL, looker, NULL), 0);
+	for (i = 0; i < 20; i++) {
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			const char *s1 = shell_of("alice-bot");
+			int ok = strcmp(s1, "/bin/bash") == 0;
+
+			use_replica(tmp_path("missing.cdb"));
+			ok = ok && strcmp(shell_of("alice-bot"), "") == 0;
+			use_replica(fixture);
+			ok = ok && strcmp(shell_of("expired-bot"),
+			    "/usr/sbin/nologin") == 0;
+			_exit(ok ? 0 : 1);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	spin = 1;
+	pthread_join(t, NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_passwd_every_buffer_size),
+		cmocka_unit_test(test_group_every_buffer_size),
+		cmocka_unit_test(test_nologin),
+		cmocka_unit_test(test_not_found),
+		cmocka_unit_test(test_enumeration),
+		cmocka_unit_test(test_initgroups),
+		cmocka_unit_test(test_no_fd_leak),
+		cmocka_unit_test(test_missing_and_corrupt),
+		cmocka_unit_test(test_random_corruption),
+		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_writer_refusals),
+		cmocka_unit_test(test_fork),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
