@@ -250,8 +250,8 @@ write_agent(struct sync_state *s, const struct agentid_record *a, int64_t now,
 	int rc;
 
 	if (a->uid == NULL || !a->has_posix) {
-		warnf(s, "%s: no uid or posixAccount attributes: not written",
-		    a->dn != NULL ? a->dn : "?");
+		warnf(s, "%s: no uid or posixAccount (uidNumber, gidNumber): not "
+		    "served by NSS", a->dn != NULL ? a->dn : "?");
 		s->res->skipped++;
 		return 0;
 	}
@@ -282,7 +282,7 @@ write_agent(struct sync_state *s, const struct agentid_record *a, int64_t now,
 	if ((rc = agentid_replica_write_user(s->w, &e, &werr)) != 0) {
 		if (rc == ENOMEM || rc == EFBIG || rc == EIO || rc == ENOSPC)
 			return agentid_seterr(err, rc, "%s", werr.msg);
-		warnf(s, "%s: not written: %s", a->uid, werr.msg);
+		warnf(s, "%s; not written", werr.msg);
 		s->res->skipped++;
 		return 0;
 	}
@@ -305,7 +305,7 @@ write_group(const struct agentid_group *g, void *arg)
 	if (rc == ENOMEM || rc == EFBIG || rc == EIO || rc == ENOSPC)
 		return rc;
 	if (rc != 0) {
-		warnf(s, "group %s: not written: %s", g->name, s->werr.msg);
+		warnf(s, "%s; not written", s->werr.msg);
 		s->werr.msg[0] = '\0';
 		s->res->skipped++;
 		return 0;

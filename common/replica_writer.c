@@ -332,11 +332,19 @@ agentid_replica_write_user(struct agentid_replica_writer *w,
 	uint32_t pos;
 	int rc;
 
-	if ((rc = name_ok(e->name, err)) != 0 ||
-	    (rc = field_ok("gecos", e->gecos, AGENTID_REPLICA_MAX_FIELD, err)) != 0 ||
-	    (rc = field_ok("home", e->home, AGENTID_REPLICA_MAX_FIELD, err)) != 0 ||
-	    (rc = field_ok("shell", e->shell, AGENTID_REPLICA_MAX_FIELD, err)) != 0)
+	if ((rc = name_ok(e->name, err)) != 0)
 		return rc;
+	if ((rc = field_ok("gecos", e->gecos, AGENTID_REPLICA_MAX_FIELD, err)) != 0 ||
+	    (rc = field_ok("home", e->home, AGENTID_REPLICA_MAX_FIELD, err)) != 0 ||
+	    (rc = field_ok("shell", e->shell, AGENTID_REPLICA_MAX_FIELD, err)) != 0) {
+		if (err != NULL) {
+			char why[sizeof(err->msg)];
+
+			memcpy(why, err->msg, sizeof(why));
+			agentid_seterr(err, rc, "%s: %s", e->name, why);
+		}
+		return rc;
+	}
 	if (e->uid == 0 || e->gid == 0 || e->uid < w->meta.min_uid ||
 	    e->gid < w->meta.min_uid)
 		return agentid_seterr(err, ERANGE,

@@ -37,8 +37,9 @@ endif
 
 # The module's ABI; through glibc in a private mount namespace (root, SKIP
 # otherwise); threads under ThreadSanitizer (built by the script with gcc).
+# `agentid sync` against the slapd fixture, then through glibc.
 dist_check_SCRIPTS += tests/nss/test_nss_abi.sh tests/nss/test_nss_getent.sh \
-	tests/nss/test_nss_threads.sh
+	tests/nss/test_nss_threads.sh tests/nss/test_nss_sync.sh
 TESTS += tests/nss/test_nss_abi.sh tests/nss/test_nss_getent.sh \
-	tests/nss/test_nss_threads.sh
-EXTRA_DIST += tests/nss/nss-lib.sh tests/nss/nss_threads.c
+	tests/nss/test_nss_threads.sh tests/nss/test_nss_sync.sh
+EXTRA_DIST += tests/nss/nss-lib.sh tests/nss/nss_threads.c tests/nss/sync.ldif

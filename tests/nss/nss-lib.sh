@@ -2,6 +2,7 @@
 # libnss_agent.so.2, without touching the host (bash, sourced by tests/nss/*.sh
 # and bench/nss.sh).
 #
+#   nss_unusable                    prints why nss_run cannot work (or nothing)
 #   nss_setup [LIBDIR] [DB_LINES]   checks root + unshare (else exit 77, SKIP),
 #       writes an nsswitch.conf ("passwd: files agent", "group: files agent"
 #       unless DB_LINES, a string of nsswitch lines, is given) and picks the
@@ -14,6 +15,7 @@
 
 NSS_TMP=${NSS_TMP:-$(mktemp -d "${TMPDIR:-/tmp}/agentid-nss.XXXXXX")}
 NSS_BINDS=()
+# the caller removes $NSS_TMP (its own EXIT trap may be needed for others)
 
 # Prints a SKIP notice and exits 77 (automake's "skipped").
 nss_skip() {
@@ -23,13 +25,22 @@ nss_skip() {
 	exit 77
 }
 
+# Why nss_run cannot work here (nothing when it can).
+nss_unusable() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "needs root for a private mount namespace"
+	elif ! command -v unshare >/dev/null 2>&1; then
+		echo "unshare is missing (util-linux)"
+	elif ! unshare -m --propagation private true 2>/dev/null; then
+		echo "unshare -m is not permitted here"
+	fi
+}
+
 nss_setup() {
 	local libdir=${1:-${top_builddir:-.}/nss_agent/.libs}
-	local lines=${2:-$'passwd: files agent\ngroup: files agent'}
-	[ "$(id -u)" = 0 ] || nss_skip "needs root for a private mount namespace"
-	command -v unshare >/dev/null 2>&1 || nss_skip "unshare is missing (util-linux)"
-	unshare -m --propagation private true 2>/dev/null ||
-	    nss_skip "unshare -m is not permitted here"
+	local lines=${2:-$'passwd: files agent\ngroup: files agent'} why
+	why=$(nss_unusable)
+	[ -z "$why" ] || nss_skip "$why"
 	[ -e "$libdir/libnss_agent.so.2" ] ||
 	    { echo "nss_setup: no $libdir/libnss_agent.so.2" >&2; exit 1; }
 	NSS_LIBDIR=$(cd "$libdir" && pwd)
@@ -38,7 +49,6 @@ nss_setup() {
 	if readelf -d "$NSS_LIBDIR/libnss_agent.so.2" 2>/dev/null | grep -q libasan; then
 		NSS_PRELOAD=$(gcc -print-file-name=libasan.so)
 	fi
-	trap 'rm -rf "$NSS_TMP"' EXIT
 }
 
 nss_bind() {

@@ -5,6 +5,7 @@
 set -u
 . "${top_srcdir:-.}/tests/nss/nss-lib.sh"
 nss_setup
+trap 'rm -rf "$NSS_TMP"' EXIT
 GEN=${top_builddir:-.}/tests/nss/gen_replica
 R=$NSS_TMP/agents.cdb
 FAILS=0 CHECKS=0
