@@ -24,6 +24,16 @@ skip() {
 	skip "needs Debian (apt-get, dpkg)"
 command -v unshare >/dev/null 2>&1 || skip "needs unshare (util-linux)"
 
+# pamtester drives the installed PAM module.
+if ! command -v pamtester >/dev/null 2>&1; then
+	echo "check-packages: installing pamtester" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    pamtester >/dev/null 2>&1 ||
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install \
+		    -y -qq --no-install-recommends pamtester >/dev/null; } ||
+		{ echo "FAIL cannot install pamtester" >&2; exit 1; }
+fi
+
 top=$(cd "$(dirname "$0")/../.." && pwd)
 export top_srcdir="$top"
 dist="$top/dist"
@@ -62,7 +72,9 @@ check_path() {
 	fi
 }
 installed() {
-	dpkg-query -W -f='${db:Status-Abbrev}\n' "$1" 2>/dev/null | grep -q '^.[^n]'
+	local st
+	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "${st:1:1}" != n ]
 }
 purge_all() {
 	DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "${PACKAGES[@]}" \
@@ -119,12 +131,14 @@ ok "four .deb files for $version"
 # ---- rpm -qlp ------------------------------------------------------------------
 echo "== rpm"
 if command -v rpm >/dev/null 2>&1; then
-	rpmlist() { rpm -qlp "$dist/$1-$version"-*.*.rpm 2>/dev/null; }
+	rpmlist() { rpm -qlp "$dist/$1-$version"-*.*.rpm 2>/dev/null || true; }
+	# want_rpm PACKAGE PATH...: PATH is an ERE (man pages: compressed or not)
 	want_rpm() {
-		local pkg=$1 path
+		local pkg=$1 path list
 		shift
+		list=$(rpmlist "$pkg")
 		for path in "$@"; do
-			if rpmlist "$pkg" | grep -qx -- "$path"; then
+			if printf '%s\n' "$list" | grep -Eqx -- "$path"; then
 				ok "rpm $pkg lists $path"
 			else
 				bad "rpm $pkg does not list $path"
@@ -138,13 +152,13 @@ if command -v rpm >/dev/null 2>&1; then
 	    /usr/lib/systemd/system/agentid-sync.service \
 	    /usr/lib/systemd/system/agentid-sync.timer \
 	    /usr/share/agentid/schema/agentid.schema \
-	    /usr/share/man/man8/agentid.8.gz /var/lib/agentid /var/log/agentid
+	    '/usr/share/man/man8/agentid\.8(\.gz)?' /var/lib/agentid /var/log/agentid
 	want_rpm agentid-libs /usr/lib64/libagentid.so.0
 	want_rpm agentid-pam /usr/lib64/security/pam_agent.so \
-	    /usr/share/man/man8/pam_agent.8.gz
+	    '/usr/share/man/man8/pam_agent\.8(\.gz)?'
 	want_rpm agentid-nss /usr/lib64/libnss_agent.so.2 \
-	    /usr/share/man/man8/libnss_agent.8.gz
-	if rpm -qcp "$arch_rpm" 2>/dev/null | grep -qx /etc/agentid.conf; then
+	    '/usr/share/man/man8/libnss_agent\.8(\.gz)?'
+	if rpm -qcp "$arch_rpm" 2>/dev/null | grep -x /etc/agentid.conf >/dev/null; then
 		ok "rpm: /etc/agentid.conf is %config"
 	else
 		bad "rpm: /etc/agentid.conf is not %config"
@@ -155,7 +169,7 @@ if command -v rpm >/dev/null 2>&1; then
 	else
 		bad "rpm: /etc/agentid.conf mode is not 0600"
 	fi
-	if rpm -qp --scripts "$arch_rpm" 2>/dev/null | grep -q 'agentid-sync.timer'; then
+	if rpm -qp --scripts "$arch_rpm" 2>/dev/null | grep 'agentid-sync.timer' >/dev/null; then
 		ok "rpm: scriptlets handle agentid-sync.timer"
 	else
 		bad "rpm: no scriptlet for agentid-sync.timer"
@@ -235,7 +249,6 @@ else
 	cat "$work/sync.out" >&2
 	bad "agentid sync"
 fi
-command -v pamtester >/dev/null 2>&1 || bad "pamtester is not installed (Debian: pamtester)"
 
 # Everything below runs in a private mount namespace.
 cat >"$work/ns.sh" <<'EOF'
@@ -313,8 +326,8 @@ EOF
 unshare -m --propagation private bash "$work/ns.sh" "$work" "$conf" "$down"
 st=$?
 if [ "$st" -eq 0 ]; then ok "NSS and PAM smoke tests"; else bad "NSS and PAM smoke tests ($st failed)"; fi
-if grep -q '"user":"planner"' "$work/log/audit.log" 2>/dev/null &&
-    grep '"user":"planner"' "$work/log/audit.log" | grep -q '"decision":"allow"'; then
+if grep -Eq '"user":"planner".*"decision":"allow"|"decision":"allow".*"user":"planner"' \
+    "$work/log/audit.log" 2>/dev/null; then
 	ok "pam_agent audited planner's allow"
 else
 	bad "no allow of planner in the audit trail"
