@@ -6,37 +6,57 @@
  * before PAM runs. pam_agent.so's account and session checks stay the
  * authority; this is the early, certificate-level gate.
  *
- *   AuthorizedPrincipalsCommand /usr/bin/agentid principals %u
- *   AuthorizedPrincipalsCommand /usr/bin/agentid principals %u \
- *       --ca-fingerprint %F --key-fingerprint %f
+ *   AuthorizedPrincipalsCommand /usr/bin/agentid principals \
+ *       --ca-fingerprint %F --key-fingerprint %f --key-id %i --serial %s -- %u
+ *
+ * sshd expands each %-token inside one argument (a key ID with spaces stays
+ * one argument); "--" keeps a user name that starts with '-' an operand.
+ * Every decision goes to the audit trail as event "check" (with the key ID
+ * and serial when given); when audit_required is set and the trail cannot be
+ * written, nothing is printed (no audit, no access).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agentid.h"
+#include "agentid_audit.h"
 #include "agentid_ldap.h"
 #include "commands.h"
 
-enum { OPT_CONFIG = 1, OPT_CA_FP, OPT_KEY_FP, OPT_SERVICE, OPT_HELP };
+enum { OPT_CONFIG = 1, OPT_CA_FP, OPT_KEY_FP, OPT_KEY_ID, OPT_SERIAL,
+	OPT_SERVICE, OPT_HELP };
+
+/* What sshd tells about the certificate, for the audit record. */
+struct cert_info {
+	const char *key_id;
+	bool has_serial;
+	uint64_t serial;
+};
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "ca-fingerprint", required_argument, NULL, OPT_CA_FP },
 	{ "key-fingerprint", required_argument, NULL, OPT_KEY_FP },
+	{ "key-id", required_argument, NULL, OPT_KEY_ID },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "service", required_argument, NULL, OPT_SERVICE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char usage[] =
-    "usage: agentid principals USER [--ca-fingerprint SHA256:...] "
+    "usage: agentid principals [--ca-fingerprint SHA256:...] "
     "[--key-fingerprint SHA256:...]\n"
-    "                           [--service S] [--config PATH]\n"
+    "                          [--key-id ID] [--serial N] [--service S] "
+    "[--config PATH] [--] USER\n"
     "For sshd's AuthorizedPrincipalsCommand: prints USER when USER may log "
     "in to this host\nfor service sshd now (and, with fingerprints, the "
     "certificate is bound to USER),\nnothing otherwise. Exit 0 either way, "
@@ -52,6 +72,50 @@ fingerprint_arg(const char *s)
 	return s;
 }
 
+/* Parses a certificate serial as sshd prints it (%s: decimal). */
+static int
+parse_serial(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	if (s[0] < '0' || s[0] > '9')
+		return EINVAL;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Appends the decision as event "check"; 0 or the error (err says why). */
+static int
+audit_principals(const struct agentid_config *cfg,
+    const struct agentid_request *req, const struct agentid_chain *chain,
+    const struct agentid_decision *d, const struct cert_info *ci,
+    struct agentid_error *err)
+{
+	struct agentid_audit_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = req->now;
+	ev.host = req->host;
+	ev.event = "check";
+	ev.service = req->service;
+	ev.user = req->user;
+	ev.decision = d;
+	ev.chain = chain;
+	ev.pid = getpid();
+	ev.duration = -1;
+	ev.cert_key_id = ci->key_id;
+	ev.has_cert_serial = ci->has_serial;
+	ev.cert_serial = ci->serial;
+	if (req->cert != NULL)
+		ev.cert_ca = req->cert->ca_fp;
+	return agentid_audit_append(cfg, &ev, err);
+}
+
 /* agentid principals; see the top of this file. Returns an exit code. */
 int
 cmd_principals(struct tool_ctx *ctx, int argc, char **argv)
@@ -62,7 +126,9 @@ cmd_principals(struct tool_ctx *ctx, int argc, char **argv)
 	struct agentid_request req;
 	struct agentid_cert_ref cert = { NULL, NULL, NULL };
 	struct agentid_error err = { "" };
+	struct cert_info ci = { NULL, false, 0 };
 	const char *service = "sshd";
+	bool allow;
 	char host[256];
 	int c, r, rc = EXIT_ERROR;
 
@@ -77,6 +143,16 @@ cmd_principals(struct tool_ctx *ctx, int argc, char **argv)
 			break;
 		case OPT_KEY_FP:
 			cert.key_fp = fingerprint_arg(optarg);
+			break;
+		case OPT_KEY_ID:
+			ci.key_id = optarg;
+			break;
+		case OPT_SERIAL:
+			if (parse_serial(optarg, &ci.serial) != 0) {
+				tool_err("principals: --serial: not a number: %s", optarg);
+				return EXIT_ERROR;
+			}
+			ci.has_serial = true;
 			break;
 		case OPT_SERVICE:
 			service = optarg;
@@ -114,8 +190,16 @@ cmd_principals(struct tool_ctx *ctx, int argc, char **argv)
 		tool_err("%s: %s", req.user, err.msg);
 		goto out;
 	}
+	/* from: needs the client's address, which only PAM is given */
+	allow = d.allow || d.reason == AGENTID_SCOPE_FROM;
+	if (r == 0 &&
+	    audit_principals(cfg, &req, &chain, &d, &ci, &err) != 0) {
+		tool_err("the audit trail was not written: %s", err.msg);
+		if (cfg->audit_required && allow)
+			goto out;
+	}
 	rc = 0;
-	if (d.allow || d.reason == AGENTID_SCOPE_FROM)
+	if (allow)
 		printf("%s\n", req.user);
 	if (fflush(stdout) != 0) {
 		tool_err("cannot write: %s", strerror(errno));

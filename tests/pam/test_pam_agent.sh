@@ -295,7 +295,7 @@ principals() {
 	local user=$1 rc=$2 want=$3 out got
 	shift 3
 	CHECKS=$((CHECKS + 1))
-	out=$("$AGENTID" principals "$user" "$@" 2>"$ERRF")
+	out=$("$AGENTID" principals "$@" -- "$user" 2>"$ERRF")
 	got=$?
 	if [ "$got" = "$rc" ] && [ "$out" = "$want" ]; then
 		echo "ok: principals $user $*: exit $rc, '$out'"
@@ -317,6 +317,12 @@ principals bot-bound 0 "" --config "$C" --ca-fingerprint \
 principals bot-ok 2 "" --config "$D/down.conf"
 principals bot-ok 2 "" --config "$D/missing.conf"
 principals bot-ok 2 "" --config "$C" extra-operand
+principals bot-ok 0 bot-ok --config "$C" --key-id "id with spaces" --serial 4711
+principals --config=/dev/null 0 "" --config "$C"
+principals bot-ok 2 "" --config "$D/noaudit.conf"
+principals bot-ok 0 bot-ok --config "$D/optaudit.conf"
+CHECKS=$((CHECKS + 1))
+grep -F "\"event\":\"check\"" "$LOG" | grep -F "\"key_id\":\"id with spaces\"" | grep -qF "\"serial\":4711" && echo "ok: principals audited" || fail "principals not audited"
 
 # ---- the trail we wrote is intact
 CHECKS=$((CHECKS + 1))
