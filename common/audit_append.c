@@ -153,20 +153,43 @@ read_span(int fd, off_t start, off_t end, char **out, const char *path,
 	return 0;
 }
 
+/* Fills t->hash and t->seq from the last line [start, end) held in line;
+ * for a torn line, prev (NULL if none) is the complete line before it. */
+static int
+tail_from(struct audit_hasher *h, struct tail *t, const char *line,
+    size_t len, const char *prev, size_t plen)
+{
+	struct audit_fields f;
+	int r;
+
+	if ((r = audit_hash_hex(h, line, len, t->hash)) != 0)
+		return r;
+	if (t->torn) {
+		/* the fragment counts as the record that was being written */
+		if (prev != NULL && audit_parse_line(prev, plen, &f, NULL) == 0 &&
+		    f.has_seq)
+			t->seq = f.seq + 1;
+	} else if (audit_parse_line(line, len, &f, NULL) == 0 && f.has_seq) {
+		t->seq = f.seq;
+	}
+	return 0;
+}
+
 /*
  * Reads what the next record chains onto: the hash and seq of the last
- * line of fd (size bytes), without reading the rest of the file. After a
- * torn last line (no newline: a crash mid-write), the hash is that of the
- * fragment and seq counts it as the record that was being written.
+ * line of fd (size bytes), without reading the rest of the file. One pread
+ * of the last AUDIT_TAIL_CHUNK bytes is enough for records of normal size;
+ * longer lines are found by seeking back further. After a torn last line
+ * (no newline: a crash mid-write), the hash is that of the fragment.
  * Returns 0, EBADMSG (absurdly long line) or an I/O errno.
  */
 static int
 read_tail(int fd, off_t size, struct audit_hasher *h, struct tail *t,
     const char *path, struct agentid_error *err)
 {
-	char last, *line = NULL;
-	off_t end, start, pstart;
-	struct audit_fields f;
+	char chunk[AUDIT_TAIL_CHUNK], *line = NULL, *prev = NULL, *nl, *pnl;
+	off_t end, start, pstart, base;
+	size_t n, len;
 	int r;
 
 	memset(t, 0, sizeof(*t));
@@ -175,32 +198,48 @@ read_tail(int fd, off_t size, struct audit_hasher *h, struct tail *t,
 		t->empty = true;
 		return 0;
 	}
-	if ((r = pread_full(fd, &last, 1, size - 1)) != 0)
+	n = size < AUDIT_TAIL_CHUNK ? (size_t)size : AUDIT_TAIL_CHUNK;
+	base = size - (off_t)n;
+	if ((r = pread_full(fd, chunk, n, base)) != 0)
 		return agentid_seterr(err, r, "read %s: %s", path, strerror(r));
-	t->torn = last != '\n';
+	t->torn = chunk[n - 1] != '\n';
+	len = t->torn ? n : n - 1;
+	nl = memrchr(chunk, '\n', len);
+	if (nl != NULL || base == 0) {
+		/* fast path: the whole last line is in the chunk */
+		start = nl != NULL ? nl - chunk + 1 : 0;
+		pnl = NULL;
+		if (t->torn && nl != NULL && nl > chunk)
+			pnl = memrchr(chunk, '\n', (size_t)(nl - chunk));
+		if (t->torn && nl != NULL && (pnl != NULL || base == 0)) {
+			pstart = pnl != NULL ? pnl - chunk + 1 : 0;
+			r = tail_from(h, t, chunk + start, len - (size_t)start,
+			    chunk + pstart, (size_t)(start - 1 - pstart));
+		} else if (!t->torn || nl == NULL) {
+			r = tail_from(h, t, chunk + start, len - (size_t)start,
+			    NULL, 0);
+		} else {
+			goto slow;
+		}
+		if (r != 0)
+			agentid_seterr(err, r, "SHA-256 failed");
+		return r;
+	}
+slow:
 	end = t->torn ? size : size - 1;
 	if ((r = line_start(fd, end, &start, path, err)) != 0 ||
 	    (r = read_span(fd, start, end, &line, path, err)) != 0)
 		goto out;
-	if ((r = audit_hash_hex(h, line, (size_t)(end - start), t->hash)) != 0) {
-		agentid_seterr(err, r, "SHA-256 failed");
+	if (t->torn && start > 0 &&
+	    ((r = line_start(fd, start - 1, &pstart, path, err)) != 0 ||
+	    (r = read_span(fd, pstart, start - 1, &prev, path, err)) != 0))
 		goto out;
-	}
-	if (t->torn && start > 0) {
-		/* the seq of the last complete line, one back */
-		free(line);
-		line = NULL;
-		end = start - 1;
-		if ((r = line_start(fd, end, &pstart, path, err)) != 0 ||
-		    (r = read_span(fd, pstart, end, &line, path, err)) != 0)
-			goto out;
-		start = pstart;
-	}
-	if (audit_parse_line(line, (size_t)(end - start), &f, NULL) == 0 &&
-	    f.has_seq)
-		t->seq = t->torn ? f.seq + 1 : f.seq;
+	if ((r = tail_from(h, t, line, (size_t)(end - start), prev,
+	    prev != NULL ? (size_t)(start - 1 - pstart) : 0)) != 0)
+		agentid_seterr(err, r, "SHA-256 failed");
 out:
 	free(line);
+	free(prev);
 	return r;
 }
 

@@ -117,6 +117,19 @@ utf8_len(const unsigned char *p, size_t n)
 	return len;
 }
 
+/* 1 for the bytes a string may hold as they are: printable ASCII but '"'
+ * and '\\' (and DEL, which JSON allows). */
+static const unsigned char plain[256] = {
+#define R8(v) v, v, v, v, v, v, v, v
+	R8(0), R8(0), R8(0), R8(0),                     /* 0x00-0x1f */
+	1, 1, 0, 1, 1, 1, 1, 1, R8(1),                  /* 0x20-0x2f: '"' */
+	R8(1), R8(1), R8(1), R8(1), R8(1),              /* 0x30-0x57 */
+	1, 1, 1, 1, 0, 1, 1, 1,                         /* 0x58-0x5f: '\\' */
+	R8(1), R8(1), R8(1), R8(1),                     /* 0x60-0x7f */
+	/* 0x80-0xff: UTF-8, checked separately */
+#undef R8
+};
+
 /* Scans a string at s->p ('"'); sets its raw span; 0 or EBADMSG. */
 static int
 scan_string(struct scan *s, const char **start, size_t *len, bool *escaped)
@@ -131,8 +144,7 @@ scan_string(struct scan *s, const char **start, size_t *len, bool *escaped)
 	*escaped = false;
 	for (;;) {
 		/* fast path: plain printable ASCII */
-		while (s->p < s->end && *s->p >= 0x20 && *s->p < 0x80 &&
-		    *s->p != '"' && *s->p != '\\')
+		while (s->p < s->end && plain[*s->p])
 			s->p++;
 		if (s->p >= s->end)
 			return fail(s, "unterminated string");
@@ -308,7 +320,8 @@ key_index(const char *k, size_t kl)
 	size_t i;
 
 	for (i = 0; i < sizeof(known_keys) / sizeof(known_keys[0]); i++)
-		if (known_keys[i].len == kl && memcmp(known_keys[i].name, k, kl) == 0)
+		if (known_keys[i].len == kl && known_keys[i].name[0] == k[0] &&
+		    memcmp(known_keys[i].name, k, kl) == 0)
 			return (int)i;
 	return KEY_UNKNOWN;
 }

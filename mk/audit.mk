@@ -36,3 +36,8 @@ dist_check_SCRIPTS += $(AUDIT_SHELL_TESTS)
 TESTS += $(AUDIT_SHELL_TESTS)
 
 # packaging/logrotate/agentid is shipped and installed by mk/packaging.mk.
+
+# Benchmark (prints figures; not a test): bench/audit_verify --agentid ./agentid
+noinst_PROGRAMS += bench/audit_verify
+bench_audit_verify_SOURCES = bench/audit_verify.c
+bench_audit_verify_LDADD = libagentid-core.la

@@ -374,6 +374,67 @@ test_append_repairs_torn_line(void **state)
 	assert_non_null(strstr(err.msg, "not a valid audit record"));
 }
 
+/* Appends one record whose key id is len bytes long. */
+static void
+append_big(struct ctx *c, size_t len)
+{
+	struct agentid_audit_event ev;
+	struct agentid_decision d;
+	struct agentid_error err = { "" };
+	char *big = malloc(len + 1);
+
+	assert_non_null(big);
+	memset(big, 'k', len);
+	big[len] = '\0';
+	event(&ev, &d, 0);
+	ev.cert_key_id = big;
+	assert_int_equal(agentid_audit_append(c->cfg, &ev, &err), 0);
+	free(big);
+}
+
+static void
+test_append_after_long_line(void **state)
+{
+	struct ctx *c = *state;
+	struct agentid_audit_summary sum;
+	struct agentid_error err = { "" };
+	const char *files[] = { c->log };
+
+	/* lines longer than the tail chunk: the writer seeks back further */
+	append_n(c, 2);
+	append_big(c, 20000);
+	append_n(c, 1);
+	append_big(c, 30000);
+	append_big(c, 9000);
+	append_n(c, 2);
+	assert_int_equal(verify(files, 1, &sum, &err), 0);
+	assert_int_equal(sum.lines, 8);
+	assert_int_equal(sum.last_seq, 8);
+}
+
+static void
+test_append_torn_after_long_line(void **state)
+{
+	struct ctx *c = *state;
+	char *buf, *lines[8];
+	size_t len;
+	int fd;
+
+	append_n(c, 1);
+	append_big(c, 20000);
+	fd = open(c->log, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "{\"ts\"", 5), 5);
+	close(fd);
+	append_n(c, 1);
+	buf = slurp(c->log, &len);
+	assert_int_equal(split(buf, lines, 8), 4);
+	assert_string_equal(lines[2], "{\"ts\"");
+	/* seq 3 was the torn record; the next one is 4 */
+	assert_non_null(strstr(lines[3], "\"seq\":4,"));
+	free(buf);
+}
+
 static void
 test_rotation_continues_chain(void **state)
 {
@@ -687,6 +748,8 @@ main(void)
 		T(test_append_oversized_record),
 		T(test_append_repairs_torn_line),
 		T(test_append_waits_for_lock),
+		T(test_append_after_long_line),
+		T(test_append_torn_after_long_line),
 		T(test_rotation_continues_chain),
 		T(test_rotation_without_create),
 		T(test_tamper_removed_line),
