@@ -2,6 +2,37 @@
  * agentid_audit.h - the tamper-evident audit trail (DESIGN.md "Audit
  * trail"): hash-chained JSON lines appended under flock, and verification.
  * Implemented in common/audit_*.c.
+ *
+ * Record format (agentid_audit_format; the trail adds "seq"):
+ *  - one compact JSON object per line, members in this order: ts host event
+ *    service user decision reason owner chain rhost tty pid not_after cert
+ *    {key_id serial ca valid_before} task on_behalf_of session duration seq
+ *    prev. Absent optional members are omitted (never null); ts, decision,
+ *    reason and prev are always there.
+ *  - decision "allow"/"deny", or "error" when ev->decision is NULL; reason
+ *    is ev->reason, else the decision's reason code, else "error".
+ *  - owner: the decision's owner, else the DN of a non-agent chain end;
+ *    chain: every DN of ev->chain, agent first (human last when found).
+ *  - times RFC 3339 UTC; a time past 9999-12-31 or negative is "forever".
+ *    cert.serial is a number, or a decimal string above INT64_MAX.
+ *    duration (seconds, session_close) appears when ev->duration >= 0.
+ *  - strings that are not valid UTF-8 have each offending byte replaced by
+ *    U+FFFD, so that one hostile field never loses the whole record;
+ *    control characters, quotes and backslashes are JSON-escaped, so a
+ *    record is always exactly one line.
+ *  - "seq": 1 for the first record of a trail, +1 per record, carried
+ *    across rotations; it lets verify name the line at which records were
+ *    removed, reordered or duplicated.
+ *  - "prev": lowercase hex SHA-256 of the previous line's bytes, without
+ *    its newline; 64 zeros for the first record of a new trail.
+ *
+ * Files: the log is created 0600 (root:root when run as root) in a
+ * directory created 0700 (only the last path component is created; a
+ * missing parent is ENOENT). "<log>.chain" is a second hard link to the
+ * live file, which lets the first writer after a rotation chain onto the
+ * rotated file (see packaging/logrotate/agentid). A torn last line (crash
+ * mid-write) is terminated by the next writer, which chains over it and
+ * logs a warning; verify still reports it as a bad line.
  */
 #ifndef AGENTID_AUDIT_H
 #define AGENTID_AUDIT_H
