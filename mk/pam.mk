@@ -50,7 +50,21 @@ tests_e2e_pam_agent_plain_la_LDFLAGS = -module -avoid-version -shared \
 	-no-undefined -rpath /nowhere \
 	-Wl,--version-script=$(top_srcdir)/pam_agent/pam_agent.sym
 EXTRA_tests_e2e_pam_agent_plain_la_DEPENDENCIES = pam_agent/pam_agent.sym
+# and of libnss_agent.so.2, for sshd's user lookups
+check_LTLIBRARIES += tests/e2e/libnss_agent.la
+tests_e2e_libnss_agent_la_SOURCES = $(nss_agent_libnss_agent_la_SOURCES)
+tests_e2e_libnss_agent_la_CPPFLAGS = $(nss_agent_libnss_agent_la_CPPFLAGS)
+tests_e2e_libnss_agent_la_CFLAGS = $(AGENTID_CFLAGS) -Wno-error
+tests_e2e_libnss_agent_la_LIBADD = $(nss_agent_libnss_agent_la_LIBADD)
+tests_e2e_libnss_agent_la_LDFLAGS = -module -version-info 2:0:0 \
+	-no-undefined -rpath /nowhere \
+	-Wl,--version-script=$(top_srcdir)/nss_agent/libnss_agent.sym
+EXTRA_tests_e2e_libnss_agent_la_DEPENDENCIES = nss_agent/libnss_agent.sym
 endif
+
+# End to end: a real sshd in a private mount namespace (root; else SKIP).
+TESTS += tests/e2e/test_sshd.sh
+dist_check_SCRIPTS += tests/e2e/test_sshd.sh
 
 # Module tests: a driver on pam_start_confdir against the slapd fixture, and
 # a probe module that records what pam_agent.so itself returns.
