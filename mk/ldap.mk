@@ -14,3 +14,13 @@ EXTRA_DIST += tests/integration/slapd-fixture.sh
 libagentid_core_la_SOURCES += include/agentid_ldap.h common/ldap_internal.h \
 	common/ldap_conn.c common/ldap_record.c common/ldap_chain.c \
 	common/ldap_list.c
+
+# Integration tests: each starts its own slapd (tests/integration/
+# slapd-fixture.sh) and exits 77 (SKIP) when slapd is not installed.
+LDAP_INTEGRATION_TESTS = tests/integration/test_reasons.sh \
+	tests/integration/test_failover.sh tests/integration/test_tls_bind.sh \
+	tests/integration/test_list.sh
+dist_check_SCRIPTS += $(LDAP_INTEGRATION_TESTS)
+TESTS += $(LDAP_INTEGRATION_TESTS)
+EXTRA_DIST += tests/integration/lib.sh tests/integration/lsan.supp \
+	tests/integration/reasons.ldif tests/integration/list.ldif

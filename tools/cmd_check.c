@@ -22,6 +22,8 @@
 /* Options shared by the three commands. */
 struct opts {
 	const char *service;
+	const char *ca_fp;
+	const char *key_fp;
 	const char *rhost;
 	const char *host;
 	bool json;
@@ -32,12 +34,14 @@ struct opts {
 };
 
 enum { OPT_SERVICE = 1, OPT_RHOST, OPT_HOST, OPT_JSON, OPT_CONFIG,
-	OPT_EXPIRING, OPT_EXPIRED, OPT_ORPHANED, OPT_HELP };
+	OPT_EXPIRING, OPT_EXPIRED, OPT_ORPHANED, OPT_HELP, OPT_CA_FP, OPT_KEY_FP };
 
 static const struct option check_longopts[] = {
 	{ "service", required_argument, NULL, OPT_SERVICE },
 	{ "rhost", required_argument, NULL, OPT_RHOST },
 	{ "host", required_argument, NULL, OPT_HOST },
+	{ "ca-fingerprint", required_argument, NULL, OPT_CA_FP },
+	{ "key-fingerprint", required_argument, NULL, OPT_KEY_FP },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -57,8 +61,11 @@ static const struct option list_longopts[] = {
 static const char check_usage[] =
     "usage: agentid check USER [--service S] [--rhost ADDR] [--host H] "
     "[--json] [--config PATH]\n"
+    "                     [--ca-fingerprint SHA256:...] "
+    "[--key-fingerprint SHA256:...]\n"
     "The decision for USER logging in now: exit 0 allow, 1 deny "
-    "(also not_an_agent), 2 error.\n";
+    "(also not_an_agent), 2 error. The fingerprints stand for an SSH\n"
+    "certificate signed by that CA for that key (rule cert_mismatch).\n";
 static const char show_usage[] =
     "usage: agentid show USER [--json] [--config PATH]\n"
     "The agent's directory record and its delegation chain.\n";
@@ -88,14 +95,20 @@ parse_opts(struct tool_ctx *ctx, int argc, char **argv, const char *usage,
 		case OPT_SERVICE:
 		case OPT_RHOST:
 		case OPT_HOST:
+		case OPT_CA_FP:
+		case OPT_KEY_FP:
 			if (strcmp(argv[0], "check") != 0)
 				goto bad;
 			if (c == OPT_SERVICE)
 				o->service = optarg;
 			else if (c == OPT_RHOST)
 				o->rhost = optarg;
-			else
+			else if (c == OPT_HOST)
 				o->host = optarg;
+			else if (c == OPT_CA_FP)
+				o->ca_fp = optarg;
+			else
+				o->key_fp = optarg;
 			break;
 		case OPT_JSON:
 			o->json = true;
@@ -281,6 +294,7 @@ cmd_check(struct tool_ctx *ctx, int argc, char **argv)
 	struct agentid_chain chain = { NULL, 0 };
 	struct agentid_decision d;
 	struct agentid_request req;
+	struct agentid_cert_ref cert;
 	struct agentid_error err = { "" };
 	struct opts o;
 	const char *user = NULL;
@@ -296,6 +310,12 @@ cmd_check(struct tool_ctx *ctx, int argc, char **argv)
 	req.service = o.service;
 	req.rhost = o.rhost;
 	req.now = (int64_t)time(NULL);
+	if (o.ca_fp != NULL || o.key_fp != NULL) {
+		memset(&cert, 0, sizeof(cert));
+		cert.ca_fp = o.ca_fp;
+		cert.key_fp = o.key_fp;
+		req.cert = &cert;
+	}
 	if (o.host != NULL) {
 		req.host = o.host;
 	} else if ((r = agentid_host_name(cfg, host, sizeof(host))) == 0) {

@@ -20,6 +20,7 @@
 #   until slapd answers. --anon none: anonymous may only bind (the reader,
 #   the root DN and SASL EXTERNAL identities still read everything); the
 #   default is anonymous read. ACL: userPassword is readable by nobody.
+#   Size limit 500 entries per search, unlimited with paged results.
 #   SASL EXTERNAL: the peer credentials of the user running the test over
 #   ldapi://, and the TLS client certificate below, both map (authz-regexp)
 #   to cn=reader. Can be called again to start another, independent
@@ -163,6 +164,9 @@ suffix "$base"
 rootdn "cn=admin,$base"
 rootpw $AGENTID_TEST_LDAP_ROOTPW
 directory $d/db
+# the usual limit of 500 entries per search, but paged searches (RFC 2696)
+# may walk everything: as docs/ldap.md advises for the service account
+limits * size.soft=500 size.hard=500 size.prtotal=unlimited
 index objectClass eq
 index uid,uidNumber,gidNumber,memberUid,agentOwner,agentNotAfter eq
 access to attrs=userPassword
