@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agentid.h"
@@ -176,6 +178,23 @@ check_line(struct verifier *v, const char *line, size_t len, struct pos p)
 	return 0;
 }
 
+/* Takes LOCK_SH on fd, waiting at most 2 s; returns whether it got it. */
+static bool
+lock_briefly(int fd)
+{
+	struct timespec ts = { 0, 10 * 1000000L };
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+			return true;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return false;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
 /* Streams one file through buf, checking each line; 0, EBADMSG or errno. */
 static int
 verify_file(struct verifier *v, size_t idx, char *buf)
@@ -184,6 +203,7 @@ verify_file(struct verifier *v, size_t idx, char *buf)
 	struct pos p = { idx, 0 };
 	size_t have = 0, off, len;
 	struct stat st;
+	bool locked = false;
 	char *nl;
 	ssize_t n;
 	int fd, r = 0;
@@ -192,7 +212,12 @@ verify_file(struct verifier *v, size_t idx, char *buf)
 		r = errno;
 		return agentid_seterr(v->err, r, "%s: %s", path, strerror(r));
 	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st) != 0) {
+		r = errno;
+		agentid_seterr(v->err, r, "%s: %s", path, strerror(r));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
 		r = agentid_seterr(v->err, EISDIR, "%s: is a directory", path);
 		goto out;
 	}
@@ -206,8 +231,16 @@ verify_file(struct verifier *v, size_t idx, char *buf)
 			agentid_seterr(v->err, r, "%s: %s", path, strerror(r));
 			goto out;
 		}
-		if (n == 0)
-			break;
+		if (n == 0) {
+			/* a partial last line may be a write in progress:
+			 * writers hold LOCK_EX while they write, so read the
+			 * rest once under LOCK_SH (held only for that) */
+			if (have == 0 || locked || !S_ISREG(st.st_mode) ||
+			    !lock_briefly(fd))
+				break;
+			locked = true;
+			continue;
+		}
 		have += (size_t)n;
 		for (off = 0; (nl = memchr(buf + off, '\n', have - off)) != NULL;
 		    off += len + 1) {

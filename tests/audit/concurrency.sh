@@ -1,7 +1,8 @@
 #!/bin/sh
 # concurrency.sh - 8 processes x 500 appends at once (as 8 logins would):
 # 4000 complete lines, none interleaved, each writer's records all present,
-# and "agentid audit verify" passes. Then the same with fsync on, smaller.
+# and "agentid audit verify" passes, also while the appends are going on.
+# Then the same with fsync on, smaller.
 set -eu
 : "${top_builddir:?}"
 writer="$top_builddir/tests/audit/audit_writer"
@@ -20,9 +21,25 @@ run() { # run LOG PROCS COUNT [writer options]
 		pids="$pids $!"
 		i=$((i + 1))
 	done
+	# verify concurrently with the writers: a record being written must
+	# never be reported as a truncated line
+	checks=0
+	while :; do
+		running=0
+		for p in $pids; do
+			kill -0 "$p" 2>/dev/null && running=1
+		done
+		[ "$running" -eq 1 ] || break
+		if [ -s "$log" ]; then
+			"$agentid" audit verify --quiet "$log" ||
+				fail "verify during the appends failed"
+			checks=$((checks + 1))
+		fi
+	done
 	for p in $pids; do
 		wait "$p" || fail "a writer failed"
 	done
+	echo "verified $checks times while appending"
 	lines=$(wc -l < "$log")
 	[ "$lines" -eq $((procs * count)) ] ||
 		fail "$log: $lines lines, expected $((procs * count))"
