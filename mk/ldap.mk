@@ -24,3 +24,5 @@ dist_check_SCRIPTS += $(LDAP_INTEGRATION_TESTS)
 TESTS += $(LDAP_INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh tests/integration/lsan.supp \
 	tests/integration/reasons.ldif tests/integration/list.ldif
+
+EXTRA_DIST += docs/ldap.md
