@@ -27,6 +27,8 @@ TESTS += tests/unit/test_audit_file
 tests_unit_test_audit_file_SOURCES = tests/unit/test_audit_file.c
 tests_unit_test_audit_file_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_audit_file_LDADD = libagentid-core.la $(CMOCKA_LIBS)
+tests_unit_test_audit_file_LDFLAGS = $(AM_LDFLAGS) \
+	-Wl,--wrap=syslog -Wl,--wrap=__syslog_chk
 endif
 
 # Shell tests: concurrency, tampering, rotation (real logrotate), disk full.

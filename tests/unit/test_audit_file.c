@@ -16,6 +16,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -23,6 +24,48 @@
 #include "agentid.h"
 #include "agentid_audit.h"
 #include "audit_internal.h"
+
+/* syslog is wrapped (-Wl,--wrap): the last messages sent, for the tests. */
+static int last_pri[4];
+static char last_msg[4][2048];
+static int n_msgs;
+
+void __wrap_syslog(int pri, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void __wrap___syslog_chk(int pri, int flag, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Records one message. */
+static void
+record_syslog(int pri, const char *fmt, va_list ap)
+{
+	int i = n_msgs++ % 4;
+
+	last_pri[i] = pri;
+	vsnprintf(last_msg[i], sizeof(last_msg[i]), fmt, ap);
+}
+
+void
+__wrap_syslog(int pri, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	record_syslog(pri, fmt, ap);
+	va_end(ap);
+}
+
+/* The same, when _FORTIFY_SOURCE turns syslog into __syslog_chk. */
+void
+__wrap___syslog_chk(int pri, int flag, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)flag;
+	va_start(ap, fmt);
+	record_syslog(pri, fmt, ap);
+	va_end(ap);
+}
 
 struct ctx {
 	char dir[256];
@@ -436,6 +479,52 @@ test_append_torn_after_long_line(void **state)
 }
 
 static void
+test_append_syslog_line(void **state)
+{
+	struct ctx *c = *state;
+	struct audit_hasher *h;
+	char *buf, hex[65], want[512];
+	size_t len;
+
+	n_msgs = 0;
+	append_n(c, 1);
+	assert_int_equal(n_msgs, 0); /* audit_syslog no */
+	c->cfg->audit_syslog = true;
+	assert_int_equal(truncate(c->log, 0), 0);
+	append_n(c, 1);
+	assert_int_equal(n_msgs, 1);
+	buf = slurp(c->log, &len);
+	assert_int_equal(audit_hasher_new(&h), 0);
+	assert_int_equal(audit_hash_hex(h, buf, len - 1, hex), 0);
+	audit_hasher_free(h);
+	free(buf);
+	assert_int_equal(last_pri[0], LOG_AUTHPRIV | LOG_INFO);
+	snprintf(want, sizeof(want), "agentid audit: event=account user=bot "
+	    "decision=allow reason=ok owner=uid=alice,dc=example,dc=org "
+	    "session=- seq=1 hash=%s", hex);
+	assert_string_equal(last_msg[0], want);
+}
+
+static void
+test_append_torn_line_warns(void **state)
+{
+	struct ctx *c = *state;
+	int fd;
+
+	n_msgs = 0;
+	append_n(c, 1);
+	fd = open(c->log, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "{", 1), 1);
+	close(fd);
+	append_n(c, 1);
+	assert_int_equal(n_msgs, 1);
+	assert_int_equal(last_pri[0], LOG_AUTHPRIV | LOG_WARNING);
+	assert_non_null(strstr(last_msg[0], "partial line"));
+	assert_non_null(strstr(last_msg[0], c->log));
+}
+
+static void
 test_rotation_continues_chain(void **state)
 {
 	struct ctx *c = *state;
@@ -748,6 +837,8 @@ main(void)
 		T(test_append_oversized_record),
 		T(test_append_repairs_torn_line),
 		T(test_append_waits_for_lock),
+		T(test_append_syslog_line),
+		T(test_append_torn_line_warns),
 		T(test_append_after_long_line),
 		T(test_append_torn_after_long_line),
 		T(test_rotation_continues_chain),
