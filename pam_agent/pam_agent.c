@@ -264,6 +264,26 @@ session_fill(struct pam_session *s, const struct agentid_decision *d,
 }
 
 /*
+ * 0 when cert is a user certificate valid now, give or take clock_skew
+ * (sshd checked it a moment ago; an old certificate here means the variable
+ * was replaced). EPERM or EKEYEXPIRED otherwise.
+ */
+static int
+cert_usable(const struct pam_call *c, const struct agentid_sshcert *cert,
+    struct agentid_error *err)
+{
+	int64_t skew = c->cfg->clock_skew;
+	int r;
+
+	if ((r = agentid_sshcert_check(cert, NULL, c->now, err)) != EKEYEXPIRED)
+		return r;
+	if (agentid_sshcert_check(cert, NULL, c->now - skew, NULL) == 0 ||
+	    agentid_sshcert_check(cert, NULL, c->now + skew, NULL) == 0)
+		return 0;
+	return r;
+}
+
+/*
  * Reads SSH_AUTH_INFO_0 into ai and the engine's view of it into refs (one
  * per certificate; or one per plain key, fingerprint only, when the login
  * used no certificate). Returns 0, or the parse error (ai then empty) with
@@ -281,8 +301,7 @@ read_auth_info(const struct pam_call *c, struct agentid_ssh_authinfo *ai,
 	if ((r = agentid_ssh_authinfo_parse(info, ai, err)) != 0)
 		return r;
 	for (i = 0; i < ai->n_certs; i++) {
-		if ((r = agentid_sshcert_check(ai->certs[i], NULL, c->now, err)) ==
-		    EPERM) {
+		if ((r = cert_usable(c, ai->certs[i], err)) != 0) {
 			agentid_ssh_authinfo_clear(ai);
 			*n_refs = 0;
 			return r;
@@ -356,6 +375,16 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 			}
 		}
 	}
+	if (rc == 0 && d.allow && ar == 0 && n_refs == 0 && c.service != NULL &&
+	    strcmp(c.service, "sshd") == 0 && chain.rec[0].n_fingerprints > 0) {
+		/* sshd always reports the keys of a login: an agent bound to keys
+		 * that shows none (password login, or the variable emptied by a
+		 * module before us) is not proven bound */
+		d.allow = false;
+		d.reason = AGENTID_CERT_MISMATCH;
+		d.culprit = 0;
+		detail = "no key in SSH_AUTH_INFO_0 for an agent bound to keys";
+	}
 	if (rc == 0 && ar != 0 && d.reason != AGENTID_NOT_AN_AGENT) {
 		/* an agent with a certificate we cannot read or trust: fail closed */
 		detail = aerr.msg;
@@ -404,6 +433,7 @@ pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
 	const void *data = NULL;
 	const struct pam_session *s;
 	struct pam_call c;
+	int64_t duration;
 	size_t i;
 	int pr;
 
@@ -432,11 +462,11 @@ pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
 			chain.rec[i].is_agent = i + 1 < s->n_chain;
 		}
 	}
+	duration = c.now > s->start ? c.now - s->start : 0;
 	pam_syslog(pamh, LOG_INFO,
 	    "session closed; user=%s service=%s session=%s duration=%lld",
-	    c.user, str(c.service), s->id, (long long)(c.now - s->start));
-	pr = audit(&c, "session_close", PAM_SUCCESS, 0, &d, &chain, s,
-	    c.now - s->start);
+	    c.user, str(c.service), s->id, (long long)duration);
+	pr = audit(&c, "session_close", PAM_SUCCESS, 0, &d, &chain, s, duration);
 out:
 	free(chain.rec); /* the DNs belong to s */
 	agentid_config_free(c.cfg);

@@ -61,6 +61,9 @@ cert other ca1 someone-else -I other -z 78
 cert bound ca1 bot-bound -I bound -z 79
 cert bound2 ca2 bot-bound -I bound-ca2 -z 80
 cert expiredbot ca1 bot-expired -I expiredbot -z 81
+cp "$K/agent.pub" "$K/oldcert.pub"
+ssh-keygen -q -s "$K/ca1" -n bot-ok -I oldcert -z 82 -V 20200101:20200102 \
+	"$K/oldcert.pub" || exit 1
 info() { # the SSH_AUTH_INFO_0 line of a .pub file
 	echo "publickey $(cut -d' ' -f1,2 "$1")"
 }
@@ -100,19 +103,20 @@ EOF
 # "ACTION=CODE" as pam_agent.so itself returned it, and the "env" lines.
 PROBE="$top_builddir/tests/pam/.libs/pam_probe.so"
 drive() {
-	local user=$1 rc args=""
+	local user=$1 rc args="" svc=agentid-test
 	local -a opts=()
 	shift
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--arg) args="$args $2"; shift 2 ;;
+		--svc) svc=$2; shift 2 ;;
 		--*) opts+=("$1" "$2"); shift 2 ;;
 		*) opts+=("$1"); shift ;;
 		esac
 	done
 	printf 'account required %s %s%s\nsession required %s %s%s\n' \
-	    "$PROBE" "$MODULE" "$args" "$PROBE" "$MODULE" "$args" >"$SVC/agentid-test"
-	RAW=$("$DRIVER" --confdir "$SVC" --service agentid-test --user "$user" \
+	    "$PROBE" "$MODULE" "$args" "$PROBE" "$MODULE" "$args" >"$SVC/$svc"
+	RAW=$("$DRIVER" --confdir "$SVC" --service "$svc" --user "$user" \
 	    --rhost 127.0.0.1 --tty ssh --pin "$MODULE" "${opts[@]}" 2>"$ERRF")
 	rc=$?
 	[ $rc -eq 0 ] || fail "driver $user ${opts[*]}: exit $rc: $(cat "$ERRF")"
@@ -261,6 +265,17 @@ drive bot-ok $A --env "SSH_AUTH_INFO_0=$bad" open
 expect "corrupted certificate" "open=PAM_PERM_DENIED"
 audit "corrupted certificate" '"user":"bot-ok"' '"event":"session_open"' \
 	'"reason":"cert_mismatch"'
+drive bot-ok $A --env "SSH_AUTH_INFO_0=$(info "$K/oldcert-cert.pub")" open
+expect "certificate no longer valid (replayed)" "open=PAM_PERM_DENIED"
+audit "certificate no longer valid" '"user":"bot-ok"' '"reason":"cert_mismatch"'
+drive bot-bound $A --svc sshd open
+expect "sshd session of a bound agent without keys" "open=PAM_PERM_DENIED"
+drive bot-bound $A --svc sshd --env "SSH_AUTH_INFO_0=password" open
+expect "sshd password session of a bound agent" "open=PAM_PERM_DENIED"
+drive bot-bound $A --svc sshd --env "SSH_AUTH_INFO_0=$(info "$K/bound-cert.pub")" open
+expect "sshd session of a bound agent with its certificate" "open=PAM_SUCCESS"
+drive bot-ok $A --svc sshd --env "SSH_AUTH_INFO_0=password" open
+expect "sshd password session of an unbound agent" "open=PAM_SUCCESS"
 drive carol $A --env "SSH_AUTH_INFO_0=$bad" open
 expect "human with an unreadable certificate passes" "open=PAM_IGNORE"
 drive bot-expired $A --env "SSH_AUTH_INFO_0=$(info "$K/expiredbot-cert.pub")" open
