@@ -82,6 +82,23 @@ out:
 	return r;
 }
 
+/* True when one of the entry's uid values is exactly user (byte for byte). */
+static bool
+uid_exact(LDAP *ld, LDAPMessage *e, const char *user)
+{
+	struct berval **v;
+	size_t i, len = strlen(user);
+	bool found = false;
+
+	if ((v = ldap_get_values_len(ld, e, "uid")) == NULL)
+		return false;
+	for (i = 0; v[i] != NULL; i++)
+		if (v[i]->bv_len == len && memcmp(v[i]->bv_val, user, len) == 0)
+			found = true;
+	ldap_value_free_len(v);
+	return found;
+}
+
 /* Searches the agent entry of user; chain stays empty if there is none. */
 static int
 find_agent(struct agentid_ldap *l, const char *user,
@@ -118,6 +135,9 @@ find_agent(struct agentid_ldap *l, const char *user,
 		    "agent entry under %s", l->uri, user, l->cfg->base);
 		goto out;
 	}
+	/* uid matching is case-insensitive in LDAP; user names are not */
+	if (!uid_exact(l->ld, e, user))
+		goto out;
 	if ((rec = agentid_chain_add(chain)) == NULL) {
 		r = ENOMEM;
 		goto out;
@@ -126,8 +146,13 @@ find_agent(struct agentid_ldap *l, const char *user,
 		agentid_seterr(err, r, "%s: agent %s: malformed entry", l->uri, user);
 		goto out;
 	}
-	if (!rec->is_agent) /* agent_filter let a non-agent through */
+	if (!rec->is_agent) { /* agent_filter let a non-agent through */
 		agentid_chain_clear(chain);
+		goto out;
+	}
+	free(rec->uid);
+	if ((rec->uid = strdup(user)) == NULL)
+		r = ENOMEM;
 out:
 	free(filter);
 	if (res != NULL)

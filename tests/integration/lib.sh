@@ -2,16 +2,30 @@
 # after slapd-fixture.sh). Each failed expectation is counted in FAILS.
 
 AGENTID="${top_builddir:-.}/agentid"
+AGENTID_LIBPATH=
 # The libtool wrapper costs ~0.2 s a run; call the real binary when it is
 # there (tests run it hundreds of times).
 if [ -x "${top_builddir:-.}/.libs/agentid" ] &&
     [ -e "${top_builddir:-.}/.libs/libagentid.so" ]; then
+	AGENTID_LIBPATH="${top_builddir:-.}/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 	_agentid_real() {
-		LD_LIBRARY_PATH="${top_builddir:-.}/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-		    "${top_builddir:-.}/.libs/agentid" "$@"
+		LD_LIBRARY_PATH="$AGENTID_LIBPATH" "${top_builddir:-.}/.libs/agentid" "$@"
 	}
 	AGENTID=_agentid_real
 fi
+
+# agentid_timeout SECS ARGS...: agentid ARGS, killed after SECS seconds.
+agentid_timeout() {
+	local secs=$1
+	shift
+	if [ -n "$AGENTID_LIBPATH" ]; then
+		timeout "$secs" env LD_LIBRARY_PATH="$AGENTID_LIBPATH" \
+		    "${top_builddir:-.}/.libs/agentid" "$@"
+	else
+		timeout "$secs" "$AGENTID" "$@"
+	fi
+}
+
 FAILS=0
 CHECKS=0
 # libldap's own leak with TLS client certificates (see lsan.supp)

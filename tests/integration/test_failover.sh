@@ -42,7 +42,7 @@ echo "figure: failover past a SIGSTOPped server, 2 checks: ${el} ms (timeout ${T
 slapd_write_conf "$D/onlystopped.conf" "uri $STOPPED_URI" "timeout $T" \
     "hostname web1.example.org"
 start=$(now_ms)
-out=$(timeout 60 "$AGENTID" --config "$D/onlystopped.conf" check ok-bot 2>&1)
+out=$(agentid_timeout 60 --config "$D/onlystopped.conf" check ok-bot 2>&1)
 rc=$?
 el=$(( $(now_ms) - start ))
 CHECKS=$((CHECKS + 1))
@@ -58,7 +58,7 @@ slapd_write_conf "$D/late.conf" "uri $STOPPED_URI" "timeout $T"
 STOPPER=$!
 # the stopped instance holds no agents: ok-bot is simply not there, but a
 # stop mid-way must still end in a bounded time with 0, 1 or 2
-out=$(timeout 60 "$AGENTID" --config "$D/late.conf" list 2>&1)
+out=$(agentid_timeout 60 --config "$D/late.conf" list 2>&1)
 rc=$?
 wait "$STOPPER"
 CHECKS=$((CHECKS + 1))

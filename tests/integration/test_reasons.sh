@@ -66,6 +66,9 @@ expect_check "$C" 1 not_an_agent '*)(objectClass=*'
 expect_check "$C" 1 not_an_agent 'ok-bot)(uid=*'
 expect_check "$C" 1 not_an_agent 'ok-*'
 expect_check "$C" 1 not_an_agent '\2a'
+# LDAP matches uid without case; user names are case-sensitive
+expect_check "$C" 1 not_an_agent OK-BOT
+expect_check "$C" 1 not_an_agent 'ok-bot '
 # Names the library refuses outright: error, no decision.
 for bad in "" "a/b" "$(printf 'a\tb')" "$(head -c 300 /dev/zero | tr '\0' a)"; do
 	CHECKS=$((CHECKS + 1))
