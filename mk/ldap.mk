@@ -26,3 +26,11 @@ EXTRA_DIST += tests/integration/lib.sh tests/integration/lsan.supp \
 	tests/integration/reasons.ldif tests/integration/list.ldif
 
 EXTRA_DIST += docs/ldap.md
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_ldap
+TESTS += tests/unit/test_ldap
+tests_unit_test_ldap_SOURCES = tests/unit/test_ldap.c
+tests_unit_test_ldap_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_ldap_LDADD = libagentid-core.la $(CMOCKA_LIBS)
+endif
