@@ -25,15 +25,21 @@ struct suffix {
 	struct agentid_chain chain; /* [agent that named it, owner, ...] */
 };
 
+/* DN -> array index (open addressing; slot holds index + 1, 0 = empty). */
+struct dn_index {
+	size_t *slot;
+	size_t cap, n;
+};
+
 struct sync_state {
 	const struct agentid_config *cfg;
 	struct agentid_ldap *l;
 	struct agentid_record *agents;
 	size_t n_agents, cap_agents;
-	size_t *index;            /* DN hash table: agent index + 1, 0 empty */
-	size_t cap_index;
+	struct dn_index agents_by_dn;
 	struct suffix *suffixes;
 	size_t n_suffixes, cap_suffixes;
+	struct dn_index suffixes_by_dn;
 	struct agentid_replica_writer *w;
 	agentid_sync_warn_fn warn;
 	void *warn_arg;
@@ -94,25 +100,74 @@ collect_agent(const struct agentid_record *agent, void *arg)
 	return 0;
 }
 
-/* Indexes the collected agents by DN. */
+/* The DN of entry i of the array an index is over. */
+typedef const char *(*dn_at_fn)(const struct sync_state *s, size_t i);
+
+static const char *
+agent_dn(const struct sync_state *s, size_t i)
+{
+	return s->agents[i].dn;
+}
+
+static const char *
+suffix_dn(const struct sync_state *s, size_t i)
+{
+	return s->suffixes[i].dn;
+}
+
+/* The array index of dn + 1, or 0 when absent. */
+static size_t
+dn_index_find(const struct sync_state *s, const struct dn_index *x,
+    dn_at_fn dn_at, const char *dn)
+{
+	size_t j;
+
+	if (x->cap == 0)
+		return 0;
+	for (j = dn_hash(dn) & (x->cap - 1); x->slot[j] != 0;
+	    j = (j + 1) & (x->cap - 1))
+		if (strcasecmp(dn_at(s, x->slot[j] - 1), dn) == 0)
+			return x->slot[j];
+	return 0;
+}
+
+/* Adds array index i (whose DN is not in x yet); grows at half load. */
+static int
+dn_index_add(const struct sync_state *s, struct dn_index *x, dn_at_fn dn_at,
+    size_t i)
+{
+	size_t j, k;
+
+	if ((x->n + 1) * 2 > x->cap) {
+		struct dn_index nx = { NULL, x->cap == 0 ? 1024 : x->cap * 2, 0 };
+
+		if ((nx.slot = calloc(nx.cap, sizeof(*nx.slot))) == NULL)
+			return ENOMEM;
+		for (k = 0; k < x->cap; k++)
+			if (x->slot[k] != 0)
+				dn_index_add(s, &nx, dn_at, x->slot[k] - 1);
+		free(x->slot);
+		*x = nx;
+	}
+	for (j = dn_hash(dn_at(s, i)) & (x->cap - 1); x->slot[j] != 0;
+	    j = (j + 1) & (x->cap - 1))
+		;
+	x->slot[j] = i + 1;
+	x->n++;
+	return 0;
+}
+
+/* Indexes the collected agents by DN (a repeated DN keeps the first). */
 static int
 build_index(struct sync_state *s)
 {
-	size_t i, j, cap = 16;
+	size_t i;
 
-	while (cap < s->n_agents * 2 + 2)
-		cap *= 2;
-	if ((s->index = calloc(cap, sizeof(*s->index))) == NULL)
-		return ENOMEM;
-	s->cap_index = cap;
-	for (i = 0; i < s->n_agents; i++) {
-		if (s->agents[i].dn == NULL)
-			continue;
-		for (j = dn_hash(s->agents[i].dn) & (cap - 1); s->index[j] != 0;
-		    j = (j + 1) & (cap - 1))
-			;
-		s->index[j] = i + 1;
-	}
+	for (i = 0; i < s->n_agents; i++)
+		if (s->agents[i].dn != NULL &&
+		    dn_index_find(s, &s->agents_by_dn, agent_dn, s->agents[i].dn) == 0 &&
+		    dn_index_add(s, &s->agents_by_dn, agent_dn, i) != 0)
+			return ENOMEM;
 	return 0;
 }
 
@@ -120,13 +175,9 @@ build_index(struct sync_state *s)
 static const struct agentid_record *
 find_agent(const struct sync_state *s, const char *dn)
 {
-	size_t j;
+	size_t i = dn_index_find(s, &s->agents_by_dn, agent_dn, dn);
 
-	for (j = dn_hash(dn) & (s->cap_index - 1); s->index[j] != 0;
-	    j = (j + 1) & (s->cap_index - 1))
-		if (strcasecmp(s->agents[s->index[j] - 1].dn, dn) == 0)
-			return &s->agents[s->index[j] - 1];
-	return NULL;
+	return i == 0 ? NULL : &s->agents[i - 1];
 }
 
 /* The chain above last->owner_dn, read from the directory once per DN. */
@@ -138,11 +189,11 @@ owner_suffix(struct sync_state *s, const struct agentid_record *last,
 	size_t i;
 	int rc;
 
-	for (i = 0; i < s->n_suffixes; i++)
-		if (strcasecmp(s->suffixes[i].dn, last->owner_dn) == 0) {
-			*out = &s->suffixes[i].chain;
-			return 0;
-		}
+	if ((i = dn_index_find(s, &s->suffixes_by_dn, suffix_dn,
+	    last->owner_dn)) != 0) {
+		*out = &s->suffixes[i - 1].chain;
+		return 0;
+	}
 	if (s->n_suffixes == s->cap_suffixes) {
 		size_t ncap = s->cap_suffixes == 0 ? 16 : s->cap_suffixes * 2;
 		struct suffix *nx = realloc(s->suffixes, ncap * sizeof(*nx));
@@ -162,6 +213,8 @@ owner_suffix(struct sync_state *s, const struct agentid_record *last,
 		return rc;
 	}
 	s->n_suffixes++;
+	if (dn_index_add(s, &s->suffixes_by_dn, suffix_dn, s->n_suffixes - 1) != 0)
+		return agentid_seterr(err, ENOMEM, "out of memory");
 	*out = &x->chain;
 	return 0;
 }
@@ -177,7 +230,7 @@ build_chain(struct sync_state *s, const struct agentid_record *agent,
     struct agentid_error *err)
 {
 	const struct agentid_record *last = agent, *next;
-	const struct agentid_chain *suf;
+	const struct agentid_chain *suf = NULL;
 	size_t i, agents = 1;
 	int rc;
 
@@ -323,7 +376,8 @@ state_free(struct sync_state *s)
 	for (i = 0; i < s->n_agents; i++)
 		agentid_record_clear(&s->agents[i]);
 	free(s->agents);
-	free(s->index);
+	free(s->agents_by_dn.slot);
+	free(s->suffixes_by_dn.slot);
 	for (i = 0; i < s->n_suffixes; i++) {
 		free(s->suffixes[i].dn);
 		agentid_chain_clear(&s->suffixes[i].chain);

@@ -48,3 +48,10 @@ EXTRA_DIST += tests/nss/nss-lib.sh tests/nss/nss_threads.c tests/nss/sync.ldif
 
 # packaging/systemd/agentid-sync.{service,timer} are installed and shipped by
 # mk/packaging.mk (dist_systemdsystemunit_DATA).
+
+# Benchmark (prints figures, never fails on time; not a test):
+#   top_srcdir=... top_builddir=... bash bench/nss.sh   (root)
+EXTRA_PROGRAMS += bench/nss_bench
+bench_nss_bench_SOURCES = bench/nss_bench.c
+bench_nss_bench_LDADD = -ldl
+EXTRA_DIST += bench/nss.sh bench/nss_floor.c
