@@ -116,6 +116,29 @@ audit_principals(const struct agentid_config *cfg,
 	return agentid_audit_append(cfg, &ev, err);
 }
 
+/*
+ * True when cert (may be NULL) does not break rule cert_mismatch for the
+ * agent of chain. Needed where the engine stopped at scope_from, before
+ * it got to the certificate.
+ */
+static bool
+cert_bound(const struct agentid_chain *chain, const struct agentid_cert_ref *cert)
+{
+	const struct agentid_record *a;
+	size_t i;
+
+	if (cert == NULL || chain->n == 0)
+		return true;
+	a = &chain->rec[0];
+	if (a->n_fingerprints == 0)
+		return true;
+	for (i = 0; i < a->n_fingerprints; i++)
+		if ((cert->ca_fp != NULL && strcmp(a->fingerprints[i], cert->ca_fp) == 0) ||
+		    (cert->key_fp != NULL && strcmp(a->fingerprints[i], cert->key_fp) == 0))
+			return true;
+	return false;
+}
+
 /* agentid principals; see the top of this file. Returns an exit code. */
 int
 cmd_principals(struct tool_ctx *ctx, int argc, char **argv)
@@ -191,7 +214,8 @@ cmd_principals(struct tool_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	/* from: needs the client's address, which only PAM is given */
-	allow = d.allow || d.reason == AGENTID_SCOPE_FROM;
+	allow = d.allow || (d.reason == AGENTID_SCOPE_FROM &&
+	    cert_bound(&chain, req.cert));
 	if (r == 0 &&
 	    audit_principals(cfg, &req, &chain, &d, &ci, &err) != 0) {
 		tool_err("the audit trail was not written: %s", err.msg);

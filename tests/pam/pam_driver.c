@@ -39,6 +39,7 @@ no_conv(int n, const struct pam_message **msg, struct pam_response **resp,
 	return PAM_CONV_ERR;
 }
 
+/* Prints the usage and exits 2. */
 static void
 usage(void)
 {
@@ -47,6 +48,7 @@ usage(void)
 	exit(2);
 }
 
+/* Runs the actions; see the top of this file. */
 int
 main(int argc, char **argv)
 {

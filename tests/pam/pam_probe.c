@@ -54,18 +54,21 @@ probe(pam_handle_t *pamh, const char *phase, const char *fn, int flags,
 	return r;
 }
 
+/* account: the probed module's pam_sm_acct_mgmt. */
 PAM_EXTERN int
 pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	return probe(pamh, "account", "pam_sm_acct_mgmt", flags, argc, argv);
 }
 
+/* session open: the probed module's pam_sm_open_session. */
 PAM_EXTERN int
 pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	return probe(pamh, "open", "pam_sm_open_session", flags, argc, argv);
 }
 
+/* session close: the probed module's pam_sm_close_session. */
 PAM_EXTERN int
 pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
     const char **argv)

@@ -87,6 +87,17 @@ agentScope: host:*
 agentScope: service:*
 agentKeyFingerprint: $CA1_FP
 agentKeyFingerprint: $KEY2_FP
+
+dn: uid=bot-from,ou=agents,@BASE@
+objectClass: account
+objectClass: agentIdentity
+uid: bot-from
+agentOwner: uid=alice,ou=people,@BASE@
+agentNotAfter: @TIME(+30d)@
+agentScope: host:*
+agentScope: service:*
+agentScope: from:10.0.0.0/8
+agentKeyFingerprint: $CA1_FP
 EOF
 slapd_load "$D/bound.ldif" || exit 1
 
@@ -179,6 +190,11 @@ audit "revoked" '"user":"bot-revoked"' '"reason":"revoked"'
 drive bot-scope $A account
 expect "agent out of scope" "account=PAM_PERM_DENIED"
 audit "out of scope" '"user":"bot-scope"' '"reason":"scope_host"'
+drive bot-from $A account
+expect "agent from an address not granted" "account=PAM_PERM_DENIED"
+audit "scope_from" '"user":"bot-from"' '"reason":"scope_from"'
+drive bot-from $A --rhost 10.1.2.3 account
+expect "agent from a granted address" "account=PAM_SUCCESS"
 drive carol $A account
 expect "human, unknown=ignore (default)" "account=PAM_IGNORE"
 drive carol $A --arg unknown=deny account
@@ -329,6 +345,11 @@ principals bot-bound 0 bot-bound --config "$C" --ca-fingerprint "$CA1_FP" \
 	--key-fingerprint SHA256:none
 principals bot-bound 0 "" --config "$C" --ca-fingerprint \
 	"$(ssh-keygen -lf "$K/ca2.pub" | awk '{print $2}')" --key-fingerprint SHA256:x
+# from: grants need the client address, which sshd does not give: deferred
+# to PAM, but the certificate binding still holds
+principals bot-from 0 bot-from --config "$C" --ca-fingerprint "$CA1_FP"
+principals bot-from 0 "" --config "$C" --ca-fingerprint \
+	"$(ssh-keygen -lf "$K/ca2.pub" | awk '{print $2}')"
 principals bot-ok 2 "" --config "$D/down.conf"
 principals bot-ok 2 "" --config "$D/missing.conf"
 principals bot-ok 2 "" --config "$C" extra-operand
