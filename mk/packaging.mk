@@ -4,25 +4,17 @@
 # The schema is installed by mk/ldap.mk into $(pkgdatadir)/schema.
 
 # ---- man pages -------------------------------------------------------------
-# agentid.8 (ldap), pam_agent.8 (pam), libnss_agent.8 (packaging, unless the
-# nss part writes its own). Listed when present so that a part still being
-# written does not break the build; the packages' file lists fail if one is
-# missing.
-dist_man8_MANS = $(sort $(wildcard $(srcdir)/man/agentid.8 \
-	$(srcdir)/man/pam_agent.8 $(srcdir)/man/libnss_agent.8))
+# agentid.8 (ldap part), pam_agent.8 (pam part), libnss_agent.8 (packaging).
+dist_man_MANS += man/agentid.8 man/pam_agent.8 man/libnss_agent.8
 
 # ---- systemd units (written by the nss part) -------------------------------
-dist_systemdsystemunit_DATA = $(sort $(wildcard \
-	$(srcdir)/packaging/systemd/agentid-sync.service \
-	$(srcdir)/packaging/systemd/agentid-sync.timer))
+dist_systemdsystemunit_DATA = packaging/systemd/agentid-sync.service \
+	packaging/systemd/agentid-sync.timer
 
 # ---- logrotate (written by the audit part) ---------------------------------
-# Installed as $(sysconfdir)/logrotate.d/agentid whatever its name here.
-PKG_LOGROTATE = $(firstword $(wildcard $(srcdir)/packaging/logrotate/agentid \
-	$(srcdir)/packaging/logrotate/agentid.logrotate \
-	$(srcdir)/packaging/logrotate/*))
+# Installed as $(sysconfdir)/logrotate.d/agentid by the hook below.
 logrotatedir = $(sysconfdir)/logrotate.d
-EXTRA_DIST += $(PKG_LOGROTATE)
+EXTRA_DIST += packaging/logrotate/agentid
 
 # ---- configuration, state and log directories --------------------------------
 # agentid.conf: mode 0600, never overwrites an existing one; "make uninstall"
@@ -41,11 +33,9 @@ pkg-install-data-hook:
 	  $(INSTALL) -m 0600 '$(srcdir)/packaging/agentid.conf' \
 	    '$(DESTDIR)$(sysconfdir)/agentid.conf' || exit 1; \
 	fi
-	@if test -n '$(PKG_LOGROTATE)'; then \
-	  $(MKDIR_P) '$(DESTDIR)$(logrotatedir)' && \
-	  echo " $(INSTALL_DATA) $(PKG_LOGROTATE) '$(DESTDIR)$(logrotatedir)/agentid'" && \
-	  $(INSTALL_DATA) '$(PKG_LOGROTATE)' '$(DESTDIR)$(logrotatedir)/agentid' || exit 1; \
-	fi
+	$(MKDIR_P) '$(DESTDIR)$(logrotatedir)'
+	$(INSTALL_DATA) '$(srcdir)/packaging/logrotate/agentid' \
+	  '$(DESTDIR)$(logrotatedir)/agentid'
 	$(MKDIR_P) '$(DESTDIR)$(localstatedir)/lib/agentid'
 	@if test ! -d '$(DESTDIR)$(localstatedir)/log/agentid'; then \
 	  echo " $(INSTALL) -d -m 0700 '$(DESTDIR)$(localstatedir)/log/agentid'"; \
