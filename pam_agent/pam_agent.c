@@ -441,8 +441,7 @@ pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
 	if (pam_get_data(pamh, PAM_AGENT_SESSION_DATA, &data) != PAM_SUCCESS ||
 	    data == NULL) {
 		/* not a session we opened (not an agent, or denied) */
-		parse_args(pamh, argc, argv, &c.args);
-		return c.args.unknown_deny ? PAM_USER_UNKNOWN : PAM_IGNORE;
+		return PAM_IGNORE;
 	}
 	s = data;
 	if ((pr = call_open(pamh, argc, argv, &c)) != PAM_SUCCESS)
