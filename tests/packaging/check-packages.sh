@@ -24,17 +24,10 @@ skip() {
 	skip "needs Debian (apt-get, dpkg)"
 command -v unshare >/dev/null 2>&1 || skip "needs unshare (util-linux)"
 
-# pamtester drives the installed PAM module.
-if ! command -v pamtester >/dev/null 2>&1; then
-	echo "check-packages: installing pamtester" >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    pamtester >/dev/null 2>&1 ||
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install \
-		    -y -qq --no-install-recommends pamtester >/dev/null; } ||
-		{ echo "FAIL cannot install pamtester" >&2; exit 1; }
-fi
-
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# slapd and friends for the smoke test, pamtester to drive the PAM module
+( . "$top/scripts/deps" && agentid_deps pamtester ) ||
+	{ echo "FAIL cannot install the test's dependencies" >&2; exit 1; }
 export top_srcdir="$top"
 dist="$top/dist"
 build=1
