@@ -6,11 +6,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include <ldap.h>
 
@@ -160,6 +163,109 @@ sasl_no_interact(LDAP *ld, unsigned flags, void *defaults, void *in)
 	return LDAP_SUCCESS;
 }
 
+/* Connect callback: remembers the socket for the watchdog. */
+static int
+conn_add(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
+    struct ldap_conncb *ctx)
+{
+	struct agentid_ldap *l = ctx->lc_arg;
+	ber_socket_t fd = -1;
+
+	(void)ld;
+	(void)srv;
+	(void)addr;
+	ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd);
+	pthread_mutex_lock(&l->wd.mu);
+	l->wd.fd = fd;
+	pthread_mutex_unlock(&l->wd.mu);
+	return 0;
+}
+
+/* Connect callback: the socket is going away; the watchdog must not touch it. */
+static void
+conn_del(LDAP *ld, Sockbuf *sb, struct ldap_conncb *ctx)
+{
+	struct agentid_ldap *l = ctx->lc_arg;
+
+	(void)ld;
+	(void)sb;
+	pthread_mutex_lock(&l->wd.mu);
+	l->wd.fd = -1;
+	pthread_mutex_unlock(&l->wd.mu);
+}
+
+/* Watchdog thread: at the deadline, shuts the socket down (a blocked read
+ * then returns end of file and the handshake fails). */
+static void *
+watchdog_main(void *arg)
+{
+	struct aidl_watchdog *wd = arg;
+
+	pthread_mutex_lock(&wd->mu);
+	while (!wd->done) {
+		if (pthread_cond_timedwait(&wd->cv, &wd->mu, &wd->deadline) ==
+		    ETIMEDOUT) {
+			if (!wd->done && wd->fd >= 0) {
+				shutdown(wd->fd, SHUT_RDWR);
+				wd->fired = true;
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&wd->mu);
+	return NULL;
+}
+
+/* Initialises the watchdog's lock and condition (monotonic clock). */
+static int
+watchdog_init(struct aidl_watchdog *wd)
+{
+	pthread_condattr_t ca;
+	int r;
+
+	wd->fd = -1;
+	if ((r = pthread_mutex_init(&wd->mu, NULL)) != 0)
+		return r;
+	if ((r = pthread_condattr_init(&ca)) != 0)
+		goto fail_mu;
+	if ((r = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC)) != 0 ||
+	    (r = pthread_cond_init(&wd->cv, &ca)) != 0) {
+		pthread_condattr_destroy(&ca);
+		goto fail_mu;
+	}
+	pthread_condattr_destroy(&ca);
+	return 0;
+fail_mu:
+	pthread_mutex_destroy(&wd->mu);
+	return r;
+}
+
+/* Starts the watchdog for secs seconds from now. */
+static int
+watchdog_arm(struct aidl_watchdog *wd, int secs)
+{
+	clock_gettime(CLOCK_MONOTONIC, &wd->deadline);
+	wd->deadline.tv_sec += secs;
+	wd->done = false;
+	wd->fired = false;
+	return pthread_create(&wd->thread, NULL, watchdog_main, wd);
+}
+
+/* Stops the watchdog; true if it fired (the connection is then unusable). */
+static bool
+watchdog_disarm(struct aidl_watchdog *wd)
+{
+	bool fired;
+
+	pthread_mutex_lock(&wd->mu);
+	wd->done = true;
+	pthread_cond_signal(&wd->cv);
+	pthread_mutex_unlock(&wd->mu);
+	pthread_join(wd->thread, NULL);
+	fired = wd->fired;
+	return fired;
+}
+
 /* Binds as the config says; simple binds with a password need TLS or ldapi. */
 static int
 do_bind(struct agentid_ldap *l, struct agentid_error *err)
@@ -224,20 +330,37 @@ open_one(struct agentid_ldap *l, const char *uri, struct agentid_error *err)
 	    (rc = ldap_set_option(l->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF)) != 0 ||
 	    (rc = ldap_set_option(l->ld, LDAP_OPT_RESTART, LDAP_OPT_ON)) != 0)
 		return aidl_seterr(l, rc, err, "setting options");
-	if (!ldapi && (ldaps || cfg->ssl != AGENTID_SSL_OFF)) {
-		if ((r = setup_tls(l, err)) != 0)
-			return r;
-		if (!ldaps && cfg->ssl == AGENTID_SSL_ON &&
-		    (rc = ldap_set_option(l->ld, LDAP_OPT_X_TLS, &hard)) != 0)
-			return aidl_seterr(l, rc, err, "ssl on");
-		if (!ldaps && cfg->ssl == AGENTID_SSL_START_TLS &&
-		    (rc = ldap_start_tls_s(l->ld, NULL, NULL)) != LDAP_SUCCESS)
-			return aidl_seterr(l, rc, err, "StartTLS");
-		l->secure = true;
+	l->conncb.lc_add = conn_add;
+	l->conncb.lc_del = conn_del;
+	l->conncb.lc_arg = l;
+	if ((rc = ldap_set_option(l->ld, LDAP_OPT_CONNECT_CB, &l->conncb)) != 0)
+		return aidl_seterr(l, rc, err, "setting options");
+	if (ldapi || (!ldaps && cfg->ssl == AGENTID_SSL_OFF)) {
+		/* no TLS: LDAP_OPT_TIMEOUT bounds every wait */
+		l->secure = ldapi;
+		return do_bind(l, err);
 	}
-	if (ldapi)
-		l->secure = true;
-	return do_bind(l, err);
+	if ((r = setup_tls(l, err)) != 0)
+		return r;
+	if (!ldaps && cfg->ssl == AGENTID_SSL_ON &&
+	    (rc = ldap_set_option(l->ld, LDAP_OPT_X_TLS, &hard)) != 0)
+		return aidl_seterr(l, rc, err, "ssl on");
+	l->secure = true;
+	/* connect, TLS handshake and bind, all within the timeout */
+	if ((r = watchdog_arm(&l->wd, (int)tv.tv_sec)) != 0)
+		return agentid_seterr(err, r, "%s: cannot start a thread: %s",
+		    uri, strerror(r));
+	r = 0;
+	if (!ldaps && cfg->ssl == AGENTID_SSL_START_TLS &&
+	    (rc = ldap_start_tls_s(l->ld, NULL, NULL)) != LDAP_SUCCESS)
+		r = aidl_seterr(l, rc, err, "StartTLS");
+	if (r == 0)
+		r = do_bind(l, err);
+	if (watchdog_disarm(&l->wd)) {
+		r = agentid_seterr(err, ETIMEDOUT, "%s: no answer within %d s "
+		    "(TLS handshake or bind)", uri, (int)tv.tv_sec);
+	}
+	return r;
 }
 
 /* Releases what open_one built, keeping cfg. */
@@ -250,6 +373,15 @@ reset(struct agentid_ldap *l)
 	free(l->uri);
 	l->uri = NULL;
 	l->secure = false;
+}
+
+/* Frees l and its watchdog's lock (after reset). */
+static void
+destroy(struct agentid_ldap *l)
+{
+	pthread_cond_destroy(&l->wd.cv);
+	pthread_mutex_destroy(&l->wd.mu);
+	free(l);
 }
 
 /* Tries each uri in order; EHOSTDOWN when none could be reached and bound. */
@@ -273,6 +405,11 @@ agentid_ldap_open(const struct agentid_config *cfg, struct agentid_ldap **out,
 		    cfg->path ? cfg->path : "config");
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return ENOMEM;
+	if ((r = watchdog_init(&l->wd)) != 0) {
+		free(l);
+		return agentid_seterr(err, r, "cannot initialise a lock: %s",
+		    strerror(r));
+	}
 	l->cfg = cfg;
 	for (i = 0; i < cfg->n_uri; i++) {
 		one.msg[0] = '\0';
@@ -300,7 +437,7 @@ agentid_ldap_open(const struct agentid_config *cfg, struct agentid_ldap **out,
 out:
 	if (l != NULL) {
 		reset(l);
-		free(l);
+		destroy(l);
 	}
 	return r;
 }
@@ -312,7 +449,7 @@ agentid_ldap_close(struct agentid_ldap *l)
 	if (l == NULL)
 		return;
 	reset(l);
-	free(l);
+	destroy(l);
 }
 
 /* The uri this connection uses. */

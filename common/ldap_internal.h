@@ -2,15 +2,34 @@
 #ifndef AGENTID_LDAP_INTERNAL_H
 #define AGENTID_LDAP_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include <ldap.h>
 
 #include "agentid.h"
 #include "agentid_ldap.h"
 
+/*
+ * Bounds a TLS handshake: libldap 2.5 as Debian builds it does the handshake
+ * on a blocking socket with no timeout, so a server that accepts and never
+ * answers would hang us. A thread shuts the socket down at the deadline.
+ */
+struct aidl_watchdog {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t thread;
+	struct timespec deadline; /* CLOCK_MONOTONIC */
+	int fd;                   /* the connection's socket; -1 when none */
+	bool done;
+	bool fired;
+};
+
 struct agentid_ldap {
 	LDAP *ld;
+	struct ldap_conncb conncb;        /* registered with LDAP_OPT_CONNECT_CB */
+	struct aidl_watchdog wd;
 	const struct agentid_config *cfg; /* borrowed: outlives the connection */
 	char *uri;
 	bool secure;                      /* TLS or ldapi:// */
