@@ -194,8 +194,10 @@ conn_del(LDAP *ld, Sockbuf *sb, struct ldap_conncb *ctx)
 	pthread_mutex_unlock(&l->wd.mu);
 }
 
-/* Watchdog thread: at the deadline, shuts the socket down (a blocked read
- * then returns end of file and the handshake fails). */
+/*
+ * Watchdog thread: at the deadline, shuts the socket for reading; a blocked
+ * read then returns end of file and the handshake or bind fails.
+ */
 static void *
 watchdog_main(void *arg)
 {
@@ -206,7 +208,8 @@ watchdog_main(void *arg)
 		if (pthread_cond_timedwait(&wd->cv, &wd->mu, &wd->deadline) ==
 		    ETIMEDOUT) {
 			if (!wd->done && wd->fd >= 0) {
-				shutdown(wd->fd, SHUT_RDWR);
+				/* reads only: a later write (unbind) must not raise SIGPIPE */
+				shutdown(wd->fd, SHUT_RD);
 				wd->fired = true;
 			}
 			break;
