@@ -181,7 +181,7 @@ conn_add(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
 	return 0;
 }
 
-/* Connect callback: the socket is going away; the watchdog must not touch it. */
+/* Connect callback: the socket goes away; the watchdog must not touch it. */
 static void
 conn_del(LDAP *ld, Sockbuf *sb, struct ldap_conncb *ctx)
 {

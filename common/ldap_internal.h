@@ -51,7 +51,8 @@ struct timeval aidl_timeout(const struct agentid_ldap *l);
 /* Fills r from entry e; r must be zeroed. 0, ENOMEM or EBADMSG. */
 int aidl_entry_record(LDAP *ld, LDAPMessage *e, struct agentid_record *r);
 /* Deep copy of a record into a zeroed dst; 0 or ENOMEM. */
-int aidl_record_copy(struct agentid_record *dst, const struct agentid_record *src);
+int aidl_record_copy(struct agentid_record *dst,
+    const struct agentid_record *src);
 /* malloc'd RFC 4514 form of dn (spacing normalised) or NULL (ENOMEM). */
 char *aidl_dn_normalize(const char *dn);
 /* Same entry? Compares normalised DNs, ASCII case-insensitively. */
