@@ -16,13 +16,16 @@ static const struct {
 	const char *usage;
 } commands[] = {
 	{ "check", cmd_check,
-	  "check USER [--service S] [--rhost ADDR] [--host H] [--json]" },
+	  "check USER [--service S] [--rhost ADDR] [--host H]\n"
+	  "                [--ca-fingerprint FP] [--key-fingerprint FP] [--json]" },
 	{ "show", cmd_show, "show USER [--json]" },
 	{ "list", cmd_list,
 	  "list [--expiring DUR] [--expired] [--orphaned] [--json]" },
 	{ "sync", cmd_sync, "sync [--replica PATH]" },
-	{ "audit", cmd_audit, "audit verify [FILE...]" },
-	{ "principals", cmd_principals, "principals USER" },
+	{ "audit", cmd_audit, "audit verify [--quiet] [FILE...]" },
+	{ "principals", cmd_principals,
+	  "principals [--ca-fingerprint %F] [--key-fingerprint %f]\n"
+	  "                [--key-id %i] [--serial %s] [--] USER" },
 };
 
 void
