@@ -13,8 +13,9 @@ nssmod_LTLIBRARIES = nss_agent/libnss_agent.la
 nss_agent_libnss_agent_la_SOURCES = nss_agent/nss_agent.h \
 	nss_agent/buffer.c nss_agent/map.c nss_agent/passwd.c \
 	nss_agent/group.c common/replica_reader.c include/agentid_replica.h
-nss_agent_libnss_agent_la_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DAGENTID_REPLICA_PATH='"$(localstatedir)/lib/agentid/agents.cdb"'
+# The replica path is DESIGN.md's default (/var/lib/agentid/agents.cdb, the
+# same constant `agentid sync` writes to), whatever the install prefix.
+nss_agent_libnss_agent_la_CPPFLAGS = $(AM_CPPFLAGS)
 nss_agent_libnss_agent_la_LIBADD = $(CDB_LIBS)
 nss_agent_libnss_agent_la_LDFLAGS = $(AM_LDFLAGS) -module \
 	-version-info 2:0:0 -no-undefined -Wl,-z,relro -Wl,-z,now \
