@@ -263,8 +263,10 @@ agentid_decide_user(const struct agentid_config *cfg,
 {
 	struct agentid_ldap *l = NULL;
 	struct agentid_policy pol;
+	struct aidl_sigpipe sp;
 	int r;
 
+	aidl_sigpipe_block(&sp);
 	memset(d, 0, sizeof(*d));
 	d->allow = false;
 	d->reason = AGENTID_LDAP_UNAVAILABLE;
@@ -280,6 +282,7 @@ agentid_decide_user(const struct agentid_config *cfg,
 	agentid_decide(chain, req, &pol, d);
 out:
 	agentid_ldap_close(l);
+	aidl_sigpipe_restore(&sp);
 	if (r != 0) {
 		/* fail closed: whatever was read, the answer is no */
 		d->allow = false;

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,36 @@ aidl_seterr(struct agentid_ldap *l, int rc, struct agentid_error *err,
 	if (diag != NULL)
 		ldap_memfree(diag);
 	return code;
+}
+
+/* Blocks SIGPIPE in this thread, noting whether one was pending already. */
+void
+aidl_sigpipe_block(struct aidl_sigpipe *g)
+{
+	sigset_t pipe, pend;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	g->pending = sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE) == 1;
+	pthread_sigmask(SIG_BLOCK, &pipe, &g->old);
+}
+
+/* Takes back a SIGPIPE our writes raised, then restores the mask. */
+void
+aidl_sigpipe_restore(const struct aidl_sigpipe *g)
+{
+	static const struct timespec zero = { 0, 0 };
+	sigset_t pipe, pend;
+	int saved = errno;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	if (!g->pending && sigpending(&pend) == 0 &&
+	    sigismember(&pend, SIGPIPE) == 1)
+		while (sigtimedwait(&pipe, NULL, &zero) < 0 && errno == EINTR)
+			;
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+	errno = saved;
 }
 
 /* libldap's value for a tls_reqcert setting. */

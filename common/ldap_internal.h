@@ -3,6 +3,7 @@
 #define AGENTID_LDAP_INTERNAL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -34,6 +35,20 @@ struct agentid_ldap {
 	char *uri;
 	bool secure;                      /* TLS or ldapi:// */
 };
+
+/*
+ * SIGPIPE held off in this thread while we talk to the directory: liblber
+ * (and OpenSSL through it) writes with write(2), so a server that resets the
+ * connection would otherwise kill the host process (sudo, su, a daemon)
+ * unless that process happens to ignore SIGPIPE.
+ */
+struct aidl_sigpipe {
+	sigset_t old;             /* the thread's mask before */
+	bool pending;             /* a SIGPIPE was pending already: not ours */
+};
+void aidl_sigpipe_block(struct aidl_sigpipe *g);
+/* Discards a SIGPIPE raised since the block, then restores the mask. */
+void aidl_sigpipe_restore(const struct aidl_sigpipe *g);
 
 /* Attributes every record read asks for (NULL-terminated). */
 extern char *aidl_record_attrs[];

@@ -31,6 +31,6 @@ if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_ldap
 TESTS += tests/unit/test_ldap
 tests_unit_test_ldap_SOURCES = tests/unit/test_ldap.c
-tests_unit_test_ldap_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_ldap_LDADD = libagentid-core.la $(CMOCKA_LIBS)
+tests_unit_test_ldap_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_test_ldap_LDADD = libagentid-core.la $(CMOCKA_LIBS) $(OPENSSL_LIBS)
 endif

@@ -11,6 +11,16 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include "agentid.h"
 #include "agentid_ldap.h"
 #include "ldap_internal.h"
@@ -182,6 +192,112 @@ test_decide_user_fails_closed(void **state)
 	agentid_config_free(c);
 }
 
+/* A TLS server context with a throwaway self-signed P-256 certificate. */
+static SSL_CTX *
+tls_server_ctx(void)
+{
+	EVP_PKEY *k;
+	X509 *x;
+	SSL_CTX *ctx;
+
+	assert_non_null(k = EVP_EC_gen("P-256"));
+	assert_non_null(x = X509_new());
+	assert_int_equal(X509_set_version(x, 2), 1);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	assert_int_equal(X509_set_pubkey(x, k), 1);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+	    (const unsigned char *)"127.0.0.1", -1, -1, 0);
+	assert_int_equal(X509_set_issuer_name(x, X509_get_subject_name(x)), 1);
+	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+	assert_non_null(ctx = SSL_CTX_new(TLS_server_method()));
+	assert_int_equal(SSL_CTX_use_certificate(ctx, x), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(ctx, k), 1);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return ctx;
+}
+
+/*
+ * A server that resets the connection after a successful bind (crash,
+ * restart, a middlebox) must not kill the process with SIGPIPE: libldap
+ * writes with write(2), and sshd or sudo would die. The client runs in a
+ * child with SIGPIPE at its default action; it must come back with a deny.
+ */
+static void
+test_reset_after_bind_no_sigpipe(void **state)
+{
+	static const unsigned char bind_ok[] = { 0x30, 0x0c, 0x02, 0x01, 0x01,
+	    0x61, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00 };
+	struct sockaddr_in sa;
+	socklen_t salen = sizeof(sa);
+	struct linger lg = { 1, 0 };
+	unsigned char req[4096], resp[sizeof(bind_ok)];
+	SSL_CTX *ctx;
+	SSL *ssl;
+	pid_t pid;
+	int ls, fd, status, n;
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN); /* this side only reads after the reset */
+	ctx = tls_server_ctx();
+	assert_true((ls = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(ls, 1), 0);
+	assert_int_equal(getsockname(ls, (struct sockaddr *)&sa, &salen), 0);
+	assert_true((pid = fork()) >= 0);
+	if (pid == 0) {
+		struct agentid_config *c = NULL;
+		struct agentid_chain chain = { NULL, 0 };
+		struct agentid_decision d;
+		struct agentid_error err = { "" };
+		struct agentid_request rq;
+		char text[256];
+		int r;
+
+		signal(SIGPIPE, SIG_DFL);
+		close(ls);
+		snprintf(text, sizeof(text), "uri ldaps://127.0.0.1:%u\n"
+		    "base dc=example,dc=org\ntls_reqcert never\ntimeout 5\n",
+		    (unsigned)ntohs(sa.sin_port));
+		if (agentid_config_new(&c) != 0 ||
+		    agentid_config_parse(c, text, strlen(text), "<test>", &err) != 0)
+			_exit(10);
+		memset(&rq, 0, sizeof(rq));
+		rq.user = "ok-bot";
+		rq.service = "sshd";
+		rq.host = "web1";
+		rq.now = 1800000000;
+		r = agentid_decide_user(c, &rq, &chain, &d, &err);
+		_exit(r != 0 && !d.allow ? 0 : 11);
+	}
+	assert_true((fd = accept(ls, NULL, NULL)) >= 0);
+	assert_non_null(ssl = SSL_new(ctx));
+	SSL_set_fd(ssl, fd);
+	assert_int_equal(SSL_accept(ssl), 1);
+	assert_true(SSL_read(ssl, req, sizeof(req)) > 5);  /* the bind */
+	memcpy(resp, bind_ok, sizeof(resp));
+	resp[4] = req[4];                              /* its message id */
+	assert_int_equal(SSL_write(ssl, resp, sizeof(resp)), (int)sizeof(resp));
+	n = SSL_read(ssl, req, sizeof(req));           /* the search */
+	assert_true(n > 0);
+	/* reset, not close: the client's next write gets EPIPE */
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+	SSL_free(ssl);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		fail_msg("client killed by signal %d", WTERMSIG(status));
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(ls);
+	SSL_CTX_free(ctx);
+}
+
 int
 main(void)
 {
@@ -193,6 +309,7 @@ main(void)
 		cmocka_unit_test(test_open_all_refused),
 		cmocka_unit_test(test_simple_bind_needs_tls),
 		cmocka_unit_test(test_decide_user_fails_closed),
+		cmocka_unit_test(test_reset_after_bind_no_sigpipe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
