@@ -21,14 +21,14 @@
 
 enum key_type {
 	K_STRING, K_FILTER, K_URI, K_SSL, K_REQCERT, K_SECONDS, K_DURATION,
-	K_UINT, K_BOOL, K_SCOPES, K_OFFLINE, K_SASL,
+	K_UINT, K_ULONG, K_BOOL, K_SCOPES, K_OFFLINE, K_SASL,
 };
 
 struct key_def {
 	const char *name;
 	enum key_type type;
 	size_t off;           /* offset of the field in struct agentid_config */
-	long long min, max;   /* K_UINT, K_SECONDS, K_DURATION */
+	long long min, max;   /* K_UINT, K_ULONG, K_SECONDS, K_DURATION */
 };
 
 #define F(field) offsetof(struct agentid_config, field)
@@ -51,7 +51,7 @@ static const struct key_def keys[] = {
 	{ "max_lifetime", K_DURATION, F(max_lifetime), 0, 100LL * 365 * 86400 },
 	{ "require_scope", K_SCOPES, F(require_scope), 0, 0 },
 	{ "owner_active_filter", K_FILTER, F(owner_active_filter), 0, 0 },
-	{ "min_uid", K_UINT, F(min_uid), 0, UINT32_MAX },
+	{ "min_uid", K_ULONG, F(min_uid), 0, UINT32_MAX },
 	{ "nologin_shell", K_STRING, F(nologin_shell), 0, 0 },
 	{ "replica", K_STRING, F(replica), 0, 0 },
 	{ "offline", K_OFFLINE, F(offline), 0, 0 },
@@ -221,13 +221,16 @@ set_key(struct agentid_config *c, const struct key_def *k, char *v,
 			    "not %s", where, k->name, v);
 		return 0;
 	case K_UINT:
+	case K_ULONG:
 		errno = 0;
 		u = strtoull(v, &end, 10);
 		if (v[0] < '0' || v[0] > '9' || errno != 0 || *end != '\0' ||
 		    u < (unsigned long long)k->min || u > (unsigned long long)k->max)
 			return agentid_seterr(err, EINVAL, "%s: %s: expected a number "
 			    "from %lld to %lld, not %s", where, k->name, k->min, k->max, v);
-		if (k->max > UINT_MAX)
+		/* the field's own type: a 4-byte store into an unsigned long
+		 * would set its high half on a big-endian host */
+		if (k->type == K_ULONG)
 			*(unsigned long *)field = (unsigned long)u;
 		else
 			*(unsigned *)field = (unsigned)u;

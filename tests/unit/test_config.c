@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -165,6 +166,29 @@ test_require_scope_none(void **state)
 	(void)state;
 	assert_int_equal(parse("require_scope none\n", &c, &err), 0);
 	assert_int_equal(c->require_scope, 0);
+	agentid_config_free(c);
+}
+
+/* min_uid is an unsigned long: the whole field is written, whatever its
+ * previous value (a 4-byte store left the other half in place). */
+static void
+test_min_uid_whole_field(void **state)
+{
+	struct agentid_config *c;
+	struct agentid_error err = { "" };
+	const char *text = "min_uid 0\n";
+
+	(void)state;
+	assert_int_equal(agentid_config_new(&c), 0);
+	c->min_uid = ULONG_MAX;
+	assert_int_equal(agentid_config_parse(c, text, strlen(text),
+	    "agentid.conf", &err), 0);
+	assert_true(c->min_uid == 0);
+	text = "min_uid 4294967295\n";
+	c->min_uid = 0;
+	assert_int_equal(agentid_config_parse(c, text, strlen(text),
+	    "agentid.conf", &err), 0);
+	assert_true(c->min_uid == 4294967295UL);
 	agentid_config_free(c);
 }
 
@@ -431,6 +455,7 @@ main(void)
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_group_base_defaults_to_base),
 		cmocka_unit_test(test_require_scope_none),
+		cmocka_unit_test(test_min_uid_whole_field),
 		cmocka_unit_test(test_error_unknown_key),
 		cmocka_unit_test(test_error_duplicate_key),
 		cmocka_unit_test(test_error_missing_value),
