@@ -16,8 +16,8 @@
 #define AUDIT_TIME_MAX INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
 
 /* Length of the valid UTF-8 sequence at s (of n bytes), or 0 if invalid. */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t n)
+size_t
+audit_utf8_len(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
 	size_t len, i;
@@ -64,14 +64,14 @@ json_text(const char *s)
 	char *copy = NULL;
 	json_t *j = NULL;
 
-	while (i < n && (l = utf8_seq_len(p + i, n - i)) != 0)
+	while (i < n && (l = audit_utf8_len(p + i, n - i)) != 0)
 		i += l;
 	if (i == n)
 		return json_stringn(s, n);
 	if (n > SIZE_MAX / 3 || (copy = malloc(n * 3 + 1)) == NULL)
 		return NULL;
 	for (i = 0; i < n; ) {
-		if ((l = utf8_seq_len(p + i, n - i)) == 0) {
+		if ((l = audit_utf8_len(p + i, n - i)) == 0) {
 			memcpy(copy + o, "\xef\xbf\xbd", 3);
 			o += 3;
 			i++;

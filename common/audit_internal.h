@@ -52,6 +52,9 @@ struct audit_fields {
 int audit_parse_line(const char *line, size_t len, struct audit_fields *f,
     const char **why);
 
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+size_t audit_utf8_len(const unsigned char *s, size_t n);
+
 /* Parses "YYYY-MM-DDTHH:MM:SSZ" of len bytes; 0 or EINVAL. */
 int audit_parse_ts(const char *s, size_t len, int64_t *out);
 

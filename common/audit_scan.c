@@ -84,39 +84,6 @@ read_u4(struct scan *s)
 	return v;
 }
 
-/* Length of a valid UTF-8 sequence at p (n bytes left), 0 if invalid. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0];
-	size_t len, i;
-	unsigned long cp;
-
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3fu);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /* 1 for the bytes a string may hold as they are: printable ASCII but '"'
  * and '\\' (and DEL, which JSON allows). */
 static const unsigned char plain[256] = {
@@ -153,7 +120,7 @@ scan_string(struct scan *s, const char **start, size_t *len, bool *escaped)
 		if (*s->p < 0x20)
 			return fail(s, "control character in a string");
 		if (*s->p >= 0x80) {
-			if ((l = utf8_len(s->p, (size_t)(s->end - s->p))) == 0)
+			if ((l = audit_utf8_len(s->p, (size_t)(s->end - s->p))) == 0)
 				return fail(s, "invalid UTF-8");
 			s->p += l;
 			continue;
