@@ -65,6 +65,7 @@ endif
 # End to end: a real sshd in a private mount namespace (root; else SKIP).
 TESTS += tests/e2e/test_sshd.sh
 dist_check_SCRIPTS += tests/e2e/test_sshd.sh
+EXTRA_DIST += tests/e2e/sshd-lib.sh
 
 # Module tests: a driver on pam_start_confdir against the slapd fixture, and
 # a probe module that records what pam_agent.so itself returns.

@@ -20,14 +20,9 @@ skip() {
 	echo "" >&2
 	exit 77
 }
-SSHD=/usr/sbin/sshd
-[ "$(id -u)" = 0 ] || skip "the sshd end-to-end test needs root"
-command -v unshare >/dev/null || skip "unshare is missing (util-linux)"
-unshare -m --propagation private true 2>/dev/null ||
-	skip "unshare -m is not permitted here"
-[ -x "$SSHD" ] || skip "sshd is not installed (Debian: openssh-server)"
-command -v ssh >/dev/null && command -v ssh-keygen >/dev/null ||
-	skip "ssh/ssh-keygen are not installed (Debian: openssh-client)"
+. "$top_srcdir/tests/e2e/sshd-lib.sh"
+why=$(sshd_unusable)
+[ -z "$why" ] || skip "the sshd end-to-end test: $why"
 
 # Everything below runs in a private mount namespace.
 if [ -z "${AGENTID_E2E_INNER:-}" ]; then
@@ -49,40 +44,19 @@ ok() {
 	echo "ok: $*"
 }
 
-# sshd cannot load ASan-instrumented modules: under --enable-sanitizers use
-# the uninstrumented copies mk/pam.mk builds for this test.
-uses_asan() {
-	readelf -d "$1" 2>/dev/null | grep -q 'libasan'
-}
-MODULE="$B/pam_agent/.libs/pam_agent.so"
-NSSDIR="$B/nss_agent/.libs"
-[ -f "$MODULE" ] || { echo "FAIL: $MODULE not built" >&2; exit 1; }
-[ -e "$NSSDIR/libnss_agent.so.2" ] ||
-	{ echo "FAIL: $NSSDIR/libnss_agent.so.2 not built" >&2; exit 1; }
-if uses_asan "$MODULE"; then
-	MODULE="$B/tests/e2e/.libs/pam_agent_plain.so"
-	NSSDIR="$B/tests/e2e/.libs"
-	[ -f "$MODULE" ] && [ -e "$NSSDIR/libnss_agent.so.2" ] || {
-		echo "FAIL: uninstrumented copies in tests/e2e not built" >&2
-		exit 1
-	}
-fi
-NSSDIR=$(cd "$NSSDIR" && pwd)
+# sshd cannot load ASan-instrumented modules: under --enable-sanitizers
+# sshd_pick_modules takes the uninstrumented copies mk/pam.mk builds.
+sshd_pick_modules "$B" || { echo "FAIL: modules not built" >&2; exit 1; }
+MODULE=$SSHD_PAM_MODULE
+NSSDIR=$SSHD_NSSDIR
 
 slapd_start || exit 1
 D=$AGENTID_TEST_LDAP_DIR
 BASE=$AGENTID_TEST_LDAP_BASE
 LOG=$D/audit.log
 C=$D/agentid.conf
-SSHD_PIDS=()
-MADE_PRIVSEP_DIR=
 cleanup() {
-	local p
-	for p in "${SSHD_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	[ -n "$MADE_PRIVSEP_DIR" ] && rmdir /run/sshd 2>/dev/null
+	sshd_stop
 	slapd_stop
 }
 trap cleanup EXIT INT TERM
@@ -136,12 +110,7 @@ slapd_load "$D/bound.ldif" || exit 1
 
 # ---- agents as local users: the replica, through libnss_agent
 out=$("$AGENTID" --config "$C" sync 2>&1) || { echo "FAIL: sync: $out" >&2; exit 1; }
-printf 'passwd: files agent\ngroup: files agent\nshadow: files\nhosts: files\n' \
-    >"$D/nsswitch.conf"
-mount --bind "$D/nsswitch.conf" /etc/nsswitch.conf || exit 1
-if [ -S /var/run/nscd/socket ]; then
-	mount -t tmpfs none /var/run/nscd || exit 1
-fi
+sshd_bind_nsswitch "$D" || exit 1
 export AGENTID_REPLICA=$D/agents.cdb LD_LIBRARY_PATH=$NSSDIR
 CHECKS=$((CHECKS + 1))
 if out=$(getent passwd bot-ok) && [ "${out%%:*}" = bot-ok ]; then
@@ -158,54 +127,15 @@ account  required $MODULE config=$C unknown=deny
 session  required $MODULE config=$C
 password required pam_deny.so
 EOF
-mount --bind "$D/pam.sshd" /etc/pam.d/sshd || exit 1
+sshd_bind_pam "$D/pam.sshd" || exit 1
 
-# ---- AuthorizedPrincipalsCommand: sshd wants a root-owned path that no
-# one else can write, all the way up (so not under /tmp)
-mount -t tmpfs -o mode=0755 agentid-e2e /mnt || exit 1
-cat >/mnt/principals <<EOF
-#!/bin/sh
-exec "$AGENTID" --config "$C" principals "\$@"
-EOF
-chmod 0755 /mnt/principals
-if [ ! -d /run/sshd ]; then
-	mkdir -p -m 0755 /run/sshd && MADE_PRIVSEP_DIR=1
-fi
+# ---- AuthorizedPrincipalsCommand (/mnt/principals, on a tmpfs)
+sshd_principals_command "$AGENTID" "$C" || exit 1
 
 # start_sshd NAME [extra sshd_config lines]: sets PORT
 start_sshd() {
-	local name=$1 port i
-	shift
-	port=$(_slapd_free_port) || { echo "FAIL: no free port" >&2; exit 1; }
-	{
-		cat <<EOF
-ListenAddress 127.0.0.1:$port
-HostKey $K/host
-PidFile $D/sshd-$name.pid
-UsePAM yes
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-AuthorizedKeysFile none
-TrustedUserCAKeys $K/trusted_cas
-PermitRootLogin no
-StrictModes no
-LogLevel VERBOSE
-EOF
-		printf '%s\n' "$@"
-	} >"$D/sshd-$name.conf"
-	"$SSHD" -t -f "$D/sshd-$name.conf" ||
-		{ echo "FAIL: sshd -t rejects $D/sshd-$name.conf" >&2; exit 1; }
-	AGENTID_REPLICA=$D/agents.cdb LD_LIBRARY_PATH=$NSSDIR \
-	    "$SSHD" -D -e -f "$D/sshd-$name.conf" 2>"$D/sshd-$name.log" &
-	SSHD_PIDS+=($!)
-	for i in $(seq 1 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-		kill -0 "${SSHD_PIDS[-1]}" 2>/dev/null ||
-			{ echo "FAIL: sshd died: $(cat "$D/sshd-$name.log")" >&2; exit 1; }
-		sleep 0.1
-	done
-	PORT=$port
+	sshd_start "$@" || { echo "FAIL: sshd $1 did not start" >&2; exit 1; }
+	PORT=$SSHD_PORT
 }
 
 # login USER CERT: runs a command over ssh with that certificate
@@ -248,9 +178,8 @@ audit() {
 }
 
 # ---- sshd 1: AuthorizedPrincipalsCommand refuses early
-start_sshd gate \
-    "AuthorizedPrincipalsCommand /mnt/principals --ca-fingerprint %F --key-fingerprint %f --key-id %i --serial %s -- %u" \
-    "AuthorizedPrincipalsCommandUser root"
+start_sshd gate "$D" "HostKey $K/host" "TrustedUserCAKeys $K/trusted_cas" \
+    "${SSHD_PRINCIPALS_LINES[@]}"
 
 CHECKS=$((CHECKS + 1))
 out=$(login bot-ok ok)
@@ -304,7 +233,7 @@ out=$(login bot-bound bound)
 	fail "bound agent with its CA: '$out' $(cat "$D/ssh.err")"
 
 # ---- sshd 2: no AuthorizedPrincipalsCommand: pam_agent.so refuses
-start_sshd pam
+start_sshd pam "$D" "HostKey $K/host" "TrustedUserCAKeys $K/trusted_cas"
 refused "expired agent (PAM)" bot-expired expired
 audit "expired refused by account" '"event":"account"' \
 	'"user":"bot-expired"' '"decision":"deny"' '"reason":"expired"'
