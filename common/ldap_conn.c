@@ -194,6 +194,26 @@ sasl_no_interact(LDAP *ld, unsigned flags, void *defaults, void *in)
 	return LDAP_SUCCESS;
 }
 
+/*
+ * Bounds every later read and write on fd to secs seconds. libldap polls
+ * with the timeout before reading a message but then reads the rest of it
+ * blocking: a server that sends half a message and stalls would hold us
+ * forever. A read that times out is EAGAIN, which libldap treats as "not
+ * yet" and then gives up at the operation's timeout.
+ */
+static void
+sock_timeouts(int fd, int secs)
+{
+	struct timeval tv;
+
+	if (fd < 0)
+		return;
+	tv.tv_sec = secs;
+	tv.tv_usec = 0;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
 /* Connect callback: remembers the socket for the watchdog. */
 static int
 conn_add(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
@@ -206,6 +226,10 @@ conn_add(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
 	(void)srv;
 	(void)addr;
 	ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd);
+	/* a TLS handshake must not see a timed-out read as "would block":
+	 * libldap would skip its host name check; the watchdog bounds it */
+	if (!l->tls)
+		sock_timeouts(fd, (int)aidl_timeout(l).tv_sec);
 	pthread_mutex_lock(&l->wd.mu);
 	l->wd.fd = fd;
 	pthread_mutex_unlock(&l->wd.mu);
@@ -374,6 +398,7 @@ open_one(struct agentid_ldap *l, const char *uri, struct agentid_error *err)
 		l->secure = ldapi;
 		return do_bind(l, err);
 	}
+	l->tls = true;
 	if ((r = setup_tls(l, err)) != 0)
 		return r;
 	if (!ldaps && cfg->ssl == AGENTID_SSL_ON &&
@@ -394,6 +419,13 @@ open_one(struct agentid_ldap *l, const char *uri, struct agentid_error *err)
 		r = agentid_seterr(err, ETIMEDOUT, "%s: no answer within %d s "
 		    "(TLS handshake or bind)", uri, (int)tv.tv_sec);
 	}
+	if (r == 0) {
+		/* handshake done: the searches are bounded like on plain ldap:// */
+		ber_socket_t fd = -1;
+
+		if (ldap_get_option(l->ld, LDAP_OPT_DESC, &fd) == LDAP_OPT_SUCCESS)
+			sock_timeouts(fd, (int)tv.tv_sec);
+	}
 	return r;
 }
 
@@ -407,6 +439,7 @@ reset(struct agentid_ldap *l)
 	free(l->uri);
 	l->uri = NULL;
 	l->secure = false;
+	l->tls = false;
 }
 
 /* Frees l and its watchdog's lock (after reset). */

@@ -34,6 +34,8 @@ struct agentid_ldap {
 	const struct agentid_config *cfg; /* borrowed: outlives the connection */
 	char *uri;
 	bool secure;                      /* TLS or ldapi:// */
+	bool tls;                         /* TLS: no socket timeouts before the
+	                                   * handshake and bind are done */
 };
 
 /*

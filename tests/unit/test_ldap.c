@@ -298,6 +298,89 @@ test_reset_after_bind_no_sigpipe(void **state)
 	SSL_CTX_free(ctx);
 }
 
+/*
+ * A server that sends the first bytes of a response and then stalls
+ * (stage 0: of the bind's, stage 1: of the search's) must not hold the
+ * client past its timeout: libldap reads the rest of a message blocking.
+ * The client (timeout 1 s) runs in a child; the bound below only catches a
+ * hang, it measures nothing.
+ */
+static void
+test_half_response_no_hang(void **state)
+{
+	static const unsigned char bind_ok[] = { 0x30, 0x0c, 0x02, 0x01, 0x01,
+	    0x61, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00 };
+	static const unsigned char half[] = { 0x30, 0x40, 0x02 };
+	struct sockaddr_in sa;
+	socklen_t salen;
+	unsigned char req[4096];
+	int stage, ls, fd, status, waited;
+	pid_t pid;
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	for (stage = 0; stage < 2; stage++) {
+		salen = sizeof(sa);
+		assert_true((ls = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		assert_int_equal(listen(ls, 1), 0);
+		assert_int_equal(getsockname(ls, (struct sockaddr *)&sa, &salen), 0);
+		assert_true((pid = fork()) >= 0);
+		if (pid == 0) {
+			struct agentid_config *c = NULL;
+			struct agentid_chain chain = { NULL, 0 };
+			struct agentid_decision d;
+			struct agentid_error err = { "" };
+			struct agentid_request rq;
+			char text[256];
+			int r;
+
+			close(ls);
+			snprintf(text, sizeof(text), "uri ldap://127.0.0.1:%u\n"
+			    "base dc=example,dc=org\ntimeout 1\n",
+			    (unsigned)ntohs(sa.sin_port));
+			if (agentid_config_new(&c) != 0 ||
+			    agentid_config_parse(c, text, strlen(text), "<test>",
+			    &err) != 0)
+				_exit(10);
+			memset(&rq, 0, sizeof(rq));
+			rq.user = "ok-bot";
+			rq.service = "sshd";
+			rq.host = "web1";
+			rq.now = 1800000000;
+			r = agentid_decide_user(c, &rq, &chain, &d, &err);
+			_exit(r != 0 && !d.allow && d.reason ==
+			    AGENTID_LDAP_UNAVAILABLE ? 0 : 11);
+		}
+		assert_true((fd = accept(ls, NULL, NULL)) >= 0);
+		assert_true(read(fd, req, sizeof(req)) > 0);      /* the bind */
+		if (stage == 1) {
+			assert_int_equal(write(fd, bind_ok, sizeof(bind_ok)),
+			    (ssize_t)sizeof(bind_ok));
+			assert_true(read(fd, req, sizeof(req)) > 0);  /* the search */
+		}
+		assert_int_equal(write(fd, half, sizeof(half)), (ssize_t)sizeof(half));
+		for (waited = 0; waited < 30000; waited += 50) {
+			if (waitpid(pid, &status, WNOHANG) == pid)
+				break;
+			usleep(50000);
+		}
+		if (waited >= 30000) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			fail_msg("stage %d: client still waiting after 30 s (timeout "
+			    "1 s)", stage);
+		}
+		close(fd);
+		close(ls);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+}
+
 int
 main(void)
 {
@@ -310,6 +393,7 @@ main(void)
 		cmocka_unit_test(test_simple_bind_needs_tls),
 		cmocka_unit_test(test_decide_user_fails_closed),
 		cmocka_unit_test(test_reset_after_bind_no_sigpipe),
+		cmocka_unit_test(test_half_response_no_hang),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
