@@ -514,9 +514,11 @@ agentid_replica_user_valid(const struct agentid_replica *r,
 
 	if (u->state != AGENTID_REPLICA_OK)
 		return false;
-	if (u->has_not_before && now < u->not_before - skew)
+	/* skew is bounded at open and now is the clock: neither side of these
+	 * comparisons can overflow, whatever the (untrusted) file holds */
+	if (u->has_not_before && now + skew < u->not_before)
 		return false;
-	return now <= u->not_after + skew;
+	return now - skew <= u->not_after;
 }
 
 /* The header fields, checked at open. */

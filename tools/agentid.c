@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,9 @@ main(int argc, char **argv)
 	int i = 1;
 	size_t c;
 
+	/* a directory server that resets the connection must give an error,
+	 * not kill the tool (libldap and OpenSSL write with write(2)) */
+	signal(SIGPIPE, SIG_IGN);
 	while (i < argc && argv[i][0] == '-') {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
