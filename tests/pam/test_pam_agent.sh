@@ -360,6 +360,36 @@ principals bot-ok 0 bot-ok --config "$D/optaudit.conf"
 CHECKS=$((CHECKS + 1))
 grep -F "\"event\":\"check\"" "$LOG" | grep -F "\"key_id\":\"id with spaces\"" | grep -qF "\"serial\":4711" && echo "ok: principals audited" || fail "principals not audited"
 
+# ---- concurrent logins: 8 processes x 10 logins (account, open, close)
+# through libpam at once; every record lands whole and the chain holds
+before=$(wc -l <"$LOG")
+for w in 1 2 3 4 5 6 7 8; do
+	(
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			"$DRIVER" --confdir "$SVC" --service agentid-stack --user bot-ok \
+			    --pin "$MODULE" --rhost 127.0.0.1 \
+			    --env "SSH_AUTH_INFO_0=$(info "$K/ok-cert.pub")" \
+			    account open close >"$D/conc.$w.out" 2>&1 || exit 1
+			grep -qx 'close=PAM_SUCCESS' "$D/conc.$w.out" || exit 1
+		done
+	) &
+done
+conc_fail=0
+for w in 1 2 3 4 5 6 7 8; do
+	wait -n || conc_fail=$((conc_fail + 1))
+done
+CHECKS=$((CHECKS + 1))
+[ "$conc_fail" -eq 0 ] && echo "ok: 80 concurrent logins succeeded" ||
+	fail "$conc_fail of 8 concurrent login loops failed: $(cat "$D"/conc.*.out | sort | uniq -c)"
+CHECKS=$((CHECKS + 1))
+added=$(( $(wc -l <"$LOG") - before ))
+[ "$added" -eq 240 ] && echo "ok: 240 audit records from concurrent logins" ||
+	fail "concurrent logins added $added audit records, expected 240"
+CHECKS=$((CHECKS + 1))
+bad=$(tail -n 240 "$LOG" | grep -cv '^{.*"prev":"[0-9a-f]\{64\}"}$')
+[ "$bad" -eq 0 ] && echo "ok: no torn or interleaved record" ||
+	fail "$bad records from concurrent logins are not whole JSON lines"
+
 # ---- the trail we wrote is intact
 CHECKS=$((CHECKS + 1))
 if [ -x "$AGENTID" ]; then
