@@ -443,6 +443,25 @@ sync_dir(const char *path)
 }
 
 /* See agentid_audit.h. */
+void
+agentid_audit_event_init(struct agentid_audit_event *ev, const char *event,
+    const struct agentid_request *req, const struct agentid_chain *chain,
+    const struct agentid_decision *d)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->ts = req->now;
+	ev->host = req->host;
+	ev->event = event;
+	ev->service = req->service;
+	ev->user = req->user;
+	ev->rhost = req->rhost;
+	ev->decision = d;
+	ev->chain = chain;
+	ev->pid = getpid();
+	ev->duration = -1;
+}
+
+/* See agentid_audit.h. */
 int
 agentid_audit_append(const struct agentid_config *cfg,
     const struct agentid_audit_event *ev, struct agentid_error *err)

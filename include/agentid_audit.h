@@ -50,6 +50,16 @@ extern "C" {
  * cause when the trail cannot be written; the caller then fails closed unless
  * cfg->audit_required is false.
  */
+/*
+ * Starts an event from a decision: zeroes ev, then sets ts, host, service,
+ * user and rhost from req, the event name, decision and chain, this
+ * process's pid, and no duration. The caller adds what else it knows
+ * (tty, certificate, session) before agentid_audit_append.
+ */
+void agentid_audit_event_init(struct agentid_audit_event *ev,
+    const char *event, const struct agentid_request *req,
+    const struct agentid_chain *chain, const struct agentid_decision *d);
+
 int agentid_audit_append(const struct agentid_config *cfg,
     const struct agentid_audit_event *ev, struct agentid_error *err);
 

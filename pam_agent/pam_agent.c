@@ -160,23 +160,17 @@ audit(const struct pam_call *c, const char *event, int pr, int rc,
     const struct pam_session *s, int64_t duration)
 {
 	struct agentid_audit_event ev;
+	struct agentid_request req;
 	struct agentid_error err = { "" };
 	bool unavailable = rc != 0 && !not_an_agent(rc, d);
 	int r;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.ts = c->now;
-	ev.host = c->host;
-	ev.event = event;
-	ev.service = c->service;
-	ev.user = c->user;
+	call_request(c, &req);
 	/* an error that is not "directory down" has no decision to show */
-	ev.decision = unavailable && d->reason != AGENTID_LDAP_UNAVAILABLE ?
-	    NULL : d;
-	ev.chain = chain;
-	ev.rhost = c->rhost;
+	agentid_audit_event_init(&ev, event, &req, chain,
+	    unavailable && d->reason != AGENTID_LDAP_UNAVAILABLE ? NULL : d);
+	ev.service = c->service;
 	ev.tty = c->tty;
-	ev.pid = getpid();
 	ev.duration = duration;
 	if (s != NULL) {
 		ev.cert_key_id = s->key_id;

@@ -209,18 +209,8 @@ audit_check(const struct agentid_config *cfg, const struct agentid_request *req,
 	struct agentid_audit_event ev;
 	struct agentid_error err = { "" };
 
-	memset(&ev, 0, sizeof(ev));
-	ev.ts = req->now;
-	ev.host = req->host;
-	ev.event = "check";
-	ev.service = req->service;
-	ev.user = req->user;
-	ev.decision = error ? NULL : d;
-	ev.chain = chain;
+	agentid_audit_event_init(&ev, "check", req, chain, error ? NULL : d);
 	ev.reason = error ? agentid_reason_name(d->reason) : NULL;
-	ev.rhost = req->rhost;
-	ev.pid = getpid();
-	ev.duration = -1;
 	if (agentid_audit_append(cfg, &ev, &err) != 0)
 		tool_err("warning: the audit trail was not written: %s "
 		    "(the check grants nothing, so it goes on)",

@@ -98,16 +98,7 @@ audit_principals(const struct agentid_config *cfg,
 {
 	struct agentid_audit_event ev;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.ts = req->now;
-	ev.host = req->host;
-	ev.event = "check";
-	ev.service = req->service;
-	ev.user = req->user;
-	ev.decision = d;
-	ev.chain = chain;
-	ev.pid = getpid();
-	ev.duration = -1;
+	agentid_audit_event_init(&ev, "check", req, chain, d);
 	ev.cert_key_id = ci->key_id;
 	ev.has_cert_serial = ci->has_serial;
 	ev.cert_serial = ci->serial;
