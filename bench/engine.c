@@ -54,10 +54,12 @@ int
 main(int argc, char **argv)
 {
 	long iters = argc > 1 ? atol(argv[1]) : 1000000;
-	struct agentid_request req = { "agent0", "sshd", "build-7.example.com",
-		"10.1.2.3", 1800000000, NULL };
-	struct agentid_policy pol = { 4, 60, 0,
-		AGENTID_KIND_HOST | AGENTID_KIND_SERVICE };
+	struct agentid_request req = { .user = "agent0", .service = "sshd",
+		.host = "build-7.example.com", .rhost = "10.1.2.3",
+		.now = 1800000000 };
+	struct agentid_policy pol = { .max_delegation_depth = 4,
+		.clock_skew = 60, .max_lifetime = 0,
+		.require_scope = AGENTID_KIND_HOST | AGENTID_KIND_SERVICE };
 	struct agentid_decision d;
 	int depths[] = { 1, 2, 4 };
 	size_t k;

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +20,8 @@
 
 enum key_type {
 	K_STRING, K_FILTER, K_URI, K_SSL, K_REQCERT, K_SECONDS, K_DURATION,
-	K_UINT, K_ULONG, K_BOOL, K_SCOPES, K_OFFLINE, K_SASL,
+	K_UINT, K_ULONG, K_BOOL, K_SCOPES, K_OFFLINE, K_SASL, K_SOURCE,
+	K_SERVICES,
 };
 
 struct key_def {
@@ -50,12 +50,20 @@ static const struct key_def keys[] = {
 	{ "clock_skew", K_DURATION, F(clock_skew), 0, 86400 },
 	{ "max_lifetime", K_DURATION, F(max_lifetime), 0, 100LL * 365 * 86400 },
 	{ "require_scope", K_SCOPES, F(require_scope), 0, 0 },
+	{ "owner_filter", K_FILTER, F(owner_filter), 0, 0 },
 	{ "owner_active_filter", K_FILTER, F(owner_active_filter), 0, 0 },
 	{ "min_uid", K_ULONG, F(min_uid), 0, UINT32_MAX },
 	{ "nologin_shell", K_STRING, F(nologin_shell), 0, 0 },
 	{ "replica", K_STRING, F(replica), 0, 0 },
+	{ "source", K_SOURCE, F(source), 0, 0 },
+	{ "replica_max_age", K_DURATION, F(replica_max_age), 1, 86400 },
+	{ "heartbeat", K_DURATION, F(heartbeat), 1, 3600 },
 	{ "offline", K_OFFLINE, F(offline), 0, 0 },
 	{ "offline_max_age", K_DURATION, F(offline_max_age), 0, 365LL * 86400 },
+	{ "require_cert", K_SERVICES, F(require_cert), 0, 0 },
+	{ "enforce", K_BOOL, F(enforce), 0, 0 },
+	{ "enforce_grace", K_DURATION, F(enforce_grace), 0, 3600 },
+	{ "enforce_cert_expiry", K_BOOL, F(enforce_cert_expiry), 0, 0 },
 	{ "audit_log", K_STRING, F(audit_log), 0, 0 },
 	{ "audit_syslog", K_BOOL, F(audit_syslog), 0, 0 },
 	{ "audit_fsync", K_BOOL, F(audit_fsync), 0, 0 },
@@ -73,21 +81,29 @@ agentid_config_new(struct agentid_config **out)
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return ENOMEM;
-	c->ssl = AGENTID_SSL_OFF;
+	c->ssl = AGENTID_SSL_START_TLS;
 	c->tls_reqcert = AGENTID_REQCERT_DEMAND;
 	c->timeout = 3;
 	c->max_delegation_depth = 4;
 	c->clock_skew = 60;
-	c->max_lifetime = 0;
+	c->max_lifetime = 90LL * 86400;
 	c->require_scope = AGENTID_KIND_HOST | AGENTID_KIND_SERVICE;
 	c->min_uid = 1000;
+	c->source = AGENTID_PREFER_REPLICA;
+	c->replica_max_age = 15;
+	c->heartbeat = 5;
 	c->offline = AGENTID_OFFLINE_DENY;
 	c->offline_max_age = 3600;
+	c->enforce = true;
+	c->enforce_grace = 5;
+	c->enforce_cert_expiry = true;
 	c->audit_syslog = true;
 	c->audit_fsync = true;
 	c->audit_required = true;
 	if ((c->path = strdup("<string>")) == NULL ||
 	    (c->agent_filter = strdup("(objectClass=agentIdentity)")) == NULL ||
+	    (c->owner_filter = strdup("(objectClass=person)")) == NULL ||
+	    agentid_strv_add(&c->require_cert, &c->n_require_cert, "sshd") != 0 ||
 	    (c->nologin_shell = strdup("/usr/sbin/nologin")) == NULL ||
 	    (c->replica = strdup(AGENTID_DEFAULT_REPLICA)) == NULL ||
 	    (c->audit_log = strdup(AGENTID_DEFAULT_AUDIT_LOG)) == NULL) {
@@ -113,6 +129,7 @@ agentid_config_free(struct agentid_config *c)
 			free(*(char **)((char *)c + keys[i].off));
 	}
 	agentid_strv_free(c->uri);
+	agentid_strv_free(c->require_cert);
 	free(c->path);
 	free(c);
 }
@@ -210,6 +227,31 @@ set_key(struct agentid_config *c, const struct key_def *k, char *v,
 		else
 			return agentid_seterr(err, EINVAL, "%s: offline: expected deny "
 			    "or cache, not %s", where, v);
+		return 0;
+	case K_SOURCE:
+		if (strcmp(v, "replica") == 0)
+			c->source = AGENTID_PREFER_REPLICA;
+		else if (strcmp(v, "directory") == 0)
+			c->source = AGENTID_PREFER_DIRECTORY;
+		else
+			return agentid_seterr(err, EINVAL, "%s: source: expected "
+			    "replica or directory, not %s", where, v);
+		return 0;
+	case K_SERVICES:
+		agentid_strv_free(c->require_cert);
+		c->require_cert = NULL;
+		c->n_require_cert = 0;
+		for (tok = strtok_r(v, " \t,", &save); tok != NULL;
+		    tok = strtok_r(NULL, " \t,", &save)) {
+			if (strcmp(tok, "none") == 0)
+				continue;
+			if ((r = agentid_name_valid(tok, NULL)) != 0)
+				return agentid_seterr(err, EINVAL, "%s: require_cert: "
+				    "not a PAM service name: %s", where, tok);
+			if ((r = agentid_strv_add(&c->require_cert,
+			    &c->n_require_cert, tok)) != 0)
+				return r;
+		}
 		return 0;
 	case K_BOOL:
 		if (strcmp(v, "yes") == 0)
@@ -350,7 +392,9 @@ agentid_config_load(const char *path, struct agentid_config **out,
 	size_t len = 0;
 	int fd = -1, r;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	/* O_NONBLOCK: a FIFO put at the path must not hang a login; the
+	 * type is checked before anything is read */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) < 0) {
 		r = errno;
 		agentid_seterr(err, r, "%s: cannot open: %s", path, strerror(r));
 		goto out;
@@ -413,7 +457,8 @@ agentid_read_secret(const char *path, char **out, struct agentid_error *err)
 	mode_t mode;
 	int fd, r = 0;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY)) < 0) {
 		r = errno;
 		return agentid_seterr(err, r, "bindpw_file %s: cannot open: %s",
 		    path, strerror(r));
@@ -459,33 +504,4 @@ out:
 	explicit_bzero(buf, sizeof(buf));
 	close(fd);
 	return r;
-}
-
-/* cfg->hostname, else the canonical FQDN, else gethostname(). */
-int
-agentid_host_name(const struct agentid_config *cfg, char *buf, size_t len)
-{
-	struct addrinfo hints, *ai = NULL;
-
-	if (len == 0)
-		return EINVAL;
-	if (cfg != NULL && cfg->hostname != NULL) {
-		if (strlen(cfg->hostname) >= len)
-			return ENAMETOOLONG;
-		strcpy(buf, cfg->hostname);
-		return 0;
-	}
-	if (gethostname(buf, len) != 0)
-		return errno;
-	buf[len - 1] = '\0';
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_CANONNAME;
-	hints.ai_family = AF_UNSPEC;
-	if (getaddrinfo(buf, NULL, &hints, &ai) == 0 && ai != NULL &&
-	    ai->ai_canonname != NULL && strlen(ai->ai_canonname) < len &&
-	    strchr(ai->ai_canonname, '.') != NULL)
-		strcpy(buf, ai->ai_canonname);
-	if (ai != NULL)
-		freeaddrinfo(ai);
-	return 0;
 }

@@ -5,10 +5,12 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
 #include "agentid.h"
+#include "internal.h"
 
 static const char *const reason_names[AGENTID_REASON_MAX] = {
 	[AGENTID_OK] = "ok",
@@ -26,8 +28,27 @@ static const char *const reason_names[AGENTID_REASON_MAX] = {
 	[AGENTID_SCOPE_HOST] = "scope_host",
 	[AGENTID_SCOPE_FROM] = "scope_from",
 	[AGENTID_CERT_MISMATCH] = "cert_mismatch",
+	[AGENTID_CERT_REQUIRED] = "cert_required",
+	[AGENTID_CERT_EXPIRED] = "cert_expired",
 	[AGENTID_LDAP_UNAVAILABLE] = "ldap_unavailable",
+	[AGENTID_DELETED] = "deleted",
 };
+
+/* The source's name as the audit trail writes it; NULL for none. */
+const char *
+agentid_source_name(enum agentid_source s)
+{
+	switch (s) {
+	case AGENTID_SOURCE_REPLICA:
+		return "replica";
+	case AGENTID_SOURCE_DIRECTORY:
+		return "directory";
+	case AGENTID_SOURCE_OFFLINE:
+		return "offline";
+	default:
+		return NULL;
+	}
+}
 
 /* The reason's name as DESIGN.md spells it; "unknown" out of range. */
 const char *
@@ -59,13 +80,32 @@ agentid_policy_from_config(struct agentid_policy *p,
 	p->clock_skew = cfg->clock_skew;
 	p->max_lifetime = cfg->max_lifetime;
 	p->require_scope = cfg->require_scope;
+	p->require_cert = cfg->require_cert;
 }
 
-/* DNs compare case-insensitively (attribute types and our values are ASCII). */
-static bool
-dn_equal(const char *a, const char *b)
+/* True when service is listed in require_cert. */
+bool
+agentid_requires_cert(const struct agentid_config *cfg, const char *service)
 {
-	return a != NULL && b != NULL && strcasecmp(a, b) == 0;
+	size_t i;
+
+	for (i = 0; service != NULL && i < cfg->n_require_cert; i++)
+		if (strcmp(cfg->require_cert[i], service) == 0)
+			return true;
+	return false;
+}
+
+/* Is service listed in the policy's require_cert? */
+static bool
+cert_required_for(const struct agentid_policy *pol, const char *service)
+{
+	size_t i;
+
+	for (i = 0; service != NULL && pol->require_cert != NULL &&
+	    pol->require_cert[i] != NULL; i++)
+		if (strcmp(pol->require_cert[i], service) == 0)
+			return true;
+	return false;
 }
 
 static void
@@ -85,7 +125,7 @@ check_structure(const struct agentid_chain *c, const struct agentid_policy *pol,
 
 	for (i = 0; i < n; i++)
 		for (j = 0; j <= i; j++)
-			if (dn_equal(c->rec[i].owner_dn, c->rec[j].dn)) {
+			if (agentid_dn_equal(c->rec[i].owner_dn, c->rec[j].dn)) {
 				deny(out, AGENTID_CHAIN_CYCLE, i);
 				return false;
 			}
@@ -96,12 +136,18 @@ check_structure(const struct agentid_chain *c, const struct agentid_policy *pol,
 	for (i = 0; i < n; i++) {
 		/* each owner must be the next record the resolver found */
 		if (c->rec[i].owner_dn == NULL || c->rec[i].owner_dn[0] == '\0' ||
-		    i + 1 >= c->n || !dn_equal(c->rec[i].owner_dn, c->rec[i + 1].dn)) {
+		    i + 1 >= c->n || !agentid_dn_equal(c->rec[i].owner_dn, c->rec[i + 1].dn)) {
 			deny(out, AGENTID_OWNER_MISSING, i);
 			return false;
 		}
 	}
 	out->owner = c->rec[n].dn;
+	if (!c->rec[n].owner_match) {
+		/* an OU, the base DN, a service account: nobody to answer */
+		out->owner = NULL;
+		deny(out, AGENTID_OWNER_MISSING, n);
+		return false;
+	}
 	if (!c->rec[n].owner_active) {
 		deny(out, AGENTID_OWNER_INACTIVE, n);
 		return false;
@@ -211,49 +257,115 @@ check_scope(const struct agentid_chain *c, const struct agentid_request *req,
 	};
 	size_t k, i;
 
-	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		/* a front that cannot know the remote host leaves from: to the
+		 * account phase, which always knows it */
+		if (kinds[k].kind == AGENTID_KIND_FROM && req->rhost_unknown)
+			continue;
 		for (i = 0; i < out->n_agents; i++)
 			if (!grants(&c->rec[i], kinds[k].kind, kinds[k].prefix, req,
 			    pol->require_scope)) {
 				deny(out, kinds[k].reason, i);
 				return false;
 			}
+	}
 	return true;
 }
 
-/* Rule 7: the certificate must be bound to the agent and name the user. */
+/* Is fp one of the agent's agentKeyFingerprint values? */
 static bool
-check_cert(const struct agentid_chain *c, const struct agentid_request *req,
-    struct agentid_decision *out)
+bound_to(const struct agentid_record *a, const char *fp)
+{
+	size_t i;
+
+	for (i = 0; fp != NULL && i < a->n_fingerprints; i++)
+		if (strcmp(a->fingerprints[i], fp) == 0)
+			return true;
+	return false;
+}
+
+/* Does the certificate name the user among its principals (when known)? */
+static bool
+names_user(const struct agentid_credential *cr, const char *user)
+{
+	size_t i;
+
+	if (cr->principals == NULL)
+		return true; /* not known to this front; sshd checked them */
+	for (i = 0; user != NULL && cr->principals[i] != NULL; i++)
+		if (strcmp(cr->principals[i], user) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Is the certificate valid at now, give or take clock_skew? As OpenSSH's
+ * sshkey_cert_check_authority, the time is an argument: the enforcer asks
+ * the same question later with a later now.
+ */
+static bool
+cert_in_window(const struct agentid_credential *cr, int64_t now, int64_t skew)
+{
+	int64_t lo = now + skew, hi = now - skew;
+
+	if (!cr->has_validity)
+		return true;
+	if (lo < 0 || (uint64_t)lo < cr->valid_after)
+		return false;
+	return hi < 0 || (uint64_t)hi < cr->valid_before;
+}
+
+/*
+ * Rule 7, over every credential the login used: each must be bound to the
+ * agent (certificate: a user certificate naming the user, CA or key among
+ * agentKeyFingerprint when the agent lists any; plain key: among them when
+ * it lists any; unreadable: never); a service in require_cert needs a
+ * certificate; a certificate must be inside its validity.
+ */
+static bool
+check_creds(const struct agentid_chain *c, const struct agentid_request *req,
+    const struct agentid_policy *pol, struct agentid_decision *out)
 {
 	const struct agentid_record *a = &c->rec[0];
-	const struct agentid_cert_ref *cert = req->cert;
-	size_t i;
-	bool bound = false;
+	size_t i, certs = 0;
 
-	if (cert == NULL)
-		return true;
-	if (cert->principals != NULL) {
-		bool named = false;
+	for (i = 0; i < req->n_creds; i++) {
+		const struct agentid_credential *cr = &req->creds[i];
+		bool ok;
 
-		for (i = 0; cert->principals[i] != NULL; i++)
-			if (req->user != NULL && strcmp(cert->principals[i], req->user) == 0)
-				named = true;
-		if (!named) {
+		switch (cr->kind) {
+		case AGENTID_CRED_CERT:
+			certs++;
+			ok = !cr->host_cert && names_user(cr, req->user) &&
+			    (a->n_fingerprints == 0 || bound_to(a, cr->ca_fp) ||
+			    bound_to(a, cr->key_fp));
+			break;
+		case AGENTID_CRED_KEY:
+			ok = a->n_fingerprints == 0 || bound_to(a, cr->key_fp);
+			break;
+		default:
+			ok = false;
+			break;
+		}
+		if (!ok) {
 			deny(out, AGENTID_CERT_MISMATCH, 0);
+			out->cred = i;
 			return false;
 		}
 	}
-	if (a->n_fingerprints == 0)
-		return true;
-	for (i = 0; i < a->n_fingerprints; i++) {
-		if ((cert->ca_fp != NULL && strcmp(a->fingerprints[i], cert->ca_fp) == 0) ||
-		    (cert->key_fp != NULL && strcmp(a->fingerprints[i], cert->key_fp) == 0))
-			bound = true;
+	if (req->creds_known && certs == 0 &&
+	    cert_required_for(pol, req->service)) {
+		deny(out, AGENTID_CERT_REQUIRED, 0);
+		return false;
 	}
-	if (!bound)
-		deny(out, AGENTID_CERT_MISMATCH, 0);
-	return bound;
+	for (i = 0; i < req->n_creds; i++)
+		if (req->creds[i].kind == AGENTID_CRED_CERT &&
+		    !cert_in_window(&req->creds[i], req->now, pol->clock_skew)) {
+			deny(out, AGENTID_CERT_EXPIRED, 0);
+			out->cred = i;
+			return false;
+		}
+	return true;
 }
 
 /* Decides req against chain; see DESIGN.md for the rules and their order. */
@@ -267,15 +379,20 @@ agentid_decide(const struct agentid_chain *chain,
 	memset(out, 0, sizeof(*out));
 	out->allow = false;
 	out->reason = AGENTID_NOT_AN_AGENT;
-	if (chain == NULL || chain->n == 0 || !chain->rec[0].is_agent)
+	if (chain == NULL || chain->n == 0 || !chain->rec[0].is_agent) {
+		/* gone from the directory but still served here: never a
+		 * pass-through (a plain key in ~/.ssh would then log it in) */
+		if (req->known_agent)
+			out->reason = AGENTID_DELETED;
 		return;
+	}
 	while (n < chain->n && chain->rec[n].is_agent)
 		n++;
 	out->n_agents = n;
 	if (!check_structure(chain, pol, out) ||
 	    !check_time_and_status(chain, req, pol, out) ||
 	    !check_scope(chain, req, pol, out) ||
-	    !check_cert(chain, req, out))
+	    !check_creds(chain, req, pol, out))
 		return;
 	out->allow = true;
 	out->reason = AGENTID_OK;

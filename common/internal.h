@@ -2,6 +2,7 @@
 #ifndef AGENTID_INTERNAL_H
 #define AGENTID_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,5 +12,10 @@ int64_t agentid_days_from_civil(int64_t y, unsigned m, unsigned d);
 void agentid_strv_free(char **v);
 /* Appends a copy of s to the NULL-terminated vector *v of *n entries. */
 int agentid_strv_add(char ***v, size_t *n, const char *s);
+
+/* dn.c: canonical form of dn into out (strlen(dn) + 1 bytes). */
+void agentid_dn_canon(const char *dn, char *out);
+/* dn.c: the one DN comparison (case, spaces around separators). */
+bool agentid_dn_equal(const char *a, const char *b);
 
 #endif

@@ -69,15 +69,45 @@ aidl_unreachable(int code)
 	return code == EHOSTDOWN || code == ETIMEDOUT;
 }
 
-/* The timeout of every operation, from the config. */
+/*
+ * What is left of the decision's time against this server: `timeout` bounds
+ * connect, TLS, bind and every search together (a server that answers each
+ * operation just under the timeout must not stretch a login to several
+ * timeouts). Never zero: an exhausted budget gives 1 ms, so the next wait
+ * fails at once.
+ */
 struct timeval
 aidl_timeout(const struct agentid_ldap *l)
 {
+	struct timespec now;
 	struct timeval tv;
+	int64_t left_us;
 
-	tv.tv_sec = l->cfg->timeout > 0 ? l->cfg->timeout : 3;
-	tv.tv_usec = 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left_us = (int64_t)(l->deadline.tv_sec - now.tv_sec) * 1000000 +
+	    (l->deadline.tv_nsec - now.tv_nsec) / 1000;
+	if (left_us < 1000)
+		left_us = 1000;
+	tv.tv_sec = (time_t)(left_us / 1000000);
+	tv.tv_usec = (suseconds_t)(left_us % 1000000);
 	return tv;
+}
+
+/* Whole seconds left, rounded up (for socket timeouts and the watchdog). */
+static int
+secs_left(const struct agentid_ldap *l)
+{
+	struct timeval tv = aidl_timeout(l);
+
+	return (int)tv.tv_sec + (tv.tv_usec > 0 ? 1 : 0);
+}
+
+/* Starts a new time budget of `timeout` seconds (a new server, a new page). */
+void
+aidl_deadline_restart(struct agentid_ldap *l)
+{
+	clock_gettime(CLOCK_MONOTONIC, &l->deadline);
+	l->deadline.tv_sec += l->cfg->timeout > 0 ? l->cfg->timeout : 3;
 }
 
 /* Writes "what: LDAP error (diagnostic)" into err; returns the errno code. */
@@ -229,7 +259,7 @@ conn_add(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
 	/* a TLS handshake must not see a timed-out read as "would block":
 	 * libldap would skip its host name check; the watchdog bounds it */
 	if (!l->tls)
-		sock_timeouts(fd, (int)aidl_timeout(l).tv_sec);
+		sock_timeouts(fd, secs_left(l));
 	pthread_mutex_lock(&l->wd.mu);
 	l->wd.fd = fd;
 	pthread_mutex_unlock(&l->wd.mu);
@@ -330,8 +360,12 @@ do_bind(struct agentid_ldap *l, struct agentid_error *err)
 {
 	const struct agentid_config *cfg = l->cfg;
 	struct berval cred = { 0, NULL };
+	struct timeval tv = aidl_timeout(l);
 	char *pw = NULL;
 	int rc, r;
+
+	/* the bind waits at most what is left of the budget */
+	(void)ldap_set_option(l->ld, LDAP_OPT_TIMEOUT, &tv);
 
 	if (cfg->sasl_mech != NULL) {
 		rc = ldap_sasl_interactive_bind_s(l->ld, NULL, cfg->sasl_mech,
@@ -373,10 +407,14 @@ static int
 open_one(struct agentid_ldap *l, const char *uri, struct agentid_error *err)
 {
 	const struct agentid_config *cfg = l->cfg;
-	struct timeval tv = aidl_timeout(l);
+	struct timeval tv;
 	int rc, r, v3 = LDAP_VERSION3, hard = LDAP_OPT_X_TLS_HARD;
 	bool ldaps = strncasecmp(uri, "ldaps://", 8) == 0;
 	bool ldapi = strncasecmp(uri, "ldapi://", 8) == 0;
+	enum agentid_ssl ssl = cfg->ssl; /* default start_tls: DESIGN.md */
+
+	aidl_deadline_restart(l);
+	tv = aidl_timeout(l);
 
 	if ((l->uri = strdup(uri)) == NULL)
 		return ENOMEM;
@@ -393,7 +431,7 @@ open_one(struct agentid_ldap *l, const char *uri, struct agentid_error *err)
 	l->conncb.lc_arg = l;
 	if ((rc = ldap_set_option(l->ld, LDAP_OPT_CONNECT_CB, &l->conncb)) != 0)
 		return aidl_seterr(l, rc, err, "setting options");
-	if (ldapi || (!ldaps && cfg->ssl == AGENTID_SSL_OFF)) {
+	if (ldapi || (!ldaps && ssl == AGENTID_SSL_OFF)) {
 		/* no TLS: LDAP_OPT_TIMEOUT bounds every wait */
 		l->secure = ldapi;
 		return do_bind(l, err);
@@ -401,7 +439,7 @@ open_one(struct agentid_ldap *l, const char *uri, struct agentid_error *err)
 	l->tls = true;
 	if ((r = setup_tls(l, err)) != 0)
 		return r;
-	if (!ldaps && cfg->ssl == AGENTID_SSL_ON &&
+	if (!ldaps && ssl == AGENTID_SSL_ON &&
 	    (rc = ldap_set_option(l->ld, LDAP_OPT_X_TLS, &hard)) != 0)
 		return aidl_seterr(l, rc, err, "ssl on");
 	l->secure = true;
@@ -410,7 +448,7 @@ open_one(struct agentid_ldap *l, const char *uri, struct agentid_error *err)
 		return agentid_seterr(err, r, "%s: cannot start a thread: %s",
 		    uri, strerror(r));
 	r = 0;
-	if (!ldaps && cfg->ssl == AGENTID_SSL_START_TLS &&
+	if (!ldaps && ssl == AGENTID_SSL_START_TLS &&
 	    (rc = ldap_start_tls_s(l->ld, NULL, NULL)) != LDAP_SUCCESS)
 		r = aidl_seterr(l, rc, err, "StartTLS");
 	if (r == 0)
@@ -424,7 +462,7 @@ open_one(struct agentid_ldap *l, const char *uri, struct agentid_error *err)
 		ber_socket_t fd = -1;
 
 		if (ldap_get_option(l->ld, LDAP_OPT_DESC, &fd) == LDAP_OPT_SUCCESS)
-			sock_timeouts(fd, (int)tv.tv_sec);
+			sock_timeouts(fd, secs_left(l));
 	}
 	return r;
 }

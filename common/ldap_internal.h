@@ -36,6 +36,7 @@ struct agentid_ldap {
 	bool secure;                      /* TLS or ldapi:// */
 	bool tls;                         /* TLS: no socket timeouts before the
 	                                   * handshake and bind are done */
+	struct timespec deadline;         /* CLOCK_MONOTONIC: end of the budget */
 };
 
 /*
@@ -62,17 +63,19 @@ bool aidl_unreachable(int code);
 /* Formats "what: LDAP message (diagnostic)" into err; returns the errno. */
 int aidl_seterr(struct agentid_ldap *l, int ldap_rc, struct agentid_error *err,
     const char *what);
-/* struct timeval of cfg->timeout seconds. */
+/* What is left of the current time budget (at least 1 ms). */
 struct timeval aidl_timeout(const struct agentid_ldap *l);
+/* A new budget of cfg->timeout seconds: per server for a decision, per page
+ * for a listing. */
+void aidl_deadline_restart(struct agentid_ldap *l);
 
 /* Fills r from entry e; r must be zeroed. 0, ENOMEM or EBADMSG. */
 int aidl_entry_record(LDAP *ld, LDAPMessage *e, struct agentid_record *r);
-/* Deep copy of a record into a zeroed dst; 0 or ENOMEM. */
-int aidl_record_copy(struct agentid_record *dst,
-    const struct agentid_record *src);
 /* malloc'd RFC 4514 form of dn (spacing normalised) or NULL (ENOMEM). */
 char *aidl_dn_normalize(const char *dn);
-/* Same entry? Compares normalised DNs, ASCII case-insensitively. */
-bool aidl_dn_equal(const char *a, const char *b);
+
+struct agentid_lookup;
+/* ldap_lookup.c: the chain builder's lookup interface over l. */
+void aidl_lookup(struct agentid_ldap *l, struct agentid_lookup *lk);
 
 #endif

@@ -26,7 +26,7 @@ static int
 paged_search(struct agentid_ldap *l, const char *base, const char *filter,
     char **attrs, entry_fn fn, void *arg, struct agentid_error *err)
 {
-	struct timeval tv = aidl_timeout(l);
+	struct timeval tv;
 	struct berval cookie = { 0, NULL };
 	LDAPControl *page = NULL, *sctrls[2] = { NULL, NULL }, **rctrls = NULL;
 	LDAPControl *resp;
@@ -41,6 +41,9 @@ paged_search(struct agentid_ldap *l, const char *base, const char *filter,
 			goto out;
 		}
 		sctrls[0] = page;
+		/* a listing is long: each page gets the whole timeout */
+		aidl_deadline_restart(l);
+		tv = aidl_timeout(l);
 		rc = ldap_search_ext_s(l->ld, base, LDAP_SCOPE_SUBTREE, filter,
 		    attrs, 0, sctrls, NULL, &tv, 0, &res);
 		if (rc != LDAP_SUCCESS) {

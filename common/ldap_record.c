@@ -89,6 +89,20 @@ out:
 	return r;
 }
 
+/* How many values attr has. */
+static size_t
+count_values(LDAP *ld, LDAPMessage *e, const char *attr)
+{
+	struct berval **v;
+	size_t n;
+
+	if ((v = ldap_get_values_len(ld, e, attr)) == NULL)
+		return 0;
+	n = (size_t)ldap_count_values_len(v);
+	ldap_value_free_len(v);
+	return n;
+}
+
 /* True if the entry lists objectClass oc. */
 static bool
 has_class(LDAP *ld, LDAPMessage *e, const char *oc)
@@ -140,25 +154,6 @@ aidl_dn_normalize(const char *dn)
 	return copy;
 }
 
-/* Same entry? Both DNs normalised, then compared ignoring ASCII case. */
-bool
-aidl_dn_equal(const char *a, const char *b)
-{
-	char *na, *nb;
-	bool eq;
-
-	if (a == NULL || b == NULL)
-		return false;
-	if (strcasecmp(a, b) == 0)
-		return true;
-	na = aidl_dn_normalize(a);
-	nb = aidl_dn_normalize(b);
-	eq = na != NULL && nb != NULL && strcasecmp(na, nb) == 0;
-	free(na);
-	free(nb);
-	return eq;
-}
-
 /* Reads a GeneralizedTime attribute; *bad when present but unparsable. */
 static int
 get_time(LDAP *ld, LDAPMessage *e, const char *attr, bool *has, int64_t *t,
@@ -201,6 +196,11 @@ aidl_entry_record(LDAP *ld, LDAPMessage *e, struct agentid_record *r)
 		goto out;
 	r->is_agent = has_class(ld, e, "agentIdentity");
 	r->owner_active = true;
+	/* two uid values answer for two names: not an agent entry */
+	if (count_values(ld, e, "uid") > 1) {
+		r->ambiguous = true;
+		r->is_agent = false;
+	}
 	if ((rc = get_one(ld, e, "uid", &r->uid)) != 0 ||
 	    (rc = get_one(ld, e, "agentOwner", &owner)) != 0 ||
 	    (rc = get_all(ld, e, "agentScope", &r->scope, &r->n_scope)) != 0 ||
@@ -250,56 +250,4 @@ out:
 	free(owner);
 	free(num);
 	return rc;
-}
-
-/* Copies a string vector; 0 or ENOMEM. */
-static int
-strv_copy(char ***dst, size_t *dn, char *const *src, size_t n)
-{
-	size_t i;
-	int r;
-
-	for (i = 0; i < n && src != NULL && src[i] != NULL; i++)
-		if ((r = agentid_strv_add(dst, dn, src[i])) != 0)
-			return r;
-	return 0;
-}
-
-/* Duplicates s into *out (NULL stays NULL); false on ENOMEM. */
-static bool
-dup_opt(char **out, const char *s)
-{
-	*out = NULL;
-	if (s == NULL)
-		return true;
-	return (*out = strdup(s)) != NULL;
-}
-
-/* Deep copy of src into a zeroed dst. */
-int
-aidl_record_copy(struct agentid_record *dst, const struct agentid_record *src)
-{
-	dst->is_agent = src->is_agent;
-	dst->has_not_before = src->has_not_before;
-	dst->not_before = src->not_before;
-	dst->has_not_after = src->has_not_after;
-	dst->not_after = src->not_after;
-	dst->status = src->status;
-	dst->has_posix = src->has_posix;
-	dst->uid_number = src->uid_number;
-	dst->gid_number = src->gid_number;
-	dst->owner_active = src->owner_active;
-	if (!dup_opt(&dst->dn, src->dn) || !dup_opt(&dst->uid, src->uid) ||
-	    !dup_opt(&dst->owner_dn, src->owner_dn) ||
-	    !dup_opt(&dst->status_text, src->status_text) ||
-	    !dup_opt(&dst->home, src->home) || !dup_opt(&dst->shell, src->shell) ||
-	    !dup_opt(&dst->gecos, src->gecos) ||
-	    !dup_opt(&dst->description, src->description) ||
-	    strv_copy(&dst->scope, &dst->n_scope, src->scope, src->n_scope) != 0 ||
-	    strv_copy(&dst->fingerprints, &dst->n_fingerprints, src->fingerprints,
-	    src->n_fingerprints) != 0) {
-		agentid_record_clear(dst);
-		return ENOMEM;
-	}
-	return 0;
 }

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "agentid.h"
+#include "chain.h"
 #include "internal.h"
 
 /* Frees a NULL-terminated vector of strings. */
@@ -110,4 +111,58 @@ agentid_chain_clear(struct agentid_chain *c)
 	free(c->rec);
 	c->rec = NULL;
 	c->n = 0;
+}
+
+/* Copies a string vector; 0 or ENOMEM. */
+static int
+strv_copy(char ***dst, size_t *dn, char *const *src, size_t n)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n && src != NULL && src[i] != NULL; i++)
+		if ((r = agentid_strv_add(dst, dn, src[i])) != 0)
+			return r;
+	return 0;
+}
+
+/* Duplicates s into *out (NULL stays NULL); false on ENOMEM. */
+static bool
+dup_opt(char **out, const char *s)
+{
+	*out = NULL;
+	if (s == NULL)
+		return true;
+	return (*out = strdup(s)) != NULL;
+}
+
+/* Deep copy of src into a zeroed dst. */
+int
+agentid_record_copy(struct agentid_record *dst, const struct agentid_record *src)
+{
+	dst->is_agent = src->is_agent;
+	dst->has_not_before = src->has_not_before;
+	dst->not_before = src->not_before;
+	dst->has_not_after = src->has_not_after;
+	dst->not_after = src->not_after;
+	dst->status = src->status;
+	dst->has_posix = src->has_posix;
+	dst->uid_number = src->uid_number;
+	dst->gid_number = src->gid_number;
+	dst->owner_active = src->owner_active;
+	dst->owner_match = src->owner_match;
+	dst->ambiguous = src->ambiguous;
+	if (!dup_opt(&dst->dn, src->dn) || !dup_opt(&dst->uid, src->uid) ||
+	    !dup_opt(&dst->owner_dn, src->owner_dn) ||
+	    !dup_opt(&dst->status_text, src->status_text) ||
+	    !dup_opt(&dst->home, src->home) || !dup_opt(&dst->shell, src->shell) ||
+	    !dup_opt(&dst->gecos, src->gecos) ||
+	    !dup_opt(&dst->description, src->description) ||
+	    strv_copy(&dst->scope, &dst->n_scope, src->scope, src->n_scope) != 0 ||
+	    strv_copy(&dst->fingerprints, &dst->n_fingerprints, src->fingerprints,
+	    src->n_fingerprints) != 0) {
+		agentid_record_clear(dst);
+		return ENOMEM;
+	}
+	return 0;
 }

@@ -1,8 +1,9 @@
 /*
  * replica_sync.c - `agentid sync`: every agent and group from the directory
- * into a new replica. Each agent's chain is resolved once, from the agents
- * already listed where possible: only owners that are not listed agents
- * (the humans, mostly) cost a directory read, once per distinct owner.
+ * into a new replica. Each agent's chain is resolved by the one chain
+ * builder (chain.h) over a lookup that answers from the agents already
+ * listed where possible: only owners that are not listed agents (the
+ * humans, mostly) cost a directory read, once per distinct owner.
  */
 #include "config.h"
 
@@ -17,12 +18,15 @@
 #include "agentid.h"
 #include "agentid_ldap.h"
 #include "agentid_replica.h"
+#include "chain.h"
+#include "internal.h"
 #include "ldap_internal.h"
 
-/* An owner DN that is not a listed agent, and the chain above it. */
+/* An owner DN that is not a listed agent, as the directory answered. */
 struct suffix {
 	char *dn;                 /* normalised owner DN */
-	struct agentid_chain chain; /* [agent that named it, owner, ...] */
+	bool found;
+	struct agentid_record rec;
 };
 
 /* DN -> array index (open addressing; slot holds index + 1, 0 = empty). */
@@ -34,6 +38,7 @@ struct dn_index {
 struct sync_state {
 	const struct agentid_config *cfg;
 	struct agentid_ldap *l;
+	struct agentid_lookup dir;  /* the directory's own lookup */
 	struct agentid_record *agents;
 	size_t n_agents, cap_agents;
 	struct dn_index agents_by_dn;
@@ -66,15 +71,22 @@ warnf(struct sync_state *s, const char *fmt, ...)
 	s->warn(s->warn_arg, msg);
 }
 
-/* FNV-1a of a DN, ignoring ASCII case (DNs here are normalised). */
+/* FNV-1a of a DN's canonical form: equal DNs (agentid_dn_equal) hash
+ * alike. */
 static size_t
 dn_hash(const char *dn)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
+	char buf[512], *canon = buf, *p;
+	size_t len = strlen(dn);
 
-	while (*dn != '\0')
-		h = (h ^ (unsigned char)tolower((unsigned char)*dn++)) *
-		    0x100000001b3ull;
+	if (len >= sizeof(buf) && (canon = malloc(len + 1)) == NULL)
+		return 0; /* one bucket for all: slower, still correct */
+	agentid_dn_canon(dn, canon);
+	for (p = canon; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	if (canon != buf)
+		free(canon);
 	return (size_t)h;
 }
 
@@ -94,7 +106,7 @@ collect_agent(const struct agentid_record *agent, void *arg)
 		s->cap_agents = ncap;
 	}
 	memset(&s->agents[s->n_agents], 0, sizeof(s->agents[0]));
-	if (aidl_record_copy(&s->agents[s->n_agents], agent) != 0)
+	if (agentid_record_copy(&s->agents[s->n_agents], agent) != 0)
 		return ENOMEM;
 	s->n_agents++;
 	return 0;
@@ -126,7 +138,7 @@ dn_index_find(const struct sync_state *s, const struct dn_index *x,
 		return 0;
 	for (j = dn_hash(dn) & (x->cap - 1); x->slot[j] != 0;
 	    j = (j + 1) & (x->cap - 1))
-		if (strcasecmp(dn_at(s, x->slot[j] - 1), dn) == 0)
+		if (agentid_dn_equal(dn_at(s, x->slot[j] - 1), dn))
 			return x->slot[j];
 	return 0;
 }
@@ -180,19 +192,27 @@ find_agent(const struct sync_state *s, const char *dn)
 	return i == 0 ? NULL : &s->agents[i - 1];
 }
 
-/* The chain above last->owner_dn, read from the directory once per DN. */
+/* lookup.entry for the chain builder: a listed agent, else the directory
+ * (read once per distinct DN, answer kept). */
 static int
-owner_suffix(struct sync_state *s, const struct agentid_record *last,
-    const struct agentid_chain **out, struct agentid_error *err)
+sync_entry(void *ctx, const char *dn, struct agentid_record *rec, bool *found,
+    struct agentid_error *err)
 {
+	struct sync_state *s = ctx;
+	const struct agentid_record *a;
 	struct suffix *x;
 	size_t i;
 	int rc;
 
-	if ((i = dn_index_find(s, &s->suffixes_by_dn, suffix_dn,
-	    last->owner_dn)) != 0) {
-		*out = &s->suffixes[i - 1].chain;
-		return 0;
+	*found = false;
+	if ((a = find_agent(s, dn)) != NULL) {
+		*found = true;
+		return agentid_record_copy(rec, a);
+	}
+	if ((i = dn_index_find(s, &s->suffixes_by_dn, suffix_dn, dn)) != 0) {
+		x = &s->suffixes[i - 1];
+		*found = x->found;
+		return x->found ? agentid_record_copy(rec, &x->rec) : 0;
 	}
 	if (s->n_suffixes == s->cap_suffixes) {
 		size_t ncap = s->cap_suffixes == 0 ? 16 : s->cap_suffixes * 2;
@@ -205,55 +225,30 @@ owner_suffix(struct sync_state *s, const struct agentid_record *last,
 	}
 	x = &s->suffixes[s->n_suffixes];
 	memset(x, 0, sizeof(*x));
-	if ((x->dn = strdup(last->owner_dn)) == NULL)
+	if ((x->dn = strdup(dn)) == NULL)
 		return agentid_seterr(err, ENOMEM, "out of memory");
-	if ((rc = agentid_ldap_chain_from(s->l, last, &x->chain, err)) != 0) {
-		agentid_chain_clear(&x->chain);
+	if ((rc = s->dir.entry(s->dir.ctx, dn, &x->rec, &x->found, err)) != 0) {
+		agentid_record_clear(&x->rec);
 		free(x->dn);
 		return rc;
 	}
 	s->n_suffixes++;
 	if (dn_index_add(s, &s->suffixes_by_dn, suffix_dn, s->n_suffixes - 1) != 0)
 		return agentid_seterr(err, ENOMEM, "out of memory");
-	*out = &x->chain;
-	return 0;
+	*found = x->found;
+	return x->found ? agentid_record_copy(rec, &x->rec) : 0;
 }
 
-/*
- * Builds the chain of agent into recs (shallow copies, capacity cap) the way
- * the directory resolver would: stop on a repeated DN, a missing owner or
- * past max_delegation_depth + 1 agents.
- */
+/* lookup.agent: sync starts every chain from a listed agent; never used. */
 static int
-build_chain(struct sync_state *s, const struct agentid_record *agent,
-    struct agentid_record *recs, size_t cap, size_t *n,
-    struct agentid_error *err)
+sync_agent(void *ctx, const char *user, struct agentid_record *rec,
+    bool *found, struct agentid_error *err)
 {
-	const struct agentid_record *last = agent, *next;
-	const struct agentid_chain *suf = NULL;
-	size_t i, agents = 1;
-	int rc;
-
-	recs[0] = *agent;
-	*n = 1;
-	while (last->is_agent && agents <= s->cfg->max_delegation_depth &&
-	    last->owner_dn != NULL && last->owner_dn[0] != '\0') {
-		for (i = 0; i < *n; i++)
-			if (recs[i].dn != NULL &&
-			    strcasecmp(recs[i].dn, last->owner_dn) == 0)
-				return 0; /* the engine says chain_cycle */
-		if ((next = find_agent(s, last->owner_dn)) != NULL) {
-			recs[(*n)++] = *next;
-			last = next;
-			agents++;
-			continue;
-		}
-		if ((rc = owner_suffix(s, last, &suf, err)) != 0)
-			return rc;
-		for (i = 1; i < suf->n && *n < cap; i++)
-			recs[(*n)++] = suf->rec[i];
-		break;
-	}
+	(void)ctx;
+	(void)user;
+	(void)rec;
+	(void)err;
+	*found = false;
 	return 0;
 }
 
@@ -290,16 +285,17 @@ state_of(const struct agentid_decision *d, struct agentid_sync_result *res)
 /* Decides one agent's chain and writes it. */
 static int
 write_agent(struct sync_state *s, const struct agentid_record *a, int64_t now,
-    struct agentid_record *recs, size_t cap, struct agentid_error *err)
+    struct agentid_error *err)
 {
+	struct agentid_lookup lk = { sync_agent, sync_entry, s };
 	struct agentid_replica_entry e;
-	struct agentid_chain chain;
+	struct agentid_chain chain = { NULL, 0 };
+	struct agentid_record *first;
 	struct agentid_decision d;
 	struct agentid_request req;
 	struct agentid_policy pol;
 	struct agentid_error werr;
 	struct agentid_sync_result counted;
-	size_t n;
 	int rc;
 
 	if (a->uid == NULL || !a->has_posix) {
@@ -308,10 +304,18 @@ write_agent(struct sync_state *s, const struct agentid_record *a, int64_t now,
 		s->res->skipped++;
 		return 0;
 	}
-	if ((rc = build_chain(s, a, recs, cap, &n, err)) != 0)
+	if ((first = agentid_chain_add(&chain)) == NULL)
+		return agentid_seterr(err, ENOMEM, "out of memory");
+	if ((rc = agentid_record_copy(first, a)) != 0) {
+		chain.n--;
+		agentid_chain_clear(&chain);
+		return agentid_seterr(err, rc, "out of memory");
+	}
+	if ((rc = agentid_chain_extend(&lk, s->cfg->max_delegation_depth,
+	    &chain, err)) != 0) {
+		agentid_chain_clear(&chain);
 		return rc;
-	chain.rec = recs;
-	chain.n = n;
+	}
 	memset(&req, 0, sizeof(req));
 	req.user = a->uid;
 	req.service = "";
@@ -320,6 +324,7 @@ write_agent(struct sync_state *s, const struct agentid_record *a, int64_t now,
 	agentid_policy_from_config(&pol, s->cfg);
 	pol.require_scope = 0;
 	agentid_decide(&chain, &req, &pol, &d);
+	agentid_chain_clear(&chain); /* d keeps no pointer that e needs */
 	memset(&counted, 0, sizeof(counted));
 	memset(&e, 0, sizeof(e));
 	e.name = a->uid;
@@ -380,7 +385,7 @@ state_free(struct sync_state *s)
 	free(s->suffixes_by_dn.slot);
 	for (i = 0; i < s->n_suffixes; i++) {
 		free(s->suffixes[i].dn);
-		agentid_chain_clear(&s->suffixes[i].chain);
+		agentid_record_clear(&s->suffixes[i].rec);
 	}
 	free(s->suffixes);
 	agentid_replica_writer_free(s->w);
@@ -396,8 +401,7 @@ agentid_replica_sync(const struct agentid_config *cfg, const char *path,
 {
 	struct agentid_replica_meta meta;
 	struct sync_state s;
-	struct agentid_record *recs = NULL;
-	size_t i, cap;
+	size_t i;
 	int rc;
 
 	memset(&s, 0, sizeof(s));
@@ -411,6 +415,7 @@ agentid_replica_sync(const struct agentid_config *cfg, const char *path,
 	if ((rc = agentid_ldap_open(cfg, &s.l, err)) != 0 ||
 	    (rc = agentid_ldap_each_agent(s.l, collect_agent, &s, err)) != 0)
 		goto out;
+	aidl_lookup(s.l, &s.dir);
 	if ((rc = build_index(&s)) != 0) {
 		rc = agentid_seterr(err, rc, "out of memory");
 		goto out;
@@ -423,14 +428,8 @@ agentid_replica_sync(const struct agentid_config *cfg, const char *path,
 	meta.nologin_shell = cfg->nologin_shell;
 	if ((rc = agentid_replica_writer_new(path, &meta, &s.w, err)) != 0)
 		goto out;
-	/* room for depth + 1 agents from memory plus what a read adds */
-	cap = 2 * (size_t)cfg->max_delegation_depth + 6;
-	if ((recs = calloc(cap, sizeof(*recs))) == NULL) {
-		rc = agentid_seterr(err, ENOMEM, "out of memory");
-		goto out;
-	}
 	for (i = 0; i < s.n_agents; i++)
-		if ((rc = write_agent(&s, &s.agents[i], now, recs, cap, err)) != 0)
+		if ((rc = write_agent(&s, &s.agents[i], now, err)) != 0)
 			goto out;
 	if ((rc = agentid_ldap_each_group(s.l, write_group, &s, err)) != 0) {
 		if (s.werr.msg[0] != '\0')
@@ -439,7 +438,6 @@ agentid_replica_sync(const struct agentid_config *cfg, const char *path,
 	}
 	rc = agentid_replica_commit(s.w, err);
 out:
-	free(recs);
 	state_free(&s);
 	return rc;
 }

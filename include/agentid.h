@@ -51,6 +51,8 @@ char *agentid_format_duration(int64_t secs, char *buf, size_t len);
 
 /* --------------------------------------------------------------- config */
 
+/* For ldap:// URIs; ldaps:// is always TLS and ldapi:// needs none. The
+ * default is StartTLS: plain text only when `ssl off` is written. */
 enum agentid_ssl { AGENTID_SSL_OFF, AGENTID_SSL_START_TLS, AGENTID_SSL_ON };
 enum agentid_reqcert {
 	AGENTID_REQCERT_NEVER,
@@ -60,6 +62,7 @@ enum agentid_reqcert {
 	AGENTID_REQCERT_HARD,
 };
 enum agentid_offline { AGENTID_OFFLINE_DENY, AGENTID_OFFLINE_CACHE };
+enum agentid_source_pref { AGENTID_PREFER_REPLICA, AGENTID_PREFER_DIRECTORY };
 
 /* Scope kinds, as bits for require_scope. */
 #define AGENTID_KIND_HOST     0x1u
@@ -75,23 +78,33 @@ struct agentid_config {
 	char *binddn;
 	char *bindpw_file;
 	char *sasl_mech;          /* "EXTERNAL" or NULL */
-	enum agentid_ssl ssl;
+	enum agentid_ssl ssl;     /* default start_tls */
 	enum agentid_reqcert tls_reqcert; /* default demand */
 	char *tls_cacert;
 	char *tls_cert;
 	char *tls_key;
-	int timeout;              /* seconds, default 3 */
+	int timeout;              /* seconds, default 3: bounds a whole
+	                           * decision against one server */
 	char *agent_filter;       /* default "(objectClass=agentIdentity)" */
 	unsigned max_delegation_depth; /* agents in a chain, default 4 */
 	int64_t clock_skew;       /* default 60 */
-	int64_t max_lifetime;     /* 0 = no limit */
+	int64_t max_lifetime;     /* default 90d; 0 = no limit */
 	unsigned require_scope;   /* AGENTID_KIND_* bits, default host|service */
+	char *owner_filter;       /* default "(objectClass=person)" */
 	char *owner_active_filter;
 	unsigned long min_uid;    /* default 1000 */
 	char *nologin_shell;      /* default /usr/sbin/nologin */
 	char *replica;
+	enum agentid_source_pref source; /* default replica */
+	int64_t replica_max_age;  /* default 15 */
+	int64_t heartbeat;        /* default 5 */
 	enum agentid_offline offline;
 	int64_t offline_max_age;  /* default 3600 */
+	char **require_cert;      /* PAM services, NULL-terminated; default sshd */
+	size_t n_require_cert;
+	bool enforce;             /* default yes */
+	int64_t enforce_grace;    /* default 5 */
+	bool enforce_cert_expiry; /* default yes */
 	char *audit_log;
 	bool audit_syslog;        /* default yes */
 	bool audit_fsync;         /* default yes */
@@ -119,7 +132,7 @@ void agentid_config_free(struct agentid_config *cfg);
  */
 int agentid_read_secret(const char *path, char **out, struct agentid_error *err);
 /* This host's name: cfg->hostname, else the FQDN (AI_CANONNAME), else
- * gethostname(). Writes into buf. Does I/O (resolver). */
+ * gethostname(). Writes into buf. Does I/O (resolver). common/hostname.c */
 int agentid_host_name(const struct agentid_config *cfg, char *buf, size_t len);
 
 /* ---------------------------------------------------------------- names */
@@ -160,8 +173,13 @@ struct agentid_record {
 	char *shell;
 	char *gecos;
 	char *description;
-	/* for the human: owner_active_filter matched (true when none is set) */
+	/* for the human: owner_filter matched (a person, not an OU or a
+	 * service account) and owner_active_filter matched (true when none
+	 * is set); the source evaluates both */
+	bool owner_match;
 	bool owner_active;
+	/* more than one uid value: not an agent entry (is_agent false) */
+	bool ambiguous;
 };
 
 /* The chain: agent first, then its owner, ..., the human last (when found). */
@@ -204,7 +222,10 @@ enum agentid_reason {
 	AGENTID_SCOPE_HOST,
 	AGENTID_SCOPE_FROM,
 	AGENTID_CERT_MISMATCH,
+	AGENTID_CERT_REQUIRED,
+	AGENTID_CERT_EXPIRED,
 	AGENTID_LDAP_UNAVAILABLE,
+	AGENTID_DELETED,
 	AGENTID_REASON_MAX
 };
 
@@ -213,11 +234,23 @@ const char *agentid_reason_name(enum agentid_reason r);
 /* Parses a reason name; returns AGENTID_REASON_MAX if unknown. */
 enum agentid_reason agentid_reason_parse(const char *s);
 
-/* What is known of the SSH certificate used to log in, if any. */
-struct agentid_cert_ref {
-	const char *ca_fp;        /* "SHA256:..." of the signing CA key */
-	const char *key_fp;       /* "SHA256:..." of the certified key */
-	char *const *principals;  /* NULL-terminated */
+/* How the user proved who they are, as the front saw it. */
+enum agentid_cred_kind {
+	AGENTID_CRED_CERT,        /* OpenSSH certificate, signature verified */
+	AGENTID_CRED_KEY,         /* a plain public key (authorized_keys) */
+	AGENTID_CRED_UNREADABLE,  /* reported, but unparsable or unverified */
+};
+
+/* One credential of the login (sshd reports every key it accepted). */
+struct agentid_credential {
+	enum agentid_cred_kind kind;
+	const char *ca_fp;        /* CERT: "SHA256:..." of the signing CA key */
+	const char *key_fp;       /* CERT, KEY: "SHA256:..." of the key */
+	char *const *principals;  /* CERT: NULL-terminated; NULL = not known */
+	bool host_cert;           /* CERT: a host certificate (never valid) */
+	bool has_validity;        /* CERT: the window below is known */
+	uint64_t valid_after;     /* CERT: seconds; 0 = always */
+	uint64_t valid_before;    /* CERT: seconds; UINT64_MAX = forever */
 };
 
 struct agentid_request {
@@ -226,7 +259,15 @@ struct agentid_request {
 	const char *host;         /* this host's FQDN (or short name) */
 	const char *rhost;        /* remote host or address; NULL/"" if local */
 	int64_t now;
-	const struct agentid_cert_ref *cert; /* NULL when no certificate */
+	/* what the front knows of the login's credentials */
+	const struct agentid_credential *creds;
+	size_t n_creds;
+	bool creds_known;         /* creds is the whole truth (session open);
+	                           * false: not known yet (account phase) */
+	bool rhost_unknown;       /* the front cannot know the remote host
+	                           * (AuthorizedPrincipalsCommand): from:
+	                           * grants are left to the account phase */
+	bool known_agent;         /* this host's replica serves user as an agent */
 };
 
 struct agentid_policy {
@@ -234,7 +275,18 @@ struct agentid_policy {
 	int64_t clock_skew;
 	int64_t max_lifetime;
 	unsigned require_scope;
+	char *const *require_cert; /* services; NULL-terminated or NULL */
 };
+
+/* Where the records of a decision came from (audit field "source"). */
+enum agentid_source {
+	AGENTID_SOURCE_NONE = 0,  /* no data was read (error before) */
+	AGENTID_SOURCE_REPLICA,
+	AGENTID_SOURCE_DIRECTORY,
+	AGENTID_SOURCE_OFFLINE,
+};
+/* "replica", "directory", "offline", or NULL for none. */
+const char *agentid_source_name(enum agentid_source s);
 
 struct agentid_decision {
 	bool allow;
@@ -245,6 +297,8 @@ struct agentid_decision {
 	size_t culprit;           /* index in the chain of the record at fault */
 	const char *owner;        /* DN of the human at the top, or NULL */
 	size_t n_agents;          /* agents in the chain */
+	size_t cred;              /* cert_*: index of the credential at fault */
+	enum agentid_source source; /* set by agentid_decide_user, not the engine */
 };
 
 /* Policy settings taken from a config. */
@@ -259,6 +313,23 @@ void agentid_policy_from_config(struct agentid_policy *p,
 void agentid_decide(const struct agentid_chain *chain,
     const struct agentid_request *req, const struct agentid_policy *pol,
     struct agentid_decision *out);
+
+/*
+ * One decision from the data (common/decide.c), as every front makes it:
+ * validates the name, asks the replica whether it serves req->user as an
+ * agent, resolves the chain through the chain builder from the source
+ * DESIGN.md names, and runs the engine. On any error the decision is a deny
+ * (ldap_unavailable when the directory could not be reached: EHOSTDOWN or
+ * ETIMEDOUT) and the code is returned; EINVAL for a name agentid_name_valid
+ * refuses (reason not_an_agent). chain is filled for the caller (audit,
+ * explanation) and must be cleared with agentid_chain_clear.
+ */
+int agentid_decide_user(const struct agentid_config *cfg,
+    const struct agentid_request *req, struct agentid_chain *chain,
+    struct agentid_decision *d, struct agentid_error *err);
+/* True when service is listed in cfg's require_cert. */
+bool agentid_requires_cert(const struct agentid_config *cfg,
+    const char *service);
 
 /* One sentence for a sysadmin: "revoked — uid=orch,... (delegator of
  * uid=bot,...) is revoked". Returns buf. */

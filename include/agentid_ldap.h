@@ -57,17 +57,6 @@ typedef int (*agentid_group_cb)(const struct agentid_group *g, void *arg);
 int agentid_ldap_each_group(struct agentid_ldap *l, agentid_group_cb cb,
     void *arg, struct agentid_error *err);
 
-/*
- * One decision against the live directory, as PAM, `agentid check` and
- * `agentid principals` need it: open, resolve req->user's chain, decide,
- * close. On EHOSTDOWN/ETIMEDOUT the decision is a deny with reason
- * ldap_unavailable and the return code says so. chain is filled for the
- * caller (audit, explanation) and must be cleared with agentid_chain_clear.
- */
-int agentid_decide_user(const struct agentid_config *cfg,
-    const struct agentid_request *req, struct agentid_chain *chain,
-    struct agentid_decision *d, struct agentid_error *err);
-
 #ifdef __cplusplus
 }
 #endif

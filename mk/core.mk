@@ -14,6 +14,11 @@ libagentid_core_la_SOURCES = \
 	common/record.c \
 	common/scope.c \
 	common/engine.c \
+	common/chain.h \
+	common/chain.c \
+	common/dn.c \
+	common/hostname.c \
+	common/decide.c \
 	common/explain.c
 libagentid_core_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
 libagentid_core_la_LIBADD = $(LDAP_LIBS) $(OPENSSL_LIBS) $(JANSSON_LIBS)

@@ -5,6 +5,10 @@
  *
  *   account  required pam_agent.so [config=PATH] [debug] [unknown=ignore|deny]
  *   session  required pam_agent.so [config=PATH] [debug] [unknown=ignore|deny]
+ *
+ * No rule lives here: everything the module knows (the user, the service,
+ * the remote host, every key sshd reported) goes into the request, and the
+ * engine's reason is mapped to a PAM code, a syslog line and an audit record.
  */
 #include "config.h"
 
@@ -237,6 +241,8 @@ session_fill(struct pam_session *s, const struct agentid_decision *d,
 	size_t i;
 	int r;
 
+	s->reason = d->reason;
+	s->source = d->source;
 	if ((r = dup_opt(&s->owner, d->owner)) != 0)
 		return r;
 	for (i = 0; i < chain->n; i++)
@@ -258,64 +264,50 @@ session_fill(struct pam_session *s, const struct agentid_decision *d,
 }
 
 /*
- * 0 when cert is a user certificate valid now, give or take clock_skew
- * (sshd checked it a moment ago; an old certificate here means the variable
- * was replaced). EPERM or EKEYEXPIRED otherwise.
+ * Reads SSH_AUTH_INFO_0 into ai and the engine's view of it into creds: one
+ * credential per certificate and per plain key sshd reported, or a single
+ * unreadable one when the text does not parse or a signature does not
+ * verify. The engine decides what each is worth; this only describes them.
  */
-static int
-cert_usable(const struct pam_call *c, const struct agentid_sshcert *cert,
-    struct agentid_error *err)
-{
-	int64_t skew = c->cfg->clock_skew;
-	int r;
-
-	if ((r = agentid_sshcert_check(cert, NULL, c->now, err)) != EKEYEXPIRED)
-		return r;
-	if (agentid_sshcert_check(cert, NULL, c->now - skew, NULL) == 0 ||
-	    agentid_sshcert_check(cert, NULL, c->now + skew, NULL) == 0)
-		return 0;
-	return r;
-}
-
-/*
- * Reads SSH_AUTH_INFO_0 into ai and the engine's view of it into refs (one
- * per certificate; or one per plain key, fingerprint only, when the login
- * used no certificate). Returns 0, or the parse error (ai then empty) with
- * err saying why. A host certificate counts as an error.
- */
-static int
+static void
 read_auth_info(const struct pam_call *c, struct agentid_ssh_authinfo *ai,
-    struct agentid_cert_ref *refs, size_t *n_refs, struct agentid_error *err)
+    struct agentid_credential *creds, size_t *n, struct agentid_error *err)
 {
 	const char *info = pam_getenv(c->pamh, "SSH_AUTH_INFO_0");
 	size_t i;
-	int r;
 
-	*n_refs = 0;
-	if ((r = agentid_ssh_authinfo_parse(info, ai, err)) != 0)
-		return r;
-	for (i = 0; i < ai->n_certs; i++) {
-		if ((r = cert_usable(c, ai->certs[i], err)) != 0) {
-			agentid_ssh_authinfo_clear(ai);
-			*n_refs = 0;
-			return r;
-		}
-		refs[*n_refs].ca_fp = ai->certs[i]->ca_fp;
-		refs[*n_refs].key_fp = ai->certs[i]->key_fp;
-		refs[*n_refs].principals = ai->certs[i]->principals;
-		(*n_refs)++;
+	*n = 0;
+	if (agentid_ssh_authinfo_parse(info, ai, err) != 0) {
+		memset(&creds[0], 0, sizeof(creds[0]));
+		creds[0].kind = AGENTID_CRED_UNREADABLE;
+		*n = 1;
+		return;
 	}
-	for (i = 0; ai->n_certs == 0 && i < ai->n_keys; i++) {
-		refs[*n_refs].ca_fp = NULL;
-		refs[*n_refs].key_fp = ai->key_fps[i];
-		refs[*n_refs].principals = NULL;
-		(*n_refs)++;
+	for (i = 0; i < ai->n_certs && *n < AGENTID_SSHCERT_MAX_AUTHINFO; i++) {
+		const struct agentid_sshcert *cert = ai->certs[i];
+		struct agentid_credential *cr = &creds[(*n)++];
+
+		memset(cr, 0, sizeof(*cr));
+		cr->kind = AGENTID_CRED_CERT;
+		cr->ca_fp = cert->ca_fp;
+		cr->key_fp = cert->key_fp;
+		cr->principals = cert->principals;
+		cr->host_cert = cert->cert_type != AGENTID_SSHCERT_USER;
+		cr->has_validity = true;
+		cr->valid_after = cert->valid_after;
+		cr->valid_before = cert->valid_before;
+	}
+	for (i = 0; i < ai->n_keys && *n < AGENTID_SSHCERT_MAX_AUTHINFO; i++) {
+		struct agentid_credential *cr = &creds[(*n)++];
+
+		memset(cr, 0, sizeof(*cr));
+		cr->kind = AGENTID_CRED_KEY;
+		cr->key_fp = ai->key_fps[i];
 	}
 	if (c->args.debug)
 		pam_syslog(c->pamh, LOG_DEBUG,
 		    "SSH_AUTH_INFO_0: certificates=%zu keys=%zu; user=%s",
 		    ai->n_certs, ai->n_keys, c->user);
-	return 0;
 }
 
 /*
@@ -326,18 +318,16 @@ read_auth_info(const struct pam_call *c, struct agentid_ssh_authinfo *ai,
 PAM_EXTERN int
 pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	struct agentid_cert_ref refs[AGENTID_SSHCERT_MAX_AUTHINFO];
+	struct agentid_credential creds[AGENTID_SSHCERT_MAX_AUTHINFO];
 	struct agentid_ssh_authinfo ai = { NULL, 0, NULL, 0 };
 	struct agentid_chain chain = { NULL, 0 };
 	struct agentid_error err = { "" }, aerr = { "" };
-	struct agentid_decision d, d2;
+	struct agentid_decision d;
 	struct agentid_request req;
-	struct agentid_policy pol;
 	struct pam_session *s = NULL;
 	struct pam_call c;
-	const char *detail = NULL;
-	size_t n_refs = 0, i;
-	int pr, rc, ar;
+	size_t n_creds = 0;
+	int pr, rc;
 
 	(void)flags;
 	if ((pr = call_open(pamh, argc, argv, &c)) != PAM_SUCCESS)
@@ -352,48 +342,19 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		pr = PAM_SESSION_ERR;
 		goto out;
 	}
-	ar = read_auth_info(&c, &ai, refs, &n_refs, &aerr);
+	read_auth_info(&c, &ai, creds, &n_creds, &aerr);
 	call_request(&c, &req);
-	req.cert = n_refs > 0 ? &refs[0] : NULL;
+	req.creds = creds;
+	req.n_creds = n_creds;
+	req.creds_known = true;
 	rc = agentid_decide_user(c.cfg, &req, &chain, &d, &err);
-	if (rc == 0 && d.allow) {
-		/* every key the login used must be bound: the first that is not
-		 * decides */
-		agentid_policy_from_config(&pol, c.cfg);
-		for (i = 1; i < n_refs; i++) {
-			req.cert = &refs[i];
-			agentid_decide(&chain, &req, &pol, &d2);
-			if (!d2.allow) {
-				d = d2;
-				break;
-			}
-		}
-	}
-	if (rc == 0 && d.allow && ar == 0 && n_refs == 0 && c.service != NULL &&
-	    strcmp(c.service, "sshd") == 0 && chain.rec[0].n_fingerprints > 0) {
-		/* sshd always reports the keys of a login: an agent bound to keys
-		 * that shows none (password login, or the variable emptied by a
-		 * module before us) is not proven bound */
-		d.allow = false;
-		d.reason = AGENTID_CERT_MISMATCH;
-		d.culprit = 0;
-		detail = "no key in SSH_AUTH_INFO_0 for an agent bound to keys";
-	}
-	if (rc == 0 && ar != 0 && d.reason != AGENTID_NOT_AN_AGENT) {
-		/* an agent with a certificate we cannot read or trust: fail closed */
-		detail = aerr.msg;
-		if (d.allow) {
-			d.allow = false;
-			d.reason = AGENTID_CERT_MISMATCH;
-			d.culprit = 0;
-		}
-	}
 	pr = pam_code(&c, rc, &d);
 	if (session_fill(s, &d, &chain, &ai) != 0) {
 		pr = PAM_BUF_ERR;
 		goto out;
 	}
-	log_decision(&c, "session_open", rc, &d, &chain, detail, &err);
+	log_decision(&c, "session_open", rc, &d, &chain,
+	    aerr.msg[0] != '\0' ? aerr.msg : NULL, &err);
 	pr = audit(&c, "session_open", pr, rc, &d, &chain, s, -1);
 	if (pr != PAM_SUCCESS)
 		goto out;
@@ -440,9 +401,11 @@ pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
 	s = data;
 	if ((pr = call_open(pamh, argc, argv, &c)) != PAM_SUCCESS)
 		goto out;
+	/* the decision this session was opened with, as the engine made it */
 	memset(&d, 0, sizeof(d));
-	d.allow = true;
-	d.reason = AGENTID_OK;
+	d.allow = s->reason == AGENTID_OK;
+	d.reason = s->reason;
+	d.source = s->source;
 	d.owner = s->owner;
 	if (s->n_chain > 0) {
 		if ((chain.rec = calloc(s->n_chain, sizeof(*chain.rec))) == NULL) {

@@ -46,6 +46,8 @@ struct pam_session {
 	int64_t valid_before;
 	char *task;
 	char *on_behalf_of;
+	enum agentid_reason reason; /* the decision the session opened with */
+	enum agentid_source source;
 };
 
 #define PAM_AGENT_SESSION_DATA "agentid_session"

@@ -284,7 +284,7 @@ cmd_check(struct tool_ctx *ctx, int argc, char **argv)
 	struct agentid_chain chain = { NULL, 0 };
 	struct agentid_decision d;
 	struct agentid_request req;
-	struct agentid_cert_ref cert;
+	struct agentid_credential cert;
 	struct agentid_error err = { "" };
 	struct opts o;
 	const char *user = NULL;
@@ -301,10 +301,14 @@ cmd_check(struct tool_ctx *ctx, int argc, char **argv)
 	req.rhost = o.rhost;
 	req.now = (int64_t)time(NULL);
 	if (o.ca_fp != NULL || o.key_fp != NULL) {
+		/* as sshd's AuthorizedPrincipalsCommand sees a certificate: CA
+		 * and key known, principals and window checked by sshd */
 		memset(&cert, 0, sizeof(cert));
+		cert.kind = AGENTID_CRED_CERT;
 		cert.ca_fp = o.ca_fp;
 		cert.key_fp = o.key_fp;
-		req.cert = &cert;
+		req.creds = &cert;
+		req.n_creds = 1;
 	}
 	if (o.host != NULL) {
 		req.host = o.host;

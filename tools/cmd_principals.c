@@ -102,32 +102,9 @@ audit_principals(const struct agentid_config *cfg,
 	ev.cert_key_id = ci->key_id;
 	ev.has_cert_serial = ci->has_serial;
 	ev.cert_serial = ci->serial;
-	if (req->cert != NULL)
-		ev.cert_ca = req->cert->ca_fp;
+	if (req->n_creds > 0)
+		ev.cert_ca = req->creds[0].ca_fp;
 	return agentid_audit_append(cfg, &ev, err);
-}
-
-/*
- * True when cert (may be NULL) does not break rule cert_mismatch for the
- * agent of chain. Needed where the engine stopped at scope_from, before
- * it got to the certificate.
- */
-static bool
-cert_bound(const struct agentid_chain *chain, const struct agentid_cert_ref *cert)
-{
-	const struct agentid_record *a;
-	size_t i;
-
-	if (cert == NULL || chain->n == 0)
-		return true;
-	a = &chain->rec[0];
-	if (a->n_fingerprints == 0)
-		return true;
-	for (i = 0; i < a->n_fingerprints; i++)
-		if ((cert->ca_fp != NULL && strcmp(a->fingerprints[i], cert->ca_fp) == 0) ||
-		    (cert->key_fp != NULL && strcmp(a->fingerprints[i], cert->key_fp) == 0))
-			return true;
-	return false;
 }
 
 /* agentid principals; see the top of this file. Returns an exit code. */
@@ -138,13 +115,15 @@ cmd_principals(struct tool_ctx *ctx, int argc, char **argv)
 	struct agentid_chain chain = { NULL, 0 };
 	struct agentid_decision d;
 	struct agentid_request req;
-	struct agentid_cert_ref cert = { NULL, NULL, NULL };
+	struct agentid_credential cert;
 	struct agentid_error err = { "" };
 	struct cert_info ci = { NULL, false, 0 };
 	const char *service = "sshd";
-	bool allow;
 	char host[256];
 	int c, r, rc = EXIT_ERROR;
+
+	memset(&cert, 0, sizeof(cert));
+	cert.kind = AGENTID_CRED_CERT;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -195,26 +174,30 @@ cmd_principals(struct tool_ctx *ctx, int argc, char **argv)
 	req.user = argv[optind];
 	req.service = service;
 	req.host = host;
-	req.rhost = NULL; /* sshd does not tell: pam_agent.so checks from: */
+	/* sshd does not tell the client's address here: from: grants are the
+	 * account phase's (pam_agent.so), which always knows it */
+	req.rhost = NULL;
+	req.rhost_unknown = true;
 	req.now = (int64_t)time(NULL);
-	/* sshd has matched the principals itself: bind CA and key only */
-	req.cert = cert.ca_fp != NULL || cert.key_fp != NULL ? &cert : NULL;
+	/* sshd checks principals and validity itself; the CA and key must be
+	 * bound (principals and window stay "not known" in the credential) */
+	if (cert.ca_fp != NULL || cert.key_fp != NULL) {
+		req.creds = &cert;
+		req.n_creds = 1;
+	}
 	r = agentid_decide_user(cfg, &req, &chain, &d, &err);
 	if (r != 0 && !(r == EINVAL && d.reason == AGENTID_NOT_AN_AGENT)) {
 		tool_err("%s: %s", req.user, err.msg);
 		goto out;
 	}
-	/* from: needs the client's address, which only PAM is given */
-	allow = d.allow || (d.reason == AGENTID_SCOPE_FROM &&
-	    cert_bound(&chain, req.cert));
 	if (r == 0 &&
 	    audit_principals(cfg, &req, &chain, &d, &ci, &err) != 0) {
 		tool_err("the audit trail was not written: %s", err.msg);
-		if (cfg->audit_required && allow)
+		if (cfg->audit_required && d.allow)
 			goto out;
 	}
 	rc = 0;
-	if (allow)
+	if (d.allow)
 		printf("%s\n", req.user);
 	if (fflush(stdout) != 0) {
 		tool_err("cannot write: %s", strerror(errno));

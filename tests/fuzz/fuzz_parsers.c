@@ -25,9 +25,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct agentid_config *c;
 	struct agentid_error err;
 	struct agentid_chain chain = { NULL, 0 };
-	struct agentid_request req = { "bot", "sshd", "build-7.example.com",
-		"10.1.2.3", 1800000000, NULL };
-	struct agentid_policy pol = { 4, 60, 86400, AGENTID_KIND_HOST };
+	struct agentid_request req = { .user = "bot", .service = "sshd",
+		.host = "build-7.example.com", .rhost = "10.1.2.3",
+		.now = 1800000000 };
+	struct agentid_policy pol = { .max_delegation_depth = 4,
+		.clock_skew = 60, .max_lifetime = 86400,
+		.require_scope = AGENTID_KIND_HOST };
 	struct agentid_decision d;
 	char *s, *line, *save = NULL;
 	int64_t t;

@@ -26,7 +26,7 @@ rc=$?
 case $out in *allowed*|*denied*) fail "anonymous: a decision: $out" ;; esac
 
 # simple bind over plain ldap:// is refused before a password is sent
-slapd_write_conf "$D/plain.conf" "$H" "$BDN" "$PW"
+slapd_write_conf "$D/plain.conf" "$H" "$BDN" "$PW" "ssl off"
 CHECKS=$((CHECKS + 1))
 out=$("$AGENTID" --config "$D/plain.conf" check ok-bot 2>&1)
 rc=$?

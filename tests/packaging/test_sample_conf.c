@@ -20,6 +20,8 @@ static const char *const default_keys[] = {
 	"max_delegation_depth", "clock_skew", "max_lifetime", "require_scope",
 	"min_uid", "nologin_shell", "replica", "offline", "offline_max_age",
 	"audit_log", "audit_syslog", "audit_fsync", "audit_required",
+	"owner_filter", "source", "replica_max_age", "heartbeat",
+	"require_cert", "enforce", "enforce_grace", "enforce_cert_expiry",
 };
 #define N_DEFAULT_KEYS (sizeof(default_keys) / sizeof(default_keys[0]))
 
@@ -210,6 +212,15 @@ test_defaults_shown(void **state)
 	assert_int_equal(c->audit_syslog, d->audit_syslog);
 	assert_int_equal(c->audit_fsync, d->audit_fsync);
 	assert_int_equal(c->audit_required, d->audit_required);
+	assert_string_equal(c->owner_filter, d->owner_filter);
+	assert_int_equal(c->source, d->source);
+	assert_int_equal(c->replica_max_age, d->replica_max_age);
+	assert_int_equal(c->heartbeat, d->heartbeat);
+	assert_int_equal(c->n_require_cert, d->n_require_cert);
+	assert_string_equal(c->require_cert[0], d->require_cert[0]);
+	assert_int_equal(c->enforce, d->enforce);
+	assert_int_equal(c->enforce_grace, d->enforce_grace);
+	assert_int_equal(c->enforce_cert_expiry, d->enforce_cert_expiry);
 	agentid_config_free(c);
 	agentid_config_free(d);
 	free(text);

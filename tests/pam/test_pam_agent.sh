@@ -291,7 +291,8 @@ expect "sshd password session of a bound agent" "open=PAM_PERM_DENIED"
 drive bot-bound $A --svc sshd --env "SSH_AUTH_INFO_0=$(info "$K/bound-cert.pub")" open
 expect "sshd session of a bound agent with its certificate" "open=PAM_SUCCESS"
 drive bot-ok $A --svc sshd --env "SSH_AUTH_INFO_0=password" open
-expect "sshd password session of an unbound agent" "open=PAM_SUCCESS"
+expect "sshd password session of an unbound agent" "open=PAM_PERM_DENIED"
+audit "password session of an agent" '"user":"bot-ok"' '"reason":"cert_required"'
 drive carol $A --env "SSH_AUTH_INFO_0=$bad" open
 expect "human with an unreadable certificate passes" "open=PAM_IGNORE"
 drive bot-expired $A --env "SSH_AUTH_INFO_0=$(info "$K/expiredbot-cert.pub")" open

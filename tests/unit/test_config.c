@@ -55,7 +55,17 @@ test_defaults(void **state)
 	assert_int_equal(c->timeout, 3);
 	assert_int_equal(c->max_delegation_depth, 4);
 	assert_int_equal(c->clock_skew, 60);
-	assert_int_equal(c->max_lifetime, 0);
+	assert_int_equal(c->max_lifetime, 90 * 86400);
+	assert_int_equal(c->ssl, AGENTID_SSL_START_TLS);
+	assert_string_equal(c->owner_filter, "(objectClass=person)");
+	assert_int_equal(c->n_require_cert, 1);
+	assert_string_equal(c->require_cert[0], "sshd");
+	assert_int_equal(c->source, AGENTID_PREFER_REPLICA);
+	assert_int_equal(c->replica_max_age, 15);
+	assert_int_equal(c->heartbeat, 5);
+	assert_true(c->enforce);
+	assert_int_equal(c->enforce_grace, 5);
+	assert_true(c->enforce_cert_expiry);
 	assert_int_equal(c->require_scope, AGENTID_KIND_HOST | AGENTID_KIND_SERVICE);
 	assert_int_equal(c->min_uid, 1000);
 	assert_int_equal(c->tls_reqcert, AGENTID_REQCERT_DEMAND);

@@ -106,6 +106,7 @@ human(struct t *t, const char *dn)
 	assert_non_null(r);
 	r->dn = strdup(dn);
 	r->is_agent = false;
+	r->owner_match = true;
 	return r;
 }
 
@@ -741,9 +742,11 @@ static void
 test_cert_mismatch(void **state)
 {
 	struct t *t = *state;
-	struct agentid_cert_ref cert = { "SHA256:ca", "SHA256:key", NULL };
+	struct agentid_credential cert = { .kind = AGENTID_CRED_CERT,
+	    .ca_fp = "SHA256:ca", .key_fp = "SHA256:key", .principals = NULL };
 
-	t->req.cert = &cert;
+	t->req.creds = &cert;
+	t->req.n_creds = 1;
 	with_fps(t, "SHA256:other SHA256:another");
 	assert_reason(t, AGENTID_CERT_MISMATCH);
 	with_fps(t, "SHA256:other SHA256:ca");
@@ -758,9 +761,11 @@ static void
 test_cert_fingerprint_case_sensitive(void **state)
 {
 	struct t *t = *state;
-	struct agentid_cert_ref cert = { "SHA256:AbC", NULL, NULL };
+	struct agentid_credential cert = { .kind = AGENTID_CRED_CERT,
+	    .ca_fp = "SHA256:AbC", .key_fp = NULL, .principals = NULL };
 
-	t->req.cert = &cert;
+	t->req.creds = &cert;
+	t->req.n_creds = 1;
 	with_fps(t, "SHA256:abc");
 	assert_reason(t, AGENTID_CERT_MISMATCH);
 }
@@ -780,9 +785,11 @@ test_cert_principals(void **state)
 	struct t *t = *state;
 	char *good[] = { "other", "build-bot", NULL };
 	char *bad[] = { "other", "build-bot2", NULL };
-	struct agentid_cert_ref cert = { "SHA256:ca", NULL, good };
+	struct agentid_credential cert = { .kind = AGENTID_CRED_CERT,
+	    .ca_fp = "SHA256:ca", .key_fp = NULL, .principals = good };
 
-	t->req.cert = &cert;
+	t->req.creds = &cert;
+	t->req.n_creds = 1;
 	with_fps(t, NULL);
 	assert_reason(t, AGENTID_OK);
 	cert.principals = bad;
@@ -793,12 +800,141 @@ static void
 test_scope_before_cert(void **state)
 {
 	struct t *t = *state;
-	struct agentid_cert_ref cert = { "SHA256:ca", NULL, NULL };
+	struct agentid_credential cert = { .kind = AGENTID_CRED_CERT,
+	    .ca_fp = "SHA256:ca", .key_fp = NULL, .principals = NULL };
 
-	t->req.cert = &cert;
+	t->req.creds = &cert;
+	t->req.n_creds = 1;
 	with_fps(t, "SHA256:x");
 	t->req.service = "sudo";
 	assert_reason(t, AGENTID_SCOPE_SERVICE);
+}
+
+
+/* ---- issue 10: deleted, owner_filter, credentials ---- */
+
+static void
+test_deleted(void **state)
+{
+	struct t *t = *state;
+
+	assert_reason(t, AGENTID_NOT_AN_AGENT);  /* a human: passed through */
+	t->req.known_agent = true;
+	assert_reason(t, AGENTID_DELETED);       /* served here, gone there */
+	assert_false(t->d.allow);
+	human(t, HUMAN);                         /* an entry, but not an agent */
+	assert_reason(t, AGENTID_DELETED);
+}
+
+static void
+test_owner_not_a_person(void **state)
+{
+	struct t *t = *state;
+
+	simple(t, FULL);
+	t->c.rec[1].owner_match = false;  /* an OU, the base DN, a service */
+	assert_reason(t, AGENTID_OWNER_MISSING);
+	assert_int_equal(t->d.culprit, 1);
+	assert_null(t->d.owner);
+}
+
+static void
+test_cert_required(void **state)
+{
+	struct t *t = *state;
+	char *svc[] = { "sshd", NULL };
+	struct agentid_credential key = { .kind = AGENTID_CRED_KEY,
+	    .key_fp = "SHA256:plain" };
+
+	t->pol.require_cert = svc;
+	simple(t, FULL);
+	assert_reason(t, AGENTID_OK);           /* account: not known yet */
+	t->req.creds_known = true;
+	assert_reason(t, AGENTID_CERT_REQUIRED); /* password: no credential */
+	t->req.creds = &key;
+	t->req.n_creds = 1;
+	assert_reason(t, AGENTID_CERT_REQUIRED); /* plain authorized_keys key */
+	t->req.service = "cron";
+	agentid_chain_clear(&t->c);
+	simple(t, "host:build-* service:*");
+	assert_reason(t, AGENTID_OK);           /* cron is not listed */
+}
+
+static void
+test_cert_expired_skew(void **state)
+{
+	struct t *t = *state;
+	char *pr[] = { "build-bot", NULL };
+	struct agentid_credential cert = { .kind = AGENTID_CRED_CERT,
+	    .ca_fp = "SHA256:ca", .principals = pr, .has_validity = true,
+	    .valid_after = NOW - 100, .valid_before = NOW - 30 };
+
+	simple(t, FULL);
+	t->req.creds = &cert;
+	t->req.n_creds = 1;
+	t->req.creds_known = true;
+	assert_reason(t, AGENTID_OK);           /* 30 s ago, skew 60 s */
+	cert.valid_before = NOW - 60;
+	assert_reason(t, AGENTID_CERT_EXPIRED); /* exactly skew: ended */
+	cert.valid_before = NOW + 1000;
+	cert.valid_after = NOW + 59;
+	assert_reason(t, AGENTID_OK);
+	cert.valid_after = NOW + 61;
+	assert_reason(t, AGENTID_CERT_EXPIRED); /* not yet valid */
+	t->pol.clock_skew = 0;
+	cert.valid_after = NOW - 1;
+	cert.valid_before = NOW;
+	assert_reason(t, AGENTID_CERT_EXPIRED); /* valid_before is exclusive */
+}
+
+static void
+test_cert_unreadable(void **state)
+{
+	struct t *t = *state;
+	struct agentid_credential bad = { .kind = AGENTID_CRED_UNREADABLE };
+
+	simple(t, FULL);
+	t->req.creds = &bad;
+	t->req.n_creds = 1;
+	t->req.creds_known = true;
+	assert_reason(t, AGENTID_CERT_MISMATCH);
+}
+
+static void
+test_cert_every_credential_bound(void **state)
+{
+	struct t *t = *state;
+	char *pr[] = { "build-bot", NULL };
+	struct agentid_credential creds[2] = {
+		{ .kind = AGENTID_CRED_CERT, .ca_fp = "SHA256:ca",
+		  .principals = pr },
+		{ .kind = AGENTID_CRED_KEY, .key_fp = "SHA256:stranger" },
+	};
+
+	with_fps(t, "SHA256:ca");
+	t->req.creds = creds;
+	t->req.n_creds = 2;
+	t->req.creds_known = true;
+	assert_reason(t, AGENTID_CERT_MISMATCH);
+	assert_int_equal(t->d.cred, 1);
+	creds[0].host_cert = true;
+	t->req.n_creds = 1;
+	assert_reason(t, AGENTID_CERT_MISMATCH); /* a host certificate */
+}
+
+static void
+test_from_deferred_when_rhost_unknown(void **state)
+{
+	struct t *t = *state;
+
+	simple(t, FULL " from:10.0.0.0/8");
+	t->req.rhost = NULL;
+	assert_reason(t, AGENTID_SCOPE_FROM);
+	t->req.rhost_unknown = true;
+	assert_reason(t, AGENTID_OK);
+	agentid_chain_clear(&t->c);
+	simple(t, "host:web-* service:sshd from:10.0.0.0/8");
+	assert_reason(t, AGENTID_SCOPE_HOST);   /* other kinds still count */
 }
 
 /* ---- names and words ---- */
@@ -811,7 +947,7 @@ test_reason_names(void **state)
 		"owner_missing", "owner_inactive", "suspended", "revoked",
 		"not_yet_valid", "expired", "lifetime_exceeds_policy",
 		"scope_service", "scope_host", "scope_from", "cert_mismatch",
-		"ldap_unavailable",
+		"cert_required", "cert_expired", "ldap_unavailable", "deleted",
 	};
 	int i;
 
@@ -944,6 +1080,13 @@ main(void)
 		T(test_cert_without_cert),
 		T(test_cert_principals),
 		T(test_scope_before_cert),
+		T(test_deleted),
+		T(test_owner_not_a_person),
+		T(test_cert_required),
+		T(test_cert_expired_skew),
+		T(test_cert_unreadable),
+		T(test_cert_every_credential_bound),
+		T(test_from_deferred_when_rhost_unknown),
 		T(test_reason_names),
 		T(test_explain_allow),
 		T(test_explain_agent_itself),

@@ -23,6 +23,8 @@
 
 #include "agentid.h"
 #include "agentid_ldap.h"
+#include "chain.h"
+#include "internal.h"
 #include "ldap_internal.h"
 
 /* A config from text; fails the test if it does not parse. */
@@ -62,13 +64,13 @@ static void
 test_dn_equal(void **state)
 {
 	(void)state;
-	assert_true(aidl_dn_equal("uid=a,ou=x,dc=example,dc=org",
+	assert_true(agentid_dn_equal("uid=a,ou=x,dc=example,dc=org",
 	    "UID=a, ou=x,  dc=example,dc=org"));
-	assert_true(aidl_dn_equal("uid=A,ou=x", "uid=a,ou=x"));
-	assert_false(aidl_dn_equal("uid=a,ou=x", "uid=b,ou=x"));
-	assert_false(aidl_dn_equal("uid=a,ou=x", "uid=a,ou=x,dc=org"));
-	assert_false(aidl_dn_equal(NULL, "uid=a"));
-	assert_false(aidl_dn_equal("uid=a", NULL));
+	assert_true(agentid_dn_equal("uid=A,ou=x", "uid=a,ou=x"));
+	assert_false(agentid_dn_equal("uid=a,ou=x", "uid=b,ou=x"));
+	assert_false(agentid_dn_equal("uid=a,ou=x", "uid=a,ou=x,dc=org"));
+	assert_false(agentid_dn_equal(NULL, "uid=a"));
+	assert_false(agentid_dn_equal("uid=a", NULL));
 }
 
 /* A deep copy owns its strings. */
@@ -93,7 +95,7 @@ test_record_copy(void **state)
 	src.has_not_after = true;
 	src.not_after = 42;
 	src.status = AGENTID_STATUS_REVOKED;
-	assert_int_equal(aidl_record_copy(&dst, &src), 0);
+	assert_int_equal(agentid_record_copy(&dst, &src), 0);
 	assert_string_equal(dst.dn, src.dn);
 	assert_ptr_not_equal(dst.dn, src.dn);
 	assert_string_equal(dst.owner_dn, "uid=h,ou=p");
@@ -155,7 +157,7 @@ test_simple_bind_needs_tls(void **state)
 	struct agentid_error err = { "" };
 
 	(void)state;
-	c = conf("uri ldap://127.0.0.1:1\nbase dc=example,dc=org\n"
+	c = conf("uri ldap://127.0.0.1:1\nbase dc=example,dc=org\nssl off\n"
 	    "binddn cn=reader,dc=example,dc=org\n"
 	    "bindpw_file /nonexistent/agentid-test-pw\n");
 	assert_int_equal(agentid_ldap_open(c, &l, &err), EACCES);

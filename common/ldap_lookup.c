@@ -1,9 +1,10 @@
 /*
- * ldap_chain.c - resolving a user's delegation chain from the directory:
- * the agent by uid, then each agentOwner by a base-scope read, up to the
- * first entry that is not an agentIdentity (the human). The engine, not
- * this file, judges the chain; this file only stops on a repeated DN, a
- * missing owner or past max_delegation_depth + 1 agents.
+ * ldap_lookup.c - the live directory as a lookup source of the chain builder
+ * (chain.h): the agent by uid (agent_filter under base), an owner by a
+ * base-scope read of its DN. One read per owner: the filter
+ * "(|(objectClass=agentIdentity)OWNER_FILTER)" answers both "does it exist"
+ * and "is it somebody", so an OU, the base DN or a service account reads as
+ * missing (owner_missing) without a second round trip.
  */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 
 #include "agentid.h"
 #include "agentid_ldap.h"
+#include "chain.h"
 #include "ldap_internal.h"
 
 /* Builds "(&(uid=ESCAPED)AGENT_FILTER)" into *out (malloc'd). */
@@ -99,17 +101,18 @@ uid_exact(LDAP *ld, LDAPMessage *e, const char *user)
 	return found;
 }
 
-/* Searches the agent entry of user; chain stays empty if there is none. */
+/* lookup.agent: the agent entry of user, if there is exactly one. */
 static int
-find_agent(struct agentid_ldap *l, const char *user,
-    struct agentid_chain *chain, struct agentid_error *err)
+lookup_agent(void *ctx, const char *user, struct agentid_record *rec,
+    bool *found, struct agentid_error *err)
 {
+	struct agentid_ldap *l = ctx;
 	struct timeval tv = aidl_timeout(l);
 	LDAPMessage *res = NULL, *e;
-	struct agentid_record *rec;
 	char *filter = NULL;
 	int rc, r;
 
+	*found = false;
 	if ((r = agent_filter(l->cfg, user, &filter)) != 0)
 		return r;
 	rc = ldap_search_ext_s(l->ld, l->cfg->base, LDAP_SCOPE_SUBTREE, filter,
@@ -138,21 +141,22 @@ find_agent(struct agentid_ldap *l, const char *user,
 	/* uid matching is case-insensitive in LDAP; user names are not */
 	if (!uid_exact(l->ld, e, user))
 		goto out;
-	if ((rec = agentid_chain_add(chain)) == NULL) {
-		r = ENOMEM;
-		goto out;
-	}
 	if ((r = aidl_entry_record(l->ld, e, rec)) != 0) {
 		agentid_seterr(err, r, "%s: agent %s: malformed entry", l->uri, user);
 		goto out;
 	}
-	if (!rec->is_agent) { /* agent_filter let a non-agent through */
-		agentid_chain_clear(chain);
+	/* not an agent after all (agent_filter let it through), or an entry
+	 * with two uid values (ambiguous): nobody's agent */
+	if (!rec->is_agent) {
+		agentid_record_clear(rec);
 		goto out;
 	}
 	free(rec->uid);
-	if ((rec->uid = strdup(user)) == NULL)
+	if ((rec->uid = strdup(user)) == NULL) {
 		r = ENOMEM;
+		goto out;
+	}
+	*found = true;
 out:
 	free(filter);
 	if (res != NULL)
@@ -160,65 +164,50 @@ out:
 	return r;
 }
 
-/* Follows agentOwner from the last record of chain up to the human. */
+/* lookup.entry: an owner, with owner_filter and owner_active_filter. */
 static int
-follow_owners(struct agentid_ldap *l, struct agentid_chain *chain,
-    struct agentid_error *err)
+lookup_entry(void *ctx, const char *dn, struct agentid_record *rec,
+    bool *found, struct agentid_error *err)
 {
+	struct agentid_ldap *l = ctx;
 	const struct agentid_config *cfg = l->cfg;
-	struct agentid_record *rec, *last;
-	size_t i, agents = chain->n;
-	bool found, repeated;
-	char *owner = NULL;
-	int r = 0;
+	const char *who = cfg->owner_filter != NULL ? cfg->owner_filter :
+	    "(objectClass=person)";
+	char *filter;
+	size_t len;
+	int r;
 
-	while (chain->n > 0 && chain->rec[chain->n - 1].is_agent) {
-		last = &chain->rec[chain->n - 1];
-		/* the engine says chain_too_deep once it has depth + 1 agents */
-		if (agents > cfg->max_delegation_depth)
-			break;
-		if (last->owner_dn == NULL || last->owner_dn[0] == '\0')
-			break;
-		repeated = false;
-		for (i = 0; i < chain->n; i++)
-			if (aidl_dn_equal(last->owner_dn, chain->rec[i].dn))
-				repeated = true;
-		if (repeated) /* the engine says chain_cycle */
-			break;
-		free(owner);
-		if ((owner = strdup(last->owner_dn)) == NULL) {
-			r = ENOMEM;
-			goto out;
-		}
-		if ((rec = agentid_chain_add(chain)) == NULL) {
-			r = ENOMEM;
-			goto out;
-		}
-		if ((r = read_entry(l, owner, "(objectClass=*)", &found, rec,
-		    err)) != 0)
-			goto out;
-		if (!found) { /* the engine says owner_missing */
-			agentid_record_clear(rec);
-			chain->n--;
-			break;
-		}
-		if (rec->is_agent) {
-			agents++;
-			continue;
-		}
-		/* the human: match owner_active_filter when one is set */
-		rec->owner_active = true;
-		if (cfg->owner_active_filter != NULL) {
-			if ((r = read_entry(l, rec->dn, cfg->owner_active_filter,
-			    &found, NULL, err)) != 0)
-				goto out;
-			rec->owner_active = found;
-		}
-		break;
+	len = strlen(who) + 40;
+	if ((filter = malloc(len)) == NULL)
+		return ENOMEM;
+	snprintf(filter, len, "(|(objectClass=agentIdentity)%s)", who);
+	r = read_entry(l, dn, filter, found, rec, err);
+	free(filter);
+	if (r != 0 || !*found)
+		return r;
+	if (rec->is_agent)
+		return 0;
+	/* matched the owner filter, unless it is an ambiguous agent entry */
+	rec->owner_match = !rec->ambiguous;
+	rec->owner_active = true;
+	if (rec->owner_match && cfg->owner_active_filter != NULL) {
+		bool active;
+
+		if ((r = read_entry(l, rec->dn, cfg->owner_active_filter,
+		    &active, NULL, err)) != 0)
+			return r;
+		rec->owner_active = active;
 	}
-out:
-	free(owner);
-	return r;
+	return 0;
+}
+
+/* The lookup interface over an open connection. */
+void
+aidl_lookup(struct agentid_ldap *l, struct agentid_lookup *lk)
+{
+	lk->agent = lookup_agent;
+	lk->entry = lookup_entry;
+	lk->ctx = l;
 }
 
 /* Resolves user's chain: agent, delegators, human. */
@@ -226,13 +215,11 @@ int
 agentid_ldap_chain(struct agentid_ldap *l, const char *user,
     struct agentid_chain *chain, struct agentid_error *err)
 {
-	int r;
+	struct agentid_lookup lk;
 
-	if ((r = agentid_name_valid(user, err)) != 0)
-		return r;
-	if ((r = find_agent(l, user, chain, err)) != 0 || chain->n == 0)
-		return r;
-	return follow_owners(l, chain, err);
+	aidl_lookup(l, &lk);
+	return agentid_chain_build(&lk, l->cfg->max_delegation_depth, user,
+	    chain, err);
 }
 
 /* Resolves the chain above an agent record already read. */
@@ -241,6 +228,7 @@ agentid_ldap_chain_from(struct agentid_ldap *l,
     const struct agentid_record *agent, struct agentid_chain *chain,
     struct agentid_error *err)
 {
+	struct agentid_lookup lk;
 	struct agentid_record *rec;
 	int r;
 
@@ -248,46 +236,11 @@ agentid_ldap_chain_from(struct agentid_ldap *l,
 		return 0;
 	if ((rec = agentid_chain_add(chain)) == NULL)
 		return ENOMEM;
-	if ((r = aidl_record_copy(rec, agent)) != 0) {
+	if ((r = agentid_record_copy(rec, agent)) != 0) {
 		chain->n--;
 		return r;
 	}
-	return follow_owners(l, chain, err);
-}
-
-/* Opens, resolves, decides, closes; unreachable = deny ldap_unavailable. */
-int
-agentid_decide_user(const struct agentid_config *cfg,
-    const struct agentid_request *req, struct agentid_chain *chain,
-    struct agentid_decision *d, struct agentid_error *err)
-{
-	struct agentid_ldap *l = NULL;
-	struct agentid_policy pol;
-	struct aidl_sigpipe sp;
-	int r;
-
-	aidl_sigpipe_block(&sp);
-	memset(d, 0, sizeof(*d));
-	d->allow = false;
-	d->reason = AGENTID_LDAP_UNAVAILABLE;
-	if ((r = agentid_name_valid(req->user, err)) != 0) {
-		d->reason = AGENTID_NOT_AN_AGENT;
-		goto out;
-	}
-	if ((r = agentid_ldap_open(cfg, &l, err)) != 0)
-		goto out;
-	if ((r = agentid_ldap_chain(l, req->user, chain, err)) != 0)
-		goto out;
-	agentid_policy_from_config(&pol, cfg);
-	agentid_decide(chain, req, &pol, d);
-out:
-	agentid_ldap_close(l);
-	aidl_sigpipe_restore(&sp);
-	if (r != 0) {
-		/* fail closed: whatever was read, the answer is no */
-		d->allow = false;
-		if (aidl_unreachable(r))
-			d->reason = AGENTID_LDAP_UNAVAILABLE;
-	}
-	return r;
+	aidl_lookup(l, &lk);
+	return agentid_chain_extend(&lk, l->cfg->max_delegation_depth, chain,
+	    err);
 }

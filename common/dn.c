@@ -1,0 +1,90 @@
+/*
+ * dn.c - the one DN comparison of libagentid. Sources hand over DNs in
+ * RFC 4514 form (the LDAP source normalises them with libldap as it reads
+ * them); this file compares two such DNs as the same entry when they differ
+ * only in ASCII case or in spaces around the separators ',', '+' and '='.
+ * It needs no LDAP library: the engine, the chain builder, sync and the
+ * replica all use it.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agentid.h"
+#include "internal.h"
+
+/* Is c a separator around which spaces are insignificant? */
+static bool
+is_sep(char c)
+{
+	return c == ',' || c == '+' || c == '=' || c == ';';
+}
+
+/*
+ * The canonical form of dn in out (at least strlen(dn) + 1 bytes): ASCII
+ * lower case, no unescaped space next to a separator or at either end, ';'
+ * read as ','. Escaped characters ("\,", "\ ", "\2C") are kept as written
+ * (lower-cased), so an escaped comma never becomes a separator.
+ */
+void
+agentid_dn_canon(const char *dn, char *out)
+{
+	size_t o = 0, i, n = strlen(dn);
+
+	for (i = 0; i < n; i++) {
+		char c = dn[i];
+
+		if (c == '\\' && i + 1 < n) {
+			out[o++] = '\\';
+			out[o++] = (char)tolower((unsigned char)dn[++i]);
+			continue;
+		}
+		if (c == ' ') {
+			size_t j = i;
+
+			while (j < n && dn[j] == ' ')
+				j++;
+			/* spaces at the end, before a separator or after one */
+			if (j == n || is_sep(dn[j]) || o == 0 ||
+			    (is_sep(out[o - 1]) && (o < 2 || out[o - 2] != '\\'))) {
+				i = j - 1;
+				continue;
+			}
+		}
+		if (c == ';')
+			c = ',';
+		out[o++] = (char)tolower((unsigned char)c);
+	}
+	out[o] = '\0';
+}
+
+/* Same entry? NULL is never equal to anything. */
+bool
+agentid_dn_equal(const char *a, const char *b)
+{
+	char sa[512], sb[512], *ca = sa, *cb = sb;
+	size_t la, lb;
+	bool eq;
+
+	if (a == NULL || b == NULL)
+		return false;
+	la = strlen(a);
+	lb = strlen(b);
+	if ((la >= sizeof(sa) && (ca = malloc(la + 1)) == NULL) ||
+	    (lb >= sizeof(sb) && (cb = malloc(lb + 1)) == NULL)) {
+		eq = false; /* out of memory: not proven equal */
+		goto out;
+	}
+	agentid_dn_canon(a, ca);
+	agentid_dn_canon(b, cb);
+	eq = strcmp(ca, cb) == 0;
+out:
+	if (ca != sa)
+		free(ca);
+	if (cb != sb && cb != NULL)
+		free(cb);
+	return eq;
+}
