@@ -147,7 +147,7 @@ if command -v rpm >/dev/null 2>&1; then
 	    /usr/share/agentid/schema/agentid.schema \
 	    '/usr/share/man/man8/agentid\.8(\.gz)?' \
 	    '/usr/share/man/man5/agentid\.conf\.5(\.gz)?' /var/lib/agentid /var/log/agentid
-	want_rpm agentid /usr/share/licenses/agentid/LICENSE
+	want_rpm agentid '/usr/share/licenses/agentid(-[0-9.]+)?/LICENSE'
 	want_rpm agentid-libs /usr/lib64/libagentid.so.0
 	want_rpm agentid-pam /usr/lib64/security/pam_agent.so \
 	    '/usr/share/man/man8/pam_agent\.8(\.gz)?'
