@@ -4,8 +4,14 @@
 # The schema is installed by mk/ldap.mk into $(pkgdatadir)/schema.
 
 # ---- man pages -------------------------------------------------------------
-# agentid.8 (ldap part), pam_agent.8 (pam part), libnss_agent.8 (packaging).
-dist_man_MANS += man/agentid.8 man/pam_agent.8 man/libnss_agent.8
+# agentid.8 (ldap part), pam_agent.8 (pam part), libnss_agent.8 (packaging),
+# agentid.conf.5 (docs: every key of /etc/agentid.conf, its default, and the
+# permission rules).
+dist_man_MANS += man/agentid.8 man/pam_agent.8 man/libnss_agent.8 \
+	man/agentid.conf.5
+
+# ---- licence (BSD-2-Clause; debian/copyright and the spec's License: say so) --
+EXTRA_DIST += LICENSE
 
 # ---- systemd units (written by the nss part) -------------------------------
 dist_systemdsystemunit_DATA = packaging/systemd/agentid-sync.service \
@@ -84,6 +90,9 @@ EXTRA_DIST += \
 # scripts/test runs it as root after make check; it is not part of make check.
 TESTS += tests/packaging/test_sample_conf.sh
 dist_check_SCRIPTS += tests/packaging/test_sample_conf.sh
+# agentid.conf(5) documents every key of common/config.c and renders cleanly.
+TESTS += tests/packaging/test_man_conf.sh
+dist_check_SCRIPTS += tests/packaging/test_man_conf.sh
 if HAVE_CMOCKA
 check_PROGRAMS += tests/packaging/test_sample_conf
 TESTS += tests/packaging/test_sample_conf

@@ -145,7 +145,9 @@ if command -v rpm >/dev/null 2>&1; then
 	    /usr/lib/systemd/system/agentid-sync.service \
 	    /usr/lib/systemd/system/agentid-sync.timer \
 	    /usr/share/agentid/schema/agentid.schema \
-	    '/usr/share/man/man8/agentid\.8(\.gz)?' /var/lib/agentid /var/log/agentid
+	    '/usr/share/man/man8/agentid\.8(\.gz)?' \
+	    '/usr/share/man/man5/agentid\.conf\.5(\.gz)?' /var/lib/agentid /var/log/agentid
+	want_rpm agentid '/usr/share/licenses/agentid(-[0-9.]+)?/LICENSE'
 	want_rpm agentid-libs /usr/lib64/libagentid.so.0
 	want_rpm agentid-pam /usr/lib64/security/pam_agent.so \
 	    '/usr/share/man/man8/pam_agent\.8(\.gz)?'
@@ -206,6 +208,10 @@ check_path /var/log/agentid d 700
 for m in agentid pam_agent libnss_agent; do
 	check_path "/usr/share/man/man8/$m.8.gz" f 644
 done
+check_path /usr/share/man/man5/agentid.conf.5.gz f 644
+check_path /usr/share/doc/agentid/copyright f 644
+check "debian/copyright names BSD-2-Clause" \
+	grep -qx 'License: BSD-2-Clause' /usr/share/doc/agentid/copyright
 check "no unversioned .so or .la is installed" \
 	test ! -e "$LIBDIR/libnss_agent.so" -a ! -e "$LIBDIR/libagentid.so" \
 	-a ! -e "$LIBDIR/security/pam_agent.la"
