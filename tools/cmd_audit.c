@@ -15,6 +15,7 @@
 
 #include "agentid.h"
 #include "agentid_audit.h"
+#include "cli_util.h"
 #include "commands.h"
 
 #define EXIT_TAMPERED 1

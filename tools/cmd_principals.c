@@ -29,6 +29,7 @@
 #include "agentid.h"
 #include "agentid_audit.h"
 #include "agentid_ldap.h"
+#include "cli_util.h"
 #include "commands.h"
 
 enum { OPT_CONFIG = 1, OPT_CA_FP, OPT_KEY_FP, OPT_KEY_ID, OPT_SERIAL,

@@ -13,6 +13,7 @@
 
 #include "agentid.h"
 #include "agentid_replica.h"
+#include "cli_util.h"
 #include "commands.h"
 
 /* Prints one warning of the sync. */

@@ -1,0 +1,191 @@
+/*
+ * cmd_show.c - agentid show USER: the agent's directory record and each
+ * entry of its delegation chain up to the human, in words or JSON.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "agentid.h"
+#include "agentid_ldap.h"
+#include "cli_util.h"
+#include "commands.h"
+
+enum { OPT_JSON = 1 };
+
+static const struct option show_longopts[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	CLI_COMMON_OPTIONS,
+};
+
+static const char show_usage[] =
+    "usage: agentid show USER [--json] [--config PATH]\n"
+    "The agent's directory record and its delegation chain.\n";
+
+/*
+ * Parses argv (argv[0] is the command): --json and the one operand USER.
+ * Returns -1 to go on, or an exit code.
+ */
+static int
+parse_opts(struct tool_ctx *ctx, int argc, char **argv, bool *json,
+    const char **user)
+{
+	int c;
+
+	*json = false;
+	while ((c = cli_getopt(ctx, argc, argv, "", show_longopts)) != -1) {
+		switch (c) {
+		case OPT_JSON:
+			*json = true;
+			break;
+		case CLI_OPT_HELP:
+			fputs(show_usage, stdout);
+			return 0;
+		default:
+			goto bad;
+		}
+	}
+	if (optind + 1 != argc)
+		goto bad;
+	*user = argv[optind];
+	return -1;
+bad:
+	fputs(show_usage, stderr);
+	return EXIT_ERROR;
+}
+
+/* One record as a JSON object. */
+static json_t *
+json_record(const struct agentid_record *r)
+{
+	json_t *v = json_object(), *a;
+	size_t i;
+
+	json_object_set_new(v, "dn", cli_json_str(r->dn));
+	json_object_set_new(v, "agent", json_boolean(r->is_agent));
+	json_object_set_new(v, "uid", cli_json_str(r->uid));
+	if (r->is_agent) {
+		json_object_set_new(v, "owner", cli_json_str(r->owner_dn));
+		json_object_set_new(v, "status", json_string(agentid_status_name(r->status)));
+		json_object_set_new(v, "not_before", cli_json_time(r->has_not_before,
+		    r->not_before));
+		json_object_set_new(v, "not_after", cli_json_time(r->has_not_after,
+		    r->not_after));
+		a = json_array();
+		for (i = 0; i < r->n_scope; i++)
+			json_array_append_new(a, cli_json_str(r->scope[i]));
+		json_object_set_new(v, "scope", a);
+		a = json_array();
+		for (i = 0; i < r->n_fingerprints; i++)
+			json_array_append_new(a, cli_json_str(r->fingerprints[i]));
+		json_object_set_new(v, "fingerprints", a);
+	} else {
+		json_object_set_new(v, "active", json_boolean(r->owner_active));
+	}
+	if (r->has_posix) {
+		json_object_set_new(v, "uid_number", json_integer(r->uid_number));
+		json_object_set_new(v, "gid_number", json_integer(r->gid_number));
+		json_object_set_new(v, "home", cli_json_str(r->home));
+		json_object_set_new(v, "shell", cli_json_str(r->shell));
+		json_object_set_new(v, "gecos", cli_json_str(r->gecos));
+	}
+	json_object_set_new(v, "description", cli_json_str(r->description));
+	return v;
+}
+
+/* Prints one chain element in words. */
+static void
+print_record(const struct agentid_record *r, size_t depth)
+{
+	char buf[40];
+	size_t i;
+
+	if (depth == 0)
+		printf("%s\n", r->dn);
+	else
+		printf("%s %s\n", r->is_agent ? "delegated by" : "owned by", r->dn);
+	if (!r->is_agent) {
+		printf("  human%s\n", r->owner_active ? "" :
+		    ", NOT active (owner_active_filter)");
+		return;
+	}
+	printf("  uid:          %s\n", r->uid ? r->uid : "-");
+	printf("  status:       %s\n", r->status_text ? r->status_text : "active");
+	printf("  not before:   %s\n", r->has_not_before ?
+	    agentid_format_time(r->not_before, buf, sizeof(buf)) : "-");
+	printf("  not after:    %s\n", r->has_not_after ?
+	    agentid_format_time(r->not_after, buf, sizeof(buf)) : "- (invalid)");
+	for (i = 0; i < r->n_scope; i++)
+		printf("  scope:        %s\n", r->scope[i]);
+	for (i = 0; i < r->n_fingerprints; i++)
+		printf("  key:          %s\n", r->fingerprints[i]);
+	if (r->has_posix)
+		printf("  posix:        uid %u gid %u home %s shell %s\n",
+		    r->uid_number, r->gid_number, r->home ? r->home : "-",
+		    r->shell ? r->shell : "-");
+	if (r->description != NULL)
+		printf("  description:  %s\n", r->description);
+}
+
+/* agentid show USER: the record and its chain. */
+int
+cmd_show(struct tool_ctx *ctx, int argc, char **argv)
+{
+	struct agentid_config *cfg = NULL;
+	struct agentid_ldap *l = NULL;
+	struct agentid_chain chain = { NULL, 0 };
+	struct agentid_error err = { "" };
+	bool json;
+	const char *user = NULL;
+	size_t i;
+	int r, ret = EXIT_ERROR;
+
+	if ((r = parse_opts(ctx, argc, argv, &json, &user)) >= 0)
+		return r;
+	if (cli_load_config(ctx, &cfg) != 0)
+		goto out;
+	if ((r = agentid_ldap_open(cfg, &l, &err)) != 0 ||
+	    (r = agentid_ldap_chain(l, user, &chain, &err)) != 0) {
+		tool_err("show %s: %s", user, err.msg[0] ? err.msg : strerror(r));
+		goto out;
+	}
+	if (chain.n == 0) {
+		if (json) {
+			json_t *v = json_object();
+
+			json_object_set_new(v, "user", cli_json_str(user));
+			json_object_set_new(v, "agent", json_false());
+			cli_print_json(v);
+		} else {
+			printf("%s is not an agent (no entry matches uid=%s and "
+			    "agent_filter under %s)\n", user, user, cfg->base);
+		}
+		ret = EXIT_DENY;
+		goto out;
+	}
+	if (json) {
+		json_t *v = json_record(&chain.rec[0]), *a = json_array();
+
+		for (i = 0; i < chain.n; i++)
+			json_array_append_new(a, json_record(&chain.rec[i]));
+		json_object_set_new(v, "chain", a);
+		if (cli_print_json(v) != 0)
+			goto out;
+	} else {
+		for (i = 0; i < chain.n; i++)
+			print_record(&chain.rec[i], i);
+		if (chain.rec[chain.n - 1].is_agent)
+			printf("(the chain ends here: owner missing, a loop, or "
+			    "deeper than max_delegation_depth)\n");
+	}
+	ret = EXIT_ALLOW;
+out:
+	agentid_chain_clear(&chain);
+	agentid_ldap_close(l);
+	agentid_config_free(cfg);
+	return ret;
+}
