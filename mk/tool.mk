@@ -7,3 +7,9 @@ agentid_SOURCES = tools/cli.c tools/commands.h \
 	tools/cmd_audit.c tools/cmd_sync.c tools/cmd_principals.c
 agentid_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
 agentid_LDADD = libagentid.la $(JANSSON_LIBS)
+
+# The command line against a private slapd (tests/integration/
+# slapd-fixture.sh; SKIP without slapd).
+TOOL_INTEGRATION_TESTS = tests/integration/test_cli.sh
+dist_check_SCRIPTS += $(TOOL_INTEGRATION_TESTS)
+TESTS += $(TOOL_INTEGRATION_TESTS)

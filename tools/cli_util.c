@@ -43,6 +43,40 @@ cli_getopt(struct tool_ctx *ctx, int argc, char **argv, const char *shortopts,
 	return '?';
 }
 
+int
+cli_parse(struct tool_ctx *ctx, int argc, char **argv,
+    const struct cli_syntax *syn,
+    int (*on_opt)(int opt, const char *optarg, void *arg), void *arg)
+{
+	int c, r, n;
+
+	while ((c = cli_getopt(ctx, argc, argv, syn->shortopts,
+	    syn->longopts)) != -1) {
+		if (c == 'h' || c == CLI_OPT_HELP) {
+			fputs(syn->usage, stdout);
+			return 0;
+		}
+		if (c == '?')
+			goto bad;
+		if ((r = on_opt(c, optarg, arg)) != 0)
+			return r;
+	}
+	n = argc - optind;
+	if (n < syn->min_operands) {
+		tool_err("%s: missing operand", ctx->command);
+		goto bad;
+	}
+	if (syn->max_operands >= 0 && n > syn->max_operands) {
+		tool_err("%s: unexpected argument: %s", ctx->command,
+		    argv[optind + syn->max_operands]);
+		goto bad;
+	}
+	return -1;
+bad:
+	fputs(syn->usage, stderr);
+	return EXIT_ERROR;
+}
+
 void
 tool_err(const char *fmt, ...)
 {

@@ -25,6 +25,13 @@ enum { CLI_OPT_CONFIG = 0x100, CLI_OPT_HELP };
 	{ "help", no_argument, NULL, CLI_OPT_HELP }, \
 	{ NULL, 0, NULL, 0 }
 
+/* Options that describe a login request (check, principals). */
+enum { CLI_OPT_SERVICE = 0x110, CLI_OPT_CA_FP, CLI_OPT_KEY_FP };
+#define CLI_REQUEST_OPTIONS \
+	{ "service", required_argument, NULL, CLI_OPT_SERVICE }, \
+	{ "ca-fingerprint", required_argument, NULL, CLI_OPT_CA_FP }, \
+	{ "key-fingerprint", required_argument, NULL, CLI_OPT_KEY_FP }
+
 /*
  * The next option of argv (getopt_long; argv[0] is the command, or the
  * program for the options before the command). --config is taken here into
@@ -35,6 +42,27 @@ enum { CLI_OPT_CONFIG = 0x100, CLI_OPT_HELP };
  */
 int cli_getopt(struct tool_ctx *ctx, int argc, char **argv,
     const char *shortopts, const struct option *longopts);
+
+/* What a command accepts. */
+struct cli_syntax {
+	const struct option *longopts; /* ends with CLI_COMMON_OPTIONS */
+	const char *shortopts;         /* "h" at least: -h is --help */
+	const char *usage;             /* for --help, and after an error */
+	int min_operands;
+	int max_operands;              /* -1: no limit */
+};
+
+/*
+ * Parses the options of command argv[0] (anywhere among its operands; "--"
+ * ends them) with cli_getopt, handing each to on_opt(opt, optarg, arg),
+ * which returns 0 to go on or an exit code (having said why). --help or -h
+ * prints the usage and gives 0; a bad option or a number of operands
+ * outside the syntax prints the usage to stderr and gives EXIT_ERROR.
+ * Returns -1 when the command goes on, its operands at argv[optind].
+ */
+int cli_parse(struct tool_ctx *ctx, int argc, char **argv,
+    const struct cli_syntax *syn,
+    int (*on_opt)(int opt, const char *optarg, void *arg), void *arg);
 
 /* Prints "agentid: " + message, escaped, to stderr. */
 void tool_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

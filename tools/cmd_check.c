@@ -29,73 +29,47 @@ struct opts {
 	bool json;
 };
 
-enum { OPT_SERVICE = 1, OPT_RHOST, OPT_HOST, OPT_JSON, OPT_CA_FP, OPT_KEY_FP };
+enum { OPT_RHOST = 1, OPT_HOST, OPT_JSON };
 
 static const struct option check_longopts[] = {
-	{ "service", required_argument, NULL, OPT_SERVICE },
 	{ "rhost", required_argument, NULL, OPT_RHOST },
 	{ "host", required_argument, NULL, OPT_HOST },
-	{ "ca-fingerprint", required_argument, NULL, OPT_CA_FP },
-	{ "key-fingerprint", required_argument, NULL, OPT_KEY_FP },
 	{ "json", no_argument, NULL, OPT_JSON },
+	CLI_REQUEST_OPTIONS,
 	CLI_COMMON_OPTIONS,
 };
 
-static const char check_usage[] =
-    "usage: agentid check USER [--service S] [--rhost ADDR] [--host H] "
-    "[--json] [--config PATH]\n"
-    "                     [--ca-fingerprint SHA256:...] "
-    "[--key-fingerprint SHA256:...]\n"
-    "The decision for USER logging in now: exit 0 allow, 1 deny "
-    "(also not_an_agent), 2 error. The fingerprints stand for an SSH\n"
-    "certificate signed by that CA for that key (rule cert_mismatch).\n";
+static const struct cli_syntax check_syntax = {
+	check_longopts, "h",
+	"usage: agentid check USER [--service S] [--rhost ADDR] [--host H] "
+	"[--json] [--config PATH]\n"
+	"                     [--ca-fingerprint SHA256:...] "
+	"[--key-fingerprint SHA256:...]\n"
+	"The decision for USER logging in now: exit 0 allow, 1 deny "
+	"(also not_an_agent), 2 error.\nThe fingerprints stand for an SSH "
+	"certificate signed by that CA for that key\n(rule cert_mismatch).\n",
+	1, 1,
+};
 
-/*
- * Parses argv (argv[0] is the command) into o and *user, the one operand.
- * Returns -1 to go on, or an exit code.
- */
+/* cli_parse's handler: one option into struct opts. */
 static int
-parse_opts(struct tool_ctx *ctx, int argc, char **argv, struct opts *o,
-    const char **user)
+check_opt(int c, const char *arg, void *op)
 {
-	int c;
+	struct opts *o = op;
 
-	memset(o, 0, sizeof(*o));
-	o->service = "sshd";
-	while ((c = cli_getopt(ctx, argc, argv, "", check_longopts)) != -1) {
-		switch (c) {
-		case OPT_SERVICE:
-			o->service = optarg;
-			break;
-		case OPT_RHOST:
-			o->rhost = optarg;
-			break;
-		case OPT_HOST:
-			o->host = optarg;
-			break;
-		case OPT_CA_FP:
-			o->ca_fp = optarg;
-			break;
-		case OPT_KEY_FP:
-			o->key_fp = optarg;
-			break;
-		case OPT_JSON:
-			o->json = true;
-			break;
-		case CLI_OPT_HELP:
-			fputs(check_usage, stdout);
-			return 0;
-		default:
-			goto bad;
-		}
-	}
-	if (optind + 1 != argc)
-		goto bad;
-	*user = argv[optind];
-	return -1;
-bad:
-	fputs(check_usage, stderr);
-	return EXIT_ERROR;
+	if (c == CLI_OPT_SERVICE)
+		o->service = arg;
+	else if (c == OPT_RHOST)
+		o->rhost = arg;
+	else if (c == OPT_HOST)
+		o->host = arg;
+	else if (c == CLI_OPT_CA_FP)
+		o->ca_fp = arg;
+	else if (c == CLI_OPT_KEY_FP)
+		o->key_fp = arg;
+	else if (c == OPT_JSON)
+		o->json = true;
+	return 0;
 }
 
 /* Appends the check to the audit trail; a failure is only a warning. */
@@ -189,8 +163,11 @@ cmd_check(struct tool_ctx *ctx, int argc, char **argv)
 	char host[256];
 	int r, ret = EXIT_ERROR;
 
-	if ((r = parse_opts(ctx, argc, argv, &o, &user)) >= 0)
+	memset(&o, 0, sizeof(o));
+	o.service = "sshd";
+	if ((r = cli_parse(ctx, argc, argv, &check_syntax, check_opt, &o)) >= 0)
 		return r;
+	user = argv[optind];
 	if (cli_load_config(ctx, &cfg) != 0)
 		goto out;
 	memset(&req, 0, sizeof(req));

@@ -37,54 +37,43 @@ static const struct option list_longopts[] = {
 	CLI_COMMON_OPTIONS,
 };
 
-static const char list_usage[] =
-    "usage: agentid list [--expiring DUR] [--expired] [--orphaned] [--json] "
-    "[--config PATH]\n"
-    "Every agent; with selections, those expiring within DUR, expired or "
-    "orphaned (owner missing or inactive): any of them.\n";
+static const struct cli_syntax list_syntax = {
+	list_longopts, "h",
+	"usage: agentid list [--expiring DUR] [--expired] [--orphaned] [--json] "
+	"[--config PATH]\n"
+	"Every agent; with selections, those expiring within DUR, expired or\n"
+	"orphaned (owner missing or inactive): any of them.\n",
+	0, 0,
+};
 
-/* Parses argv (argv[0] is the command) into o. Returns -1 to go on, or an
- * exit code. */
+/* cli_parse's handler: one option into struct opts. */
 static int
-parse_opts(struct tool_ctx *ctx, int argc, char **argv, struct opts *o)
+list_opt(int c, const char *arg, void *op)
 {
-	int c;
+	struct opts *o = op;
 
-	memset(o, 0, sizeof(*o));
-	while ((c = cli_getopt(ctx, argc, argv, "", list_longopts)) != -1) {
-		switch (c) {
-		case OPT_JSON:
-			o->json = true;
-			break;
-		case OPT_EXPIRING:
-			if (agentid_parse_duration(optarg, &o->expiring) != 0 ||
-			    o->expiring < 0) {
-				tool_err("%s: --expiring: not a duration: %s "
-				    "(e.g. 7d, 12h)", argv[0], optarg);
-				return EXIT_ERROR;
-			}
-			o->has_expiring = true;
-			break;
-		case OPT_EXPIRED:
-			o->expired = true;
-			break;
-		case OPT_ORPHANED:
-			o->orphaned = true;
-			break;
-		case CLI_OPT_HELP:
-			fputs(list_usage, stdout);
-			return 0;
-		default:
-			goto bad;
+	switch (c) {
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case OPT_EXPIRING:
+		if (agentid_parse_duration(arg, &o->expiring) != 0 ||
+		    o->expiring < 0) {
+			tool_err("list: --expiring: not a duration: %s "
+			    "(e.g. 7d, 12h)", arg);
+			return EXIT_ERROR;
 		}
+		o->has_expiring = true;
+		break;
+	case OPT_EXPIRED:
+		o->expired = true;
+		break;
+	case OPT_ORPHANED:
+		o->orphaned = true;
+		break;
 	}
-	if (optind == argc)
-		return -1;
-bad:
-	fputs(list_usage, stderr);
-	return EXIT_ERROR;
+	return 0;
 }
-
 
 /* One line of agentid list. */
 struct row {
@@ -260,7 +249,8 @@ cmd_list(struct tool_ctx *ctx, int argc, char **argv)
 	int r, ret = EXIT_ERROR;
 
 	memset(&s, 0, sizeof(s));
-	if ((r = parse_opts(ctx, argc, argv, &o)) >= 0)
+	memset(&o, 0, sizeof(o));
+	if ((r = cli_parse(ctx, argc, argv, &list_syntax, list_opt, &o)) >= 0)
 		return r;
 	if (cli_load_config(ctx, &cfg) != 0)
 		goto out;

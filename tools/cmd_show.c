@@ -22,40 +22,21 @@ static const struct option show_longopts[] = {
 	CLI_COMMON_OPTIONS,
 };
 
-static const char show_usage[] =
-    "usage: agentid show USER [--json] [--config PATH]\n"
-    "The agent's directory record and its delegation chain.\n";
+static const struct cli_syntax show_syntax = {
+	show_longopts, "h",
+	"usage: agentid show USER [--json] [--config PATH]\n"
+	"The agent's directory record and its delegation chain.\n",
+	1, 1,
+};
 
-/*
- * Parses argv (argv[0] is the command): --json and the one operand USER.
- * Returns -1 to go on, or an exit code.
- */
+/* cli_parse's handler: --json. */
 static int
-parse_opts(struct tool_ctx *ctx, int argc, char **argv, bool *json,
-    const char **user)
+show_opt(int c, const char *arg, void *json)
 {
-	int c;
-
-	*json = false;
-	while ((c = cli_getopt(ctx, argc, argv, "", show_longopts)) != -1) {
-		switch (c) {
-		case OPT_JSON:
-			*json = true;
-			break;
-		case CLI_OPT_HELP:
-			fputs(show_usage, stdout);
-			return 0;
-		default:
-			goto bad;
-		}
-	}
-	if (optind + 1 != argc)
-		goto bad;
-	*user = argv[optind];
-	return -1;
-bad:
-	fputs(show_usage, stderr);
-	return EXIT_ERROR;
+	(void)arg;
+	if (c == OPT_JSON)
+		*(bool *)json = true;
+	return 0;
 }
 
 /* One record as a JSON object. */
@@ -139,13 +120,14 @@ cmd_show(struct tool_ctx *ctx, int argc, char **argv)
 	struct agentid_ldap *l = NULL;
 	struct agentid_chain chain = { NULL, 0 };
 	struct agentid_error err = { "" };
-	bool json;
-	const char *user = NULL;
+	bool json = false;
+	const char *user;
 	size_t i;
 	int r, ret = EXIT_ERROR;
 
-	if ((r = parse_opts(ctx, argc, argv, &json, &user)) >= 0)
+	if ((r = cli_parse(ctx, argc, argv, &show_syntax, show_opt, &json)) >= 0)
 		return r;
+	user = argv[optind];
 	if (cli_load_config(ctx, &cfg) != 0)
 		goto out;
 	if ((r = agentid_ldap_open(cfg, &l, &err)) != 0 ||
