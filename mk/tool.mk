@@ -10,6 +10,7 @@ agentid_LDADD = libagentid.la $(JANSSON_LIBS)
 
 # The command line against a private slapd (tests/integration/
 # slapd-fixture.sh; SKIP without slapd).
-TOOL_INTEGRATION_TESTS = tests/integration/test_cli.sh
+TOOL_INTEGRATION_TESTS = tests/integration/test_cli.sh \
+	tests/integration/test_cli_escape.sh
 dist_check_SCRIPTS += $(TOOL_INTEGRATION_TESTS)
 TESTS += $(TOOL_INTEGRATION_TESTS)

@@ -24,6 +24,7 @@ static void
 print_summary(const char *const *files, size_t n,
     const struct agentid_audit_summary *s, bool quiet)
 {
+	struct cli_text t = { NULL, 0 };
 	char a[64], b[64];
 	size_t i;
 	int printed = 0;
@@ -53,10 +54,11 @@ print_summary(const char *const *files, size_t n,
 	}
 	printf("%s\n", printed ? "" : " none");
 	if (s->lines > 0)
-		printf("head: %s\n", s->head);
+		printf("head: %s\n", cli_esc(&t, s->head));
 	if (s->continues)
 		printf("note: %s line 1 continues an earlier file (prev %s)\n",
-		    files[0], s->first_prev);
+		    cli_esc(&t, files[0]), cli_esc(&t, s->first_prev));
+	cli_text_free(&t);
 }
 
 static const struct option audit_longopts[] = {

@@ -106,6 +106,7 @@ static int
 print_decision(const struct opts *o, const struct agentid_request *req,
     const struct agentid_chain *chain, const struct agentid_decision *d)
 {
+	struct cli_text t = { NULL, 0 };
 	char text[1024], nb[40], na[40];
 	size_t i;
 
@@ -130,21 +131,25 @@ print_decision(const struct opts *o, const struct agentid_request *req,
 		json_object_set_new(v, "explanation", cli_json_str(text));
 		return cli_print_json(v);
 	}
-	printf("%s\n", text);
-	printf("  request: user %s, service %s, host %s, from %s\n", req->user,
-	    req->service, req->host, req->rhost && *req->rhost ? req->rhost : "-");
+	printf("%s\n", cli_esc(&t, text));
+	printf("  request: user %s, service %s, host %s, from %s\n",
+	    cli_esc(&t, req->user), cli_esc(&t, req->service),
+	    cli_esc(&t, req->host), cli_esc(&t, req->rhost && *req->rhost ?
+	    req->rhost : NULL));
 	if (chain->n > 0) {
 		printf("  chain:   ");
 		for (i = 0; i < chain->n; i++)
-			printf("%s%s", i ? "\n           -> " : "", chain->rec[i].dn);
+			printf("%s%s", i ? "\n           -> " : "",
+			    cli_esc(&t, chain->rec[i].dn));
 		printf("\n");
 	}
 	if (d->owner != NULL)
-		printf("  owner:   %s\n", d->owner);
+		printf("  owner:   %s\n", cli_esc(&t, d->owner));
 	if (d->has_window)
 		printf("  valid:   %s .. %s\n", d->not_before ?
 		    agentid_format_time(d->not_before, nb, sizeof(nb)) : "-",
 		    agentid_format_time(d->not_after, na, sizeof(na)));
+	cli_text_free(&t);
 	return 0;
 }
 
@@ -200,7 +205,11 @@ cmd_check(struct tool_ctx *ctx, int argc, char **argv)
 			json_object_set_new(v, "error", cli_json_str(err.msg));
 			cli_print_json(v);
 		} else {
-			printf("error: ldap_unavailable — %s\n", err.msg);
+			struct cli_text t = { NULL, 0 };
+
+			printf("error: ldap_unavailable — %s\n",
+			    cli_esc(&t, err.msg));
+			cli_text_free(&t);
 		}
 		goto out;
 	}

@@ -1,7 +1,8 @@
 /*
  * cmd_list.c - agentid list: the inventory of agents under base, sorted by
  * uid, optionally only those expiring, expired or orphaned, in a table or
- * JSON (paged searches through libagentid's LDAP source).
+ * JSON (paged searches through libagentid's LDAP source). Uids and owner
+ * DNs are the directory writer's text: escaped before they are printed.
  */
 #include "config.h"
 
@@ -217,6 +218,7 @@ print_rows(const struct list_state *s, bool json)
 	    "NOT AFTER", "NOTE", "OWNER");
 	for (i = 0; i < s->n; i++) {
 		const struct row *w = &s->rows[i];
+		struct cli_text t = { NULL, 0 };
 		char note[64] = "";
 		char num[16] = "-";
 
@@ -229,10 +231,11 @@ print_rows(const struct list_state *s, bool json)
 		else if (w->flag != NULL)
 			snprintf(note, sizeof(note), "in %s", agentid_format_duration(
 			    w->not_after - s->now, dur, sizeof(dur)));
-		printf("%-20s %-9s %-10s %-21s %-14s %s\n", w->uid, num, w->status,
-		    w->has_not_after ? agentid_format_time(w->not_after, buf,
-		    sizeof(buf)) : "-", note[0] ? note : "-",
-		    w->owner ? w->owner : "-");
+		printf("%-20s %-9s %-10s %-21s %-14s %s\n", cli_esc(&t, w->uid),
+		    num, w->status, w->has_not_after ? agentid_format_time(
+		    w->not_after, buf, sizeof(buf)) : "-", note[0] ? note : "-",
+		    cli_esc(&t, w->owner));
+		cli_text_free(&t);
 	}
 	return 0;
 }

@@ -1,6 +1,7 @@
 /*
  * cmd_show.c - agentid show USER: the agent's directory record and each
- * entry of its delegation chain up to the human, in words or JSON.
+ * entry of its delegation chain up to the human, in words or JSON. Every
+ * value is the directory writer's text: escaped before it is printed.
  */
 #include "config.h"
 
@@ -78,38 +79,45 @@ json_record(const struct agentid_record *r)
 	return v;
 }
 
-/* Prints one chain element in words. */
+/* Prints one chain element in words, every value escaped. */
 static void
 print_record(const struct agentid_record *r, size_t depth)
 {
+	struct cli_text t = { NULL, 0 };
 	char buf[40];
 	size_t i;
 
 	if (depth == 0)
-		printf("%s\n", r->dn);
+		printf("%s\n", cli_esc(&t, r->dn));
 	else
-		printf("%s %s\n", r->is_agent ? "delegated by" : "owned by", r->dn);
+		printf("%s %s\n", r->is_agent ? "delegated by" : "owned by",
+		    cli_esc(&t, r->dn));
 	if (!r->is_agent) {
 		printf("  human%s\n", r->owner_active ? "" :
 		    ", NOT active (owner_active_filter)");
-		return;
+		goto out;
 	}
-	printf("  uid:          %s\n", r->uid ? r->uid : "-");
-	printf("  status:       %s\n", r->status_text ? r->status_text : "active");
+	printf("  uid:          %s\n", cli_esc(&t, r->uid));
+	printf("  status:       %s\n", r->status_text ?
+	    cli_esc(&t, r->status_text) : "active");
 	printf("  not before:   %s\n", r->has_not_before ?
 	    agentid_format_time(r->not_before, buf, sizeof(buf)) : "-");
 	printf("  not after:    %s\n", r->has_not_after ?
 	    agentid_format_time(r->not_after, buf, sizeof(buf)) : "- (invalid)");
 	for (i = 0; i < r->n_scope; i++)
-		printf("  scope:        %s\n", r->scope[i]);
+		printf("  scope:        %s\n", cli_esc(&t, r->scope[i]));
 	for (i = 0; i < r->n_fingerprints; i++)
-		printf("  key:          %s\n", r->fingerprints[i]);
+		printf("  key:          %s\n", cli_esc(&t, r->fingerprints[i]));
 	if (r->has_posix)
 		printf("  posix:        uid %u gid %u home %s shell %s\n",
-		    r->uid_number, r->gid_number, r->home ? r->home : "-",
-		    r->shell ? r->shell : "-");
+		    r->uid_number, r->gid_number, cli_esc(&t, r->home),
+		    cli_esc(&t, r->shell));
+	if (r->has_posix && r->gecos != NULL)
+		printf("  gecos:        %s\n", cli_esc(&t, r->gecos));
 	if (r->description != NULL)
-		printf("  description:  %s\n", r->description);
+		printf("  description:  %s\n", cli_esc(&t, r->description));
+out:
+	cli_text_free(&t);
 }
 
 /* agentid show USER: the record and its chain. */
@@ -143,8 +151,13 @@ cmd_show(struct tool_ctx *ctx, int argc, char **argv)
 			json_object_set_new(v, "agent", json_false());
 			cli_print_json(v);
 		} else {
+			struct cli_text t = { NULL, 0 };
+			const char *u = cli_esc(&t, user);
+
 			printf("%s is not an agent (no entry matches uid=%s and "
-			    "agent_filter under %s)\n", user, user, cfg->base);
+			    "agent_filter under %s)\n", u, u,
+			    cli_esc(&t, cfg->base));
+			cli_text_free(&t);
 		}
 		ret = EXIT_DENY;
 		goto out;
