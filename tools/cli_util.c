@@ -15,6 +15,7 @@
 #include "cli_util.h"
 #include "commands.h"
 
+/* The next option, --config taken into ctx; see cli_util.h. */
 int
 cli_getopt(struct tool_ctx *ctx, int argc, char **argv, const char *shortopts,
     const struct option *longopts)
@@ -43,6 +44,7 @@ cli_getopt(struct tool_ctx *ctx, int argc, char **argv, const char *shortopts,
 	return '?';
 }
 
+/* The option loop of a command; -1 to go on, or an exit code. */
 int
 cli_parse(struct tool_ctx *ctx, int argc, char **argv,
     const struct cli_syntax *syn,
@@ -77,6 +79,7 @@ bad:
 	return EXIT_ERROR;
 }
 
+/* "agentid: " + the formatted message, escaped, on stderr. */
 void
 tool_err(const char *fmt, ...)
 {
@@ -100,6 +103,7 @@ tool_err(const char *fmt, ...)
 	free(msg);
 }
 
+/* 0, or the error of loading ctx->config_path (printed). */
 int
 cli_load_config(const struct tool_ctx *ctx, struct agentid_config **cfg)
 {
@@ -111,6 +115,7 @@ cli_load_config(const struct tool_ctx *ctx, struct agentid_config **cfg)
 	return r;
 }
 
+/* 0, or the error of naming this host (printed). */
 int
 cli_host_name(const struct tool_ctx *ctx, const struct agentid_config *cfg,
     char *buf, size_t size)
@@ -164,6 +169,7 @@ cp_unsafe(uint32_t cp)
 	    (cp >= 0x2066 && cp <= 0x2069);
 }
 
+/* A new string: s escaped for a terminal (cli_util.h), or NULL. */
 char *
 cli_escape(const char *s)
 {
@@ -207,6 +213,7 @@ cli_escape(const char *s)
 	return out;
 }
 
+/* s escaped, kept in t; "-" for NULL, "?" when out of memory. */
 const char *
 cli_esc(struct cli_text *t, const char *s)
 {
@@ -223,6 +230,7 @@ cli_esc(struct cli_text *t, const char *s)
 	return e;
 }
 
+/* Frees every copy kept in t. */
 void
 cli_text_free(struct cli_text *t)
 {
@@ -235,6 +243,7 @@ cli_text_free(struct cli_text *t)
 	t->n = 0;
 }
 
+/* RFC 3339 text of t, or JSON null when absent. */
 json_t *
 cli_json_time(bool has, int64_t t)
 {
@@ -245,6 +254,7 @@ cli_json_time(bool has, int64_t t)
 	return json_string(agentid_format_time(t, buf, sizeof(buf)));
 }
 
+/* A JSON string, or null when absent or not UTF-8. */
 json_t *
 cli_json_str(const char *s)
 {
@@ -253,6 +263,7 @@ cli_json_str(const char *s)
 	return v != NULL ? v : json_null();
 }
 
+/* Prints v on one line and frees it; 0 or EIO. */
 int
 cli_print_json(json_t *v)
 {
