@@ -7,7 +7,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 
 #include "agentid.h"
 #include "agentid_audit.h"
+#include "cli_util.h"
 #include "commands.h"
 
 #define EXIT_TAMPERED 1
@@ -24,6 +24,7 @@ static void
 print_summary(const char *const *files, size_t n,
     const struct agentid_audit_summary *s, bool quiet)
 {
+	struct cli_text t = { NULL, 0 };
 	char a[64], b[64];
 	size_t i;
 	int printed = 0;
@@ -53,21 +54,40 @@ print_summary(const char *const *files, size_t n,
 	}
 	printf("%s\n", printed ? "" : " none");
 	if (s->lines > 0)
-		printf("head: %s\n", s->head);
+		printf("head: %s\n", cli_esc(&t, s->head));
 	if (s->continues)
 		printf("note: %s line 1 continues an earlier file (prev %s)\n",
-		    files[0], s->first_prev);
+		    cli_esc(&t, files[0]), cli_esc(&t, s->first_prev));
+	cli_text_free(&t);
 }
 
-/* "audit verify [--quiet] [FILE...]". */
+static const struct option audit_longopts[] = {
+	{ "quiet", no_argument, NULL, 'q' },
+	CLI_COMMON_OPTIONS,
+};
+
+static const struct cli_syntax audit_syntax = {
+	audit_longopts, "qh",
+	"usage: agentid audit verify [--quiet] [--config PATH] [FILE...]\n"
+	"Files oldest first (audit.log.2 audit.log.1 audit.log); default: "
+	"audit_log of the config.\nExit 0 intact, 1 tampered, 2 unreadable.\n",
+	1, -1,
+};
+
+/* cli_parse's handler: --quiet. */
 static int
-audit_verify(struct tool_ctx *ctx, int argc, char **argv)
+audit_opt(int c, const char *arg, void *quiet)
 {
-	static const struct option opts[] = {
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	(void)arg;
+	if (c == 'q')
+		*(bool *)quiet = true;
+	return 0;
+}
+
+/* "audit verify [--quiet] [FILE...]": the only subcommand of audit. */
+int
+cmd_audit(struct tool_ctx *ctx, int argc, char **argv)
+{
 	struct agentid_config *cfg = NULL;
 	struct agentid_audit_summary sum;
 	struct agentid_error err = { "" };
@@ -75,33 +95,21 @@ audit_verify(struct tool_ctx *ctx, int argc, char **argv)
 	const char *one[1];
 	bool quiet = false;
 	size_t n;
-	int c, r, rc = EXIT_ERROR;
+	int r, rc = EXIT_ERROR;
 
-	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			printf("usage: agentid [--config PATH] audit verify "
-			    "[--quiet] [FILE...]\n"
-			    "Files oldest first (audit.log.2 audit.log.1 "
-			    "audit.log); default: audit_log of the config.\n"
-			    "Exit 0 intact, 1 tampered, 2 unreadable.\n");
-			return 0;
-		default:
-			tool_err("usage: agentid audit verify [--quiet] [FILE...]");
-			return EXIT_ERROR;
-		}
+	if ((r = cli_parse(ctx, argc, argv, &audit_syntax, audit_opt, &quiet)) >= 0)
+		return r;
+	if (strcmp(argv[optind], "verify") != 0) {
+		tool_err("audit: unknown subcommand: %s", argv[optind]);
+		fputs(audit_syntax.usage, stderr);
+		return EXIT_ERROR;
 	}
-	if (optind < argc) {
+	if (++optind < argc) {
 		files = (const char *const *)(argv + optind);
 		n = (size_t)(argc - optind);
 	} else {
-		if ((r = agentid_config_load(ctx->config_path, &cfg, &err)) != 0) {
-			tool_err("%s", err.msg);
+		if (cli_load_config(ctx, &cfg) != 0)
 			goto out;
-		}
 		one[0] = cfg->audit_log != NULL ? cfg->audit_log :
 		    AGENTID_DEFAULT_AUDIT_LOG;
 		files = one;
@@ -120,16 +128,4 @@ audit_verify(struct tool_ctx *ctx, int argc, char **argv)
 out:
 	agentid_config_free(cfg);
 	return rc;
-}
-
-/* "audit SUBCOMMAND ...": only verify exists. */
-int
-cmd_audit(struct tool_ctx *ctx, int argc, char **argv)
-{
-	if (argc < 2 || strcmp(argv[1], "verify") != 0) {
-		tool_err("usage: agentid audit verify [--quiet] [FILE...]");
-		return EXIT_ERROR;
-	}
-	optind = 0;
-	return audit_verify(ctx, argc - 1, argv + 1);
 }

@@ -29,10 +29,10 @@
 #include "agentid.h"
 #include "agentid_audit.h"
 #include "agentid_ldap.h"
+#include "cli_util.h"
 #include "commands.h"
 
-enum { OPT_CONFIG = 1, OPT_CA_FP, OPT_KEY_FP, OPT_KEY_ID, OPT_SERIAL,
-	OPT_SERVICE, OPT_HELP };
+enum { OPT_KEY_ID = 1, OPT_SERIAL };
 
 /* What sshd tells about the certificate, for the audit record. */
 struct cert_info {
@@ -41,27 +41,33 @@ struct cert_info {
 	uint64_t serial;
 };
 
-static const struct option longopts[] = {
-	{ "config", required_argument, NULL, OPT_CONFIG },
-	{ "ca-fingerprint", required_argument, NULL, OPT_CA_FP },
-	{ "key-fingerprint", required_argument, NULL, OPT_KEY_FP },
-	{ "key-id", required_argument, NULL, OPT_KEY_ID },
-	{ "serial", required_argument, NULL, OPT_SERIAL },
-	{ "service", required_argument, NULL, OPT_SERVICE },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
+/* The options, parsed. */
+struct opts {
+	struct agentid_credential cert;
+	struct cert_info ci;
+	const char *service;
 };
 
-static const char usage[] =
-    "usage: agentid principals [--ca-fingerprint SHA256:...] "
-    "[--key-fingerprint SHA256:...]\n"
-    "                          [--key-id ID] [--serial N] [--service S] "
-    "[--config PATH] [--] USER\n"
-    "For sshd's AuthorizedPrincipalsCommand: prints USER when USER may log "
-    "in to this host\nfor service sshd now (and, with fingerprints, the "
-    "certificate is bound to USER),\nnothing otherwise. Exit 0 either way, "
-    "2 on errors (directory unreachable,\nbad configuration), which sshd "
-    "takes as a refusal.\n";
+static const struct option principals_longopts[] = {
+	{ "key-id", required_argument, NULL, OPT_KEY_ID },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
+	CLI_REQUEST_OPTIONS,
+	CLI_COMMON_OPTIONS,
+};
+
+static const struct cli_syntax principals_syntax = {
+	principals_longopts, "h",
+	"usage: agentid principals [--ca-fingerprint SHA256:...] "
+	"[--key-fingerprint SHA256:...]\n"
+	"                          [--key-id ID] [--serial N] [--service S] "
+	"[--config PATH] [--] USER\n"
+	"For sshd's AuthorizedPrincipalsCommand: prints USER when USER may log "
+	"in to this host\nfor service sshd now (and, with fingerprints, the "
+	"certificate is bound to USER),\nnothing otherwise. Exit 0 either way, "
+	"2 on errors (directory unreachable,\nbad configuration), which sshd "
+	"takes as a refusal.\n",
+	1, 1,
+};
 
 /* A fingerprint as sshd passes it for %F/%f: "SHA256:..." or empty/none. */
 static const char *
@@ -107,6 +113,36 @@ audit_principals(const struct agentid_config *cfg,
 	return agentid_audit_append(cfg, &ev, err);
 }
 
+/* cli_parse's handler: one option into struct opts. */
+static int
+principals_opt(int c, const char *arg, void *op)
+{
+	struct opts *o = op;
+
+	switch (c) {
+	case CLI_OPT_CA_FP:
+		o->cert.ca_fp = fingerprint_arg(arg);
+		break;
+	case CLI_OPT_KEY_FP:
+		o->cert.key_fp = fingerprint_arg(arg);
+		break;
+	case OPT_KEY_ID:
+		o->ci.key_id = arg;
+		break;
+	case OPT_SERIAL:
+		if (parse_serial(arg, &o->ci.serial) != 0) {
+			tool_err("principals: --serial: not a number: %s", arg);
+			return EXIT_ERROR;
+		}
+		o->ci.has_serial = true;
+		break;
+	case CLI_OPT_SERVICE:
+		o->service = arg;
+		break;
+	}
+	return 0;
+}
+
 /* agentid principals; see the top of this file. Returns an exit code. */
 int
 cmd_principals(struct tool_ctx *ctx, int argc, char **argv)
@@ -115,64 +151,22 @@ cmd_principals(struct tool_ctx *ctx, int argc, char **argv)
 	struct agentid_chain chain = { NULL, 0 };
 	struct agentid_decision d;
 	struct agentid_request req;
-	struct agentid_credential cert;
 	struct agentid_error err = { "" };
-	struct cert_info ci = { NULL, false, 0 };
-	const char *service = "sshd";
+	struct opts o;
 	char host[256];
-	int c, r, rc = EXIT_ERROR;
+	int r, rc = EXIT_ERROR;
 
-	memset(&cert, 0, sizeof(cert));
-	cert.kind = AGENTID_CRED_CERT;
-
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_CONFIG:
-			ctx->config_path = optarg;
-			break;
-		case OPT_CA_FP:
-			cert.ca_fp = fingerprint_arg(optarg);
-			break;
-		case OPT_KEY_FP:
-			cert.key_fp = fingerprint_arg(optarg);
-			break;
-		case OPT_KEY_ID:
-			ci.key_id = optarg;
-			break;
-		case OPT_SERIAL:
-			if (parse_serial(optarg, &ci.serial) != 0) {
-				tool_err("principals: --serial: not a number: %s", optarg);
-				return EXIT_ERROR;
-			}
-			ci.has_serial = true;
-			break;
-		case OPT_SERVICE:
-			service = optarg;
-			break;
-		case OPT_HELP:
-			fputs(usage, stdout);
-			return 0;
-		default:
-			fputs(usage, stderr);
-			return EXIT_ERROR;
-		}
-	}
-	if (optind + 1 != argc) {
-		fputs(usage, stderr);
-		return EXIT_ERROR;
-	}
-	if ((r = agentid_config_load(ctx->config_path, &cfg, &err)) != 0) {
-		tool_err("%s", err.msg);
+	memset(&o, 0, sizeof(o));
+	o.service = "sshd";
+	if ((r = cli_parse(ctx, argc, argv, &principals_syntax, principals_opt,
+	    &o)) >= 0)
+		return r;
+	if (cli_load_config(ctx, &cfg) != 0 ||
+	    cli_host_name(ctx, cfg, host, sizeof(host)) != 0)
 		goto out;
-	}
-	if ((r = agentid_host_name(cfg, host, sizeof(host))) != 0) {
-		tool_err("cannot determine this host's name: %s", strerror(r));
-		goto out;
-	}
 	memset(&req, 0, sizeof(req));
 	req.user = argv[optind];
-	req.service = service;
+	req.service = o.service;
 	req.host = host;
 	/* sshd does not tell the client's address here: from: grants are the
 	 * account phase's (pam_agent.so), which always knows it */
@@ -181,8 +175,9 @@ cmd_principals(struct tool_ctx *ctx, int argc, char **argv)
 	req.now = (int64_t)time(NULL);
 	/* sshd checks principals and validity itself; the CA and key must be
 	 * bound (principals and window stay "not known" in the credential) */
-	if (cert.ca_fp != NULL || cert.key_fp != NULL) {
-		req.creds = &cert;
+	o.cert.kind = AGENTID_CRED_CERT;
+	if (o.cert.ca_fp != NULL || o.cert.key_fp != NULL) {
+		req.creds = &o.cert;
 		req.n_creds = 1;
 	}
 	r = agentid_decide_user(cfg, &req, &chain, &d, &err);
@@ -190,8 +185,9 @@ cmd_principals(struct tool_ctx *ctx, int argc, char **argv)
 		tool_err("%s: %s", req.user, err.msg);
 		goto out;
 	}
+	/* from: needs the client's address, which only PAM is given */
 	if (r == 0 &&
-	    audit_principals(cfg, &req, &chain, &d, &ci, &err) != 0) {
+	    audit_principals(cfg, &req, &chain, &d, &o.ci, &err) != 0) {
 		tool_err("the audit trail was not written: %s", err.msg);
 		if (cfg->audit_required && d.allow)
 			goto out;

@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 
 #include "agentid.h"
 #include "agentid_replica.h"
+#include "cli_util.h"
 #include "commands.h"
 
 /* Prints one warning of the sync. */
@@ -20,7 +20,7 @@ static void
 print_warning(void *arg, const char *msg)
 {
 	(void)arg;
-	fprintf(stderr, "agentid: warning: %s\n", msg);
+	tool_err("warning: %s", msg);
 }
 
 /* Seconds on the monotonic clock. */
@@ -33,41 +33,46 @@ mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+enum { OPT_REPLICA = 1 };
+
+static const struct option sync_longopts[] = {
+	{ "replica", required_argument, NULL, OPT_REPLICA },
+	CLI_COMMON_OPTIONS,
+};
+
+static const struct cli_syntax sync_syntax = {
+	sync_longopts, "h",
+	"usage: agentid sync [--replica PATH] [--config PATH]\n"
+	"Refreshes the local replica from the directory.\nExit 0 when the new "
+	"one is in place, 2 on errors (the old one then stays).\n",
+	0, 0,
+};
+
+/* cli_parse's handler: --replica. */
+static int
+sync_opt(int c, const char *arg, void *path)
+{
+	if (c == OPT_REPLICA)
+		*(const char **)path = arg;
+	return 0;
+}
+
+/* agentid sync; see the top of this file. Returns an exit code. */
 int
 cmd_sync(struct tool_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "replica", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct agentid_config *cfg = NULL;
 	struct agentid_sync_result res;
 	struct agentid_error err = { "" };
+	struct cli_text t = { NULL, 0 };
 	const char *path = NULL;
 	double t0;
-	int c, rc = EXIT_ERROR;
+	int r, rc = EXIT_ERROR;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			path = optarg;
-			break;
-		case 'h':
-			printf("usage: agentid [--config PATH] sync [--replica PATH]\n");
-			return 0;
-		default:
-			return EXIT_ERROR;
-		}
-	}
-	if (optind < argc) {
-		tool_err("sync: unexpected argument: %s", argv[optind]);
-		return EXIT_ERROR;
-	}
-	if (agentid_config_load(ctx->config_path, &cfg, &err) != 0) {
-		tool_err("%s", err.msg);
+	if ((r = cli_parse(ctx, argc, argv, &sync_syntax, sync_opt, &path)) >= 0)
+		return r;
+	if (cli_load_config(ctx, &cfg) != 0)
 		goto out;
-	}
 	if (path == NULL)
 		path = cfg->replica;
 	t0 = mono_now();
@@ -78,9 +83,11 @@ cmd_sync(struct tool_ctx *ctx, int argc, char **argv)
 	}
 	printf("synced %zu agents, %zu groups (%zu expired, %zu suspended, "
 	    "%zu orphaned) in %.1f s \u2192 %s\n", res.agents, res.groups,
-	    res.expired, res.suspended, res.orphaned, mono_now() - t0, path);
+	    res.expired, res.suspended, res.orphaned, mono_now() - t0,
+	    cli_esc(&t, path));
 	rc = 0;
 out:
+	cli_text_free(&t);
 	agentid_config_free(cfg);
 	return rc;
 }

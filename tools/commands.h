@@ -9,18 +9,18 @@
 
 struct tool_ctx {
 	const char *config_path;  /* --config, default AGENTID_CONFIG_PATH */
-	const char *progname;
+	const char *command;      /* the command running; NULL before it */
 };
 
-/* argv[0] is the subcommand name; getopt_long may be used on argc/argv. */
+/*
+ * argv[0] is the subcommand name; options (cli_getopt) may come before or
+ * after the operands, and optind is reset for them.
+ */
 int cmd_check(struct tool_ctx *ctx, int argc, char **argv);
 int cmd_show(struct tool_ctx *ctx, int argc, char **argv);
 int cmd_list(struct tool_ctx *ctx, int argc, char **argv);
 int cmd_sync(struct tool_ctx *ctx, int argc, char **argv);
 int cmd_audit(struct tool_ctx *ctx, int argc, char **argv);
 int cmd_principals(struct tool_ctx *ctx, int argc, char **argv);
-
-/* Prints "agentid: " + message to stderr. */
-void tool_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -1,14 +1,16 @@
-/* agentid.c - the agentid command: dispatch to subcommands. */
+/*
+ * cli.c - the agentid command's main: the options before the command
+ * (--config, --help, --version) and the dispatch to tools/cmd_*.c.
+ */
 #include "config.h"
 
-#include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agentid.h"
+#include "cli_util.h"
 #include "commands.h"
 
 static const struct {
@@ -26,20 +28,15 @@ static const struct {
 	{ "audit", cmd_audit, "audit verify [--quiet] [FILE...]" },
 	{ "principals", cmd_principals,
 	  "principals [--ca-fingerprint %F] [--key-fingerprint %f]\n"
-	  "                [--key-id %i] [--serial %s] [--] USER" },
+	  "                [--key-id %i] [--serial %s] [--service S] [--] USER" },
 };
 
-void
-tool_err(const char *fmt, ...)
-{
-	va_list ap;
+enum { OPT_VERSION = 1 };
 
-	fputs("agentid: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+static const struct option main_longopts[] = {
+	{ "version", no_argument, NULL, OPT_VERSION },
+	CLI_COMMON_OPTIONS,
+};
 
 static void
 usage(FILE *f)
@@ -49,50 +46,50 @@ usage(FILE *f)
 	fprintf(f, "usage: agentid [--config PATH] COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  agentid %s\n", commands[i].usage);
-	fprintf(f, "\nEvery command accepts --config PATH (default %s).\n"
+	fprintf(f, "\nEvery command accepts --config PATH (default %s),\n"
+	    "before or after its name; COMMAND --help tells more.\n"
 	    "check exits 0 allow, 1 deny, 2 error.\n", AGENTID_CONFIG_PATH);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct tool_ctx ctx = { AGENTID_CONFIG_PATH, "agentid" };
-	int i = 1;
-	size_t c;
+	struct tool_ctx ctx = { AGENTID_CONFIG_PATH, NULL };
+	size_t i;
+	int c;
 
 	/* a directory server that resets the connection must give an error,
 	 * not kill the tool (libldap and OpenSSL write with write(2)) */
 	signal(SIGPIPE, SIG_IGN);
-	while (i < argc && argv[i][0] == '-') {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+	/* "+": stop at the command; its own options follow its name */
+	while ((c = cli_getopt(&ctx, argc, argv, "+h", main_longopts)) != -1) {
+		switch (c) {
+		case 'h':
+		case CLI_OPT_HELP:
 			usage(stdout);
 			return 0;
-		} else if (strcmp(argv[i], "--version") == 0) {
+		case OPT_VERSION:
 			printf("agentid %s\n", PACKAGE_VERSION);
 			return 0;
-		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-			ctx.config_path = argv[i + 1];
-			i += 2;
-		} else if (strncmp(argv[i], "--config=", 9) == 0) {
-			ctx.config_path = argv[i] + 9;
-			i++;
-		} else {
-			tool_err("unknown option: %s", argv[i]);
+		default:
 			usage(stderr);
 			return EXIT_ERROR;
 		}
 	}
-	if (i >= argc) {
+	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_ERROR;
 	}
-	for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
-		if (strcmp(argv[i], commands[c].name) == 0) {
+	argc -= optind;
+	argv += optind;
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[0], commands[i].name) == 0) {
+			ctx.command = commands[i].name;
 			optind = 0; /* reset getopt for the subcommand */
-			return commands[c].fn(&ctx, argc - i, argv + i);
+			return commands[i].fn(&ctx, argc, argv);
 		}
 	}
-	tool_err("unknown command: %s", argv[i]);
+	tool_err("unknown command: %s", argv[0]);
 	usage(stderr);
 	return EXIT_ERROR;
 }

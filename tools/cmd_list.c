@@ -1,0 +1,285 @@
+/*
+ * cmd_list.c - agentid list: the inventory of agents under base, sorted by
+ * uid, optionally only those expiring, expired or orphaned, in a table or
+ * JSON (paged searches through libagentid's LDAP source). Uids and owner
+ * DNs are the directory writer's text: escaped before they are printed.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "agentid.h"
+#include "agentid_ldap.h"
+#include "cli_util.h"
+#include "commands.h"
+
+/* The selections and the output form. */
+struct opts {
+	bool json;
+	bool expired;
+	bool orphaned;
+	bool has_expiring;
+	int64_t expiring;
+};
+
+enum { OPT_JSON = 1, OPT_EXPIRING, OPT_EXPIRED, OPT_ORPHANED };
+
+static const struct option list_longopts[] = {
+	{ "expiring", required_argument, NULL, OPT_EXPIRING },
+	{ "expired", no_argument, NULL, OPT_EXPIRED },
+	{ "orphaned", no_argument, NULL, OPT_ORPHANED },
+	{ "json", no_argument, NULL, OPT_JSON },
+	CLI_COMMON_OPTIONS,
+};
+
+static const struct cli_syntax list_syntax = {
+	list_longopts, "h",
+	"usage: agentid list [--expiring DUR] [--expired] [--orphaned] [--json] "
+	"[--config PATH]\n"
+	"Every agent; with selections, those expiring within DUR, expired or\n"
+	"orphaned (owner missing or inactive): any of them.\n",
+	0, 0,
+};
+
+/* cli_parse's handler: one option into struct opts. */
+static int
+list_opt(int c, const char *arg, void *op)
+{
+	struct opts *o = op;
+
+	switch (c) {
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case OPT_EXPIRING:
+		if (agentid_parse_duration(arg, &o->expiring) != 0 ||
+		    o->expiring < 0) {
+			tool_err("list: --expiring: not a duration: %s "
+			    "(e.g. 7d, 12h)", arg);
+			return EXIT_ERROR;
+		}
+		o->has_expiring = true;
+		break;
+	case OPT_EXPIRED:
+		o->expired = true;
+		break;
+	case OPT_ORPHANED:
+		o->orphaned = true;
+		break;
+	}
+	return 0;
+}
+
+/* One line of agentid list. */
+struct row {
+	char *uid;
+	char *dn;
+	char *owner;
+	char *status;
+	bool has_not_after;
+	int64_t not_after;
+	bool has_uid_number;
+	uint32_t uid_number;
+	const char *flag;     /* expired, expiring, orphaned: owner_missing... */
+	const char *orphan;   /* reason name when orphaned */
+};
+
+struct list_state {
+	struct agentid_ldap *l;
+	const struct agentid_config *cfg;
+	const struct opts *o;
+	int64_t now;
+	struct row *rows;
+	size_t n;
+	int err;
+	struct agentid_error *e;
+};
+
+/* Is the agent's owner missing or not active? Resolves its chain. */
+static int
+orphan_reason(struct list_state *s, const struct agentid_record *a,
+    const char **why)
+{
+	struct agentid_chain chain = { NULL, 0 };
+	struct agentid_request req;
+	struct agentid_policy pol;
+	struct agentid_decision d;
+	int r;
+
+	*why = NULL;
+	if ((r = agentid_ldap_chain_from(s->l, a, &chain, s->e)) != 0)
+		goto out;
+	memset(&req, 0, sizeof(req));
+	req.user = a->uid;
+	req.service = "sshd";
+	req.host = "localhost";
+	req.now = s->now;
+	agentid_policy_from_config(&pol, s->cfg);
+	agentid_decide(&chain, &req, &pol, &d);
+	if (d.reason == AGENTID_OWNER_MISSING || d.reason == AGENTID_OWNER_INACTIVE)
+		*why = agentid_reason_name(d.reason);
+out:
+	agentid_chain_clear(&chain);
+	return r;
+}
+
+/* each_agent callback: keeps the agents that the selections ask for. */
+static int
+list_one(const struct agentid_record *a, void *arg)
+{
+	struct list_state *s = arg;
+	const struct opts *o = s->o;
+	bool any = o->expired || o->has_expiring || o->orphaned;
+	bool expired = !a->has_not_after || a->not_after < s->now;
+	bool expiring = !expired && o->has_expiring &&
+	    a->not_after <= s->now + o->expiring;
+	const char *why = NULL, *flag = NULL;
+	struct row *nr, *row;
+	int r;
+
+	if (o->orphaned && (r = orphan_reason(s, a, &why)) != 0)
+		return r;
+	if (why != NULL)
+		flag = "orphaned";
+	else if (expired)
+		flag = "expired";
+	else if (expiring)
+		flag = "expiring";
+	if (any && !((o->expired && expired) || expiring || why != NULL))
+		return 0;
+	if ((nr = realloc(s->rows, (s->n + 1) * sizeof(*nr))) == NULL)
+		return ENOMEM;
+	s->rows = nr;
+	row = &nr[s->n];
+	memset(row, 0, sizeof(*row));
+	s->n++;
+	row->uid = strdup(a->uid ? a->uid : "?");
+	row->dn = strdup(a->dn ? a->dn : "?");
+	row->owner = a->owner_dn ? strdup(a->owner_dn) : NULL;
+	row->status = strdup(agentid_status_name(a->status));
+	if (row->uid == NULL || row->dn == NULL || row->status == NULL ||
+	    (a->owner_dn != NULL && row->owner == NULL))
+		return ENOMEM;
+	row->has_not_after = a->has_not_after;
+	row->not_after = a->not_after;
+	row->has_uid_number = a->has_posix;
+	row->uid_number = a->uid_number;
+	row->flag = flag;
+	row->orphan = why;
+	return 0;
+}
+
+/* Sort rows by uid. */
+static int
+row_cmp(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	return strcmp(x->uid, y->uid);
+}
+
+/* Prints the rows in words or JSON. */
+static int
+print_rows(const struct list_state *s, bool json)
+{
+	char buf[40], dur[40];
+	size_t i;
+
+	if (json) {
+		json_t *a = json_array();
+
+		for (i = 0; i < s->n; i++) {
+			const struct row *w = &s->rows[i];
+			json_t *v = json_object();
+
+			json_object_set_new(v, "uid", cli_json_str(w->uid));
+			json_object_set_new(v, "dn", cli_json_str(w->dn));
+			json_object_set_new(v, "owner", cli_json_str(w->owner));
+			json_object_set_new(v, "status", json_string(w->status));
+			json_object_set_new(v, "not_after", cli_json_time(w->has_not_after,
+			    w->not_after));
+			json_object_set_new(v, "uid_number", w->has_uid_number ?
+			    json_integer(w->uid_number) : json_null());
+			json_object_set_new(v, "expired", json_boolean(
+			    !w->has_not_after || w->not_after < s->now));
+			json_object_set_new(v, "orphaned", w->orphan ?
+			    json_string(w->orphan) : json_false());
+			json_array_append_new(a, v);
+		}
+		return cli_print_json(a);
+	}
+	printf("%-20s %-9s %-10s %-21s %-14s %s\n", "UID", "UIDNUMBER", "STATUS",
+	    "NOT AFTER", "NOTE", "OWNER");
+	for (i = 0; i < s->n; i++) {
+		const struct row *w = &s->rows[i];
+		struct cli_text t = { NULL, 0 };
+		char note[64] = "";
+		char num[16] = "-";
+
+		if (w->has_uid_number)
+			snprintf(num, sizeof(num), "%u", w->uid_number);
+		if (w->orphan != NULL)
+			snprintf(note, sizeof(note), "%s", w->orphan);
+		else if (!w->has_not_after || w->not_after < s->now)
+			snprintf(note, sizeof(note), "expired");
+		else if (w->flag != NULL)
+			snprintf(note, sizeof(note), "in %s", agentid_format_duration(
+			    w->not_after - s->now, dur, sizeof(dur)));
+		printf("%-20s %-9s %-10s %-21s %-14s %s\n", cli_esc(&t, w->uid),
+		    num, w->status, w->has_not_after ? agentid_format_time(
+		    w->not_after, buf, sizeof(buf)) : "-", note[0] ? note : "-",
+		    cli_esc(&t, w->owner));
+		cli_text_free(&t);
+	}
+	return 0;
+}
+
+/* agentid list: the inventory of agents, optionally only some. */
+int
+cmd_list(struct tool_ctx *ctx, int argc, char **argv)
+{
+	struct agentid_config *cfg = NULL;
+	struct agentid_error err = { "" };
+	struct list_state s;
+	struct opts o;
+	size_t i;
+	int r, ret = EXIT_ERROR;
+
+	memset(&s, 0, sizeof(s));
+	memset(&o, 0, sizeof(o));
+	if ((r = cli_parse(ctx, argc, argv, &list_syntax, list_opt, &o)) >= 0)
+		return r;
+	if (cli_load_config(ctx, &cfg) != 0)
+		goto out;
+	s.cfg = cfg;
+	s.o = &o;
+	s.now = (int64_t)time(NULL);
+	s.e = &err;
+	if ((r = agentid_ldap_open(cfg, &s.l, &err)) != 0 ||
+	    (r = agentid_ldap_each_agent(s.l, list_one, &s, &err)) != 0) {
+		tool_err("list: %s", err.msg[0] ? err.msg : strerror(r));
+		goto out;
+	}
+	if (s.n > 1)
+		qsort(s.rows, s.n, sizeof(*s.rows), row_cmp);
+	if (print_rows(&s, o.json) != 0)
+		goto out;
+	ret = 0;
+out:
+	for (i = 0; i < s.n; i++) {
+		free(s.rows[i].uid);
+		free(s.rows[i].dn);
+		free(s.rows[i].owner);
+		free(s.rows[i].status);
+	}
+	free(s.rows);
+	agentid_ldap_close(s.l);
+	agentid_config_free(cfg);
+	return ret;
+}
