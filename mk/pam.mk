@@ -65,9 +65,10 @@ endif
 # End to end: a real sshd in a private mount namespace (root; else SKIP).
 TESTS += tests/e2e/test_sshd.sh
 dist_check_SCRIPTS += tests/e2e/test_sshd.sh
-# ~/.pam_environment must not replace SSH_AUTH_INFO_0 nor AGENTID_*
-TESTS += tests/e2e/test_sshd_pamenv.sh
-dist_check_SCRIPTS += tests/e2e/test_sshd_pamenv.sh
+# what an agent's own files cannot do: ~/.pam_environment replace
+# SSH_AUTH_INFO_0 or AGENTID_*, ~/.ssh/authorized_keys let it in
+TESTS += tests/e2e/test_sshd_userfiles.sh
+dist_check_SCRIPTS += tests/e2e/test_sshd_userfiles.sh
 EXTRA_DIST += tests/e2e/sshd-lib.sh
 
 # Module tests: a driver on pam_start_confdir against the slapd fixture, and

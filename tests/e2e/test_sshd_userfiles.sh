@@ -1,8 +1,10 @@
 #!/bin/bash
-# test_sshd_pamenv.sh - end to end, with a real sshd: a user's
-# ~/.pam_environment (read by Debian's `pam_env.so user_readenv=1`, which
-# runs after common-session) must not replace what pam_agent.so reads
-# (SSH_AUTH_INFO_0) nor what it writes (AGENTID_*).
+# test_sshd_userfiles.sh - end to end, with a real sshd and the host setup
+# README.md documents: what an agent's own files cannot do.
+#
+# 1. A user's ~/.pam_environment (read by Debian's `pam_env.so
+# user_readenv=1`, which runs after common-session) must not replace what
+# pam_agent.so reads (SSH_AUTH_INFO_0) nor what it writes (AGENTID_*).
 #
 # The agent bot-env logs in with its certificate (task TASK-2001); its
 # ~/.pam_environment sets AGENTID_OWNER=evil, AGENTID_TASK, AGENTID_SESSION
@@ -20,6 +22,11 @@
 #         session_close; a local human whose ~/.pam_environment sets
 #         AGENTID_* gets none of them.
 #
+# 2. A plain key in an agent's ~/.ssh/authorized_keys must not let it in:
+# with sshd's AuthorizedKeysFile on, `Match Group agents` /
+# `AuthorizedKeysFile none` makes sshd refuse the key (without the block,
+# sshd accepts it: checked, so the test shows the block is what refuses).
+#
 # Needs root, unshare, sshd, ssh, ssh-keygen, slapd: else exit 77 (SKIP).
 set -u
 
@@ -31,7 +38,7 @@ skip() {
 }
 . "$top_srcdir/tests/e2e/sshd-lib.sh"
 why=$(sshd_unusable)
-[ -z "$why" ] || skip "the sshd pam_env test: $why"
+[ -z "$why" ] || skip "the sshd user files test: $why"
 [ -n "$(find /lib /usr/lib -name pam_env.so -print -quit 2>/dev/null)" ] ||
     skip "pam_env.so is not installed (Debian: libpam-modules)"
 
@@ -105,6 +112,11 @@ agentNotBefore: @TIME(-1d)@
 agentNotAfter: @TIME(+30d)@
 agentScope: host:test.example.org
 agentScope: service:sshd
+
+dn: cn=agents,ou=agents,@BASE@
+objectClass: posixGroup
+cn: agents
+gidNumber: 41000
 EOF
 slapd_load "$D/env.ldif" || exit 1
 
@@ -207,7 +219,11 @@ trail_since() {
 count_since() {
 	local l
 	l=$(trail_since "$@")
-	[ -z "$l" ] && echo 0 || wc -l <<<"$l"
+	if [ -z "$l" ]; then
+		echo 0
+	else
+		wc -l <<<"$l"
+	fi
 }
 # wait_close SID: sshd closes the PAM session after the client has gone
 wait_close() {
@@ -218,11 +234,17 @@ wait_close() {
 	done
 	return 1
 }
+# lines: how many lines the trail has now
 lines() {
-	[ -f "$LOG" ] && wc -l <"$LOG" || echo 0
+	if [ -f "$LOG" ]; then
+		wc -l <"$LOG"
+	else
+		echo 0
+	fi
 }
 
-# ---- old: the attack is real in this setup
+# ---- 1. ~/.pam_environment
+# old: the attack is real in this setup
 N=$(lines)
 out=$(login bot-env env)
 CHECKS=$((CHECKS + 1))
@@ -299,6 +321,53 @@ check "new order: the human's SSH_AUTH_INFO_0 is sshd's" \
 	"$D/pamenv.human"
 check "new order: no agent record for the human" \
 	test "$(count_since "$N" '"user":"human"' '"decision":"allow"')" = 0
+
+# ---- 2. ~/.ssh/authorized_keys: plain keys, Match Group agents
+mkdir -p "$HOMES/bot-env/.ssh" || exit 1
+cp "$K/agent.pub" "$HOMES/bot-env/.ssh/authorized_keys" || exit 1
+chown -R 41010:41000 "$HOMES/bot-env/.ssh" || exit 1
+check "the agents' group resolves (Match Group needs it)" \
+	env LD_LIBRARY_PATH="$NSSDIR" AGENTID_REPLICA="$D/agents.cdb" \
+	getent group agents
+# plain USER SSHDNAME: a login with the plain key, no certificate; sets
+# PLAIN_OUT, PLAIN_RC and ACCEPTED (how many times sshd logged that it
+# accepted a key for USER meanwhile)
+plain() {
+	local log=$D/sshd-$2.log n
+	n=$(wc -l <"$log")
+	PLAIN_OUT=$(timeout 60 ssh -F /dev/null -p "$PORT" -i "$K/agent" \
+	    -o IdentitiesOnly=yes -o CertificateFile=/dev/null \
+	    -o IdentityAgent=none -o BatchMode=yes -o ConnectTimeout=10 \
+	    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+	    -o GlobalKnownHostsFile=/dev/null -o LogLevel=ERROR \
+	    "$1@127.0.0.1" 'echo LOGGED-IN' 2>"$D/ssh.err")
+	PLAIN_RC=$?
+	ACCEPTED=$(tail -n +"$((n + 1))" "$log" |
+	    grep -c "Accepted publickey for $1 ")
+}
+SSHD_AUTHORIZED_KEYS_FILE=.ssh/authorized_keys
+sshd_start keys-open "$D" "HostKey $K/host" "TrustedUserCAKeys $K/ca.pub" ||
+	{ echo "FAIL: sshd keys-open did not start" >&2; exit 1; }
+PORT=$SSHD_PORT
+plain bot-env keys-open
+check "without Match Group agents, sshd accepts the agent's plain key" \
+	test "$ACCEPTED" -ge 1
+sshd_start keys-match "$D" "HostKey $K/host" "TrustedUserCAKeys $K/ca.pub" \
+    "Match Group agents" "    AuthorizedKeysFile none" ||
+	{ echo "FAIL: sshd keys-match did not start" >&2; exit 1; }
+PORT=$SSHD_PORT
+plain bot-env keys-match
+CHECKS=$((CHECKS + 1))
+if [ "$PLAIN_RC" -ne 0 ] && [[ $PLAIN_OUT != *LOGGED-IN* ]] &&
+    [ "$ACCEPTED" = 0 ]; then
+	ok "Match Group agents / AuthorizedKeysFile none: plain key refused by sshd"
+else
+	fail "plain key with the Match block: exit $PLAIN_RC, accepted $ACCEPTED: '$PLAIN_OUT'"
+fi
+out=$(login bot-env env)
+check "Match Group agents: the certificate still logs in" \
+	test "${out%% *}" = LOGGED-IN
+unset SSHD_AUTHORIZED_KEYS_FILE
 
 # ---- the trail is intact
 CHECKS=$((CHECKS + 1))
