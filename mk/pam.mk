@@ -82,4 +82,7 @@ tests_pam_pam_probe_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version \
 	-shared -rpath /nowhere
 TESTS += tests/pam/test_pam_agent.sh
 dist_check_SCRIPTS += tests/pam/test_pam_agent.sh
+# the two session lines around pam_env, through libpam (ASan build)
+TESTS += tests/pam/test_pam_env.sh
+dist_check_SCRIPTS += tests/pam/test_pam_env.sh
 EXTRA_DIST += tests/pam/agents.ldif
