@@ -65,6 +65,10 @@ endif
 # End to end: a real sshd in a private mount namespace (root; else SKIP).
 TESTS += tests/e2e/test_sshd.sh
 dist_check_SCRIPTS += tests/e2e/test_sshd.sh
+# what an agent's own files cannot do: ~/.pam_environment replace
+# SSH_AUTH_INFO_0 or AGENTID_*, ~/.ssh/authorized_keys let it in
+TESTS += tests/e2e/test_sshd_userfiles.sh
+dist_check_SCRIPTS += tests/e2e/test_sshd_userfiles.sh
 EXTRA_DIST += tests/e2e/sshd-lib.sh
 
 # Module tests: a driver on pam_start_confdir against the slapd fixture, and
@@ -78,4 +82,7 @@ tests_pam_pam_probe_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version \
 	-shared -rpath /nowhere
 TESTS += tests/pam/test_pam_agent.sh
 dist_check_SCRIPTS += tests/pam/test_pam_agent.sh
+# the two session lines around pam_env, through libpam (ASan build)
+TESTS += tests/pam/test_pam_env.sh
+dist_check_SCRIPTS += tests/pam/test_pam_env.sh
 EXTRA_DIST += tests/pam/agents.ldif

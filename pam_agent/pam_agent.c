@@ -330,6 +330,8 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	int pr, rc;
 
 	(void)flags;
+	if (session_repeat(pamh, &pr))
+		return pr; /* the line after pam_env: decided already */
 	if ((pr = call_open(pamh, argc, argv, &c)) != PAM_SUCCESS)
 		goto out;
 	if ((s = session_new()) == NULL) {
@@ -364,14 +366,8 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		pr = PAM_SESSION_ERR;
 		goto out;
 	}
-	if ((pr = pam_set_data(pamh, PAM_AGENT_SESSION_DATA, s,
-	    session_cleanup)) != PAM_SUCCESS) {
-		pr = PAM_SESSION_ERR;
-		goto out;
-	}
-	s = NULL; /* the handle owns it now */
 out:
-	session_free(s);
+	pr = session_remember(pamh, s, pr); /* the handle owns s now */
 	agentid_ssh_authinfo_clear(&ai);
 	agentid_chain_clear(&chain);
 	agentid_config_free(c.cfg);
@@ -385,7 +381,6 @@ pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
 {
 	struct agentid_decision d;
 	struct agentid_chain chain = { NULL, 0 };
-	const void *data = NULL;
 	const struct pam_session *s;
 	struct pam_call c;
 	int64_t duration;
@@ -393,12 +388,11 @@ pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
 	int pr;
 
 	(void)flags;
-	if (pam_get_data(pamh, PAM_AGENT_SESSION_DATA, &data) != PAM_SUCCESS ||
-	    data == NULL) {
-		/* not a session we opened (not an agent, or denied) */
+	if ((s = session_opened(pamh)) == NULL) {
+		/* not a session we opened (not an agent, denied, or closed by
+		 * the module's other session line) */
 		return PAM_IGNORE;
 	}
-	s = data;
 	if ((pr = call_open(pamh, argc, argv, &c)) != PAM_SUCCESS)
 		goto out;
 	/* the decision this session was opened with, as the engine made it */

@@ -48,6 +48,12 @@ struct pam_session {
 	char *on_behalf_of;
 	enum agentid_reason reason; /* the decision the session opened with */
 	enum agentid_source source;
+	/* The decision of this transaction, kept so that a second session line
+	 * of the module (placed after pam_env) repeats it instead of deciding
+	 * again; see session_repeat(). */
+	int outcome;              /* the PAM code the deciding call returned */
+	bool opened;              /* allowed and exported: close audits it */
+	char *auth_info;          /* SSH_AUTH_INFO_0 as the decision read it */
 };
 
 #define PAM_AGENT_SESSION_DATA "agentid_session"
@@ -62,5 +68,8 @@ struct pam_session *session_new(void);
 void session_free(struct pam_session *s);
 void session_cleanup(pam_handle_t *pamh, void *data, int error_status);
 int session_export(pam_handle_t *pamh, const struct pam_session *s);
+bool session_repeat(pam_handle_t *pamh, int *pr);
+int session_remember(pam_handle_t *pamh, struct pam_session *s, int pr);
+const struct pam_session *session_opened(pam_handle_t *pamh);
 
 #endif

@@ -33,7 +33,9 @@
 #                            writes DIR/sshd-NAME.conf (ListenAddress on a
 #                            free 127.0.0.1 port, PidFile in DIR, UsePAM yes,
 #                            certificates only: no passwords, no
-#                            authorized_keys, no root, LogLevel VERBOSE, then
+#                            authorized_keys (AuthorizedKeysFile is
+#                            SSHD_AUTHORIZED_KEYS_FILE, default none), no
+#                            root, LogLevel VERBOSE, then
 #                            the given lines: HostKey and TrustedUserCAKeys
 #                            at least), checks it with sshd -t, starts sshd
 #                            (log DIR/sshd-NAME.log) with AGENTID_REPLICA at
@@ -138,7 +140,7 @@ UsePAM yes
 PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
-AuthorizedKeysFile none
+AuthorizedKeysFile ${SSHD_AUTHORIZED_KEYS_FILE:-none}
 PermitRootLogin no
 StrictModes no
 LogLevel VERBOSE
