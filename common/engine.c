@@ -155,6 +155,40 @@ check_structure(const struct agentid_chain *c, const struct agentid_policy *pol,
 	return true;
 }
 
+/*
+ * The effective window over the agents of the chain, computed before any
+ * rule so that a deny for another reason still shows it (the inventory's
+ * "expired" and "expiring" notes come from here). False when an agent has
+ * no agentNotAfter; *at is then that agent.
+ */
+static bool
+window(const struct agentid_chain *c, struct agentid_decision *out,
+    size_t *nb_at, size_t *na_at, bool *have_nb)
+{
+	size_t i;
+
+	out->not_before = 0;
+	*have_nb = false;
+	for (i = 0; i < out->n_agents; i++) {
+		const struct agentid_record *r = &c->rec[i];
+
+		if (r->has_not_before && (!*have_nb || r->not_before > out->not_before)) {
+			out->not_before = r->not_before;
+			*nb_at = i;
+			*have_nb = true;
+		}
+		if (!r->has_not_after) {
+			*na_at = i;
+			return false;
+		}
+		if (i == 0 || r->not_after < out->not_after) {
+			out->not_after = r->not_after;
+			*na_at = i;
+		}
+	}
+	return true;
+}
+
 /* Rules 3-5: status, validity window, lifetime. */
 static bool
 check_time_and_status(const struct agentid_chain *c,
@@ -164,35 +198,19 @@ check_time_and_status(const struct agentid_chain *c,
 	size_t i, n = out->n_agents, nb_at = 0, na_at = 0;
 	enum agentid_status bad[] = { AGENTID_STATUS_SUSPENDED, AGENTID_STATUS_REVOKED };
 	enum agentid_reason why[] = { AGENTID_SUSPENDED, AGENTID_REVOKED };
-	bool have_nb = false;
+	bool have_nb;
 
+	out->has_window = window(c, out, &nb_at, &na_at, &have_nb);
 	for (size_t k = 0; k < 2; k++)
 		for (i = 0; i < n; i++)
 			if (c->rec[i].status == bad[k]) {
 				deny(out, why[k], i);
 				return false;
 			}
-
-	out->has_window = true;
-	out->not_before = 0;
-	for (i = 0; i < n; i++) {
-		const struct agentid_record *r = &c->rec[i];
-
-		if (r->has_not_before && (!have_nb || r->not_before > out->not_before)) {
-			out->not_before = r->not_before;
-			nb_at = i;
-			have_nb = true;
-		}
-		if (!r->has_not_after) {
-			/* schema says MUST: no agent lives forever */
-			out->has_window = false;
-			deny(out, AGENTID_EXPIRED, i);
-			return false;
-		}
-		if (i == 0 || r->not_after < out->not_after) {
-			out->not_after = r->not_after;
-			na_at = i;
-		}
+	if (!out->has_window) {
+		/* schema says MUST: no agent lives forever */
+		deny(out, AGENTID_EXPIRED, na_at);
+		return false;
 	}
 	if (have_nb && req->now + pol->clock_skew < out->not_before) {
 		deny(out, AGENTID_NOT_YET_VALID, nb_at);
@@ -208,6 +226,17 @@ check_time_and_status(const struct agentid_chain *c,
 		return false;
 	}
 	return true;
+}
+
+/* The window for a chain that rule 2 already refused: computed anyway when
+ * the chain's agents are all there, for the inventory. */
+static void
+window_only(const struct agentid_chain *c, struct agentid_decision *out)
+{
+	size_t nb_at, na_at;
+	bool have_nb;
+
+	out->has_window = window(c, out, &nb_at, &na_at, &have_nb);
 }
 
 /*
@@ -389,8 +418,11 @@ agentid_decide(const struct agentid_chain *chain,
 	while (n < chain->n && chain->rec[n].is_agent)
 		n++;
 	out->n_agents = n;
-	if (!check_structure(chain, pol, out) ||
-	    !check_time_and_status(chain, req, pol, out) ||
+	if (!check_structure(chain, pol, out)) {
+		window_only(chain, out);
+		return;
+	}
+	if (!check_time_and_status(chain, req, pol, out) ||
 	    !check_scope(chain, req, pol, out) ||
 	    !check_creds(chain, req, pol, out))
 		return;

@@ -112,7 +112,9 @@ agent_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		agentid_record_clear(&rec);
 		return r == EBADMSG ? 0 : r;
 	}
-	if (rec.is_agent)
+	/* an agent entry with two uid values is not an agent, but the
+	 * inventory flags it (ambiguous) */
+	if (rec.is_agent || rec.ambiguous)
 		r = w->cb(&rec, w->arg);
 	agentid_record_clear(&rec);
 	return r;

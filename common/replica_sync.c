@@ -298,6 +298,12 @@ write_agent(struct sync_state *s, const struct agentid_record *a, int64_t now,
 	struct agentid_sync_result counted;
 	int rc;
 
+	if (a->ambiguous) {
+		warnf(s, "%s: more than one uid value: not an agent entry, not "
+		    "served by NSS", a->dn != NULL ? a->dn : "?");
+		s->res->skipped++;
+		return 0;
+	}
 	if (a->uid == NULL || !a->has_posix) {
 		warnf(s, "%s: no uid or posixAccount (uidNumber, gidNumber): not "
 		    "served by NSS", a->dn != NULL ? a->dn : "?");

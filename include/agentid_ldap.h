@@ -40,8 +40,10 @@ int agentid_ldap_chain_from(struct agentid_ldap *l,
     const struct agentid_record *agent, struct agentid_chain *chain,
     struct agentid_error *err);
 
-/* Calls cb for every agent under base matching agent_filter (paged). A
- * non-zero return from cb stops the walk and is returned. */
+/* Calls cb for every agent under base matching agent_filter (paged), and
+ * for entries that would be agents but hold two uid values (record
+ * ambiguous, is_agent false). A non-zero return from cb stops the walk and
+ * is returned. */
 typedef int (*agentid_agent_cb)(const struct agentid_record *agent, void *arg);
 int agentid_ldap_each_agent(struct agentid_ldap *l, agentid_agent_cb cb,
     void *arg, struct agentid_error *err);

@@ -86,8 +86,10 @@ struct row {
 	int64_t not_after;
 	bool has_uid_number;
 	uint32_t uid_number;
-	const char *flag;     /* expired, expiring, orphaned: owner_missing... */
+	const char *flag;     /* expired, expiring, owner_missing, ... */
 	const char *orphan;   /* reason name when orphaned */
+	bool expired;         /* the engine said expired (clock_skew applied) */
+	bool ambiguous;       /* more than one uid value */
 };
 
 struct list_state {
@@ -101,32 +103,31 @@ struct list_state {
 	struct agentid_error *e;
 };
 
-/* Is the agent's owner missing or not active? Resolves its chain. */
+/*
+ * The engine's view of an agent's identity: its chain resolved through the
+ * chain builder and decided now, as a login would be (scope aside: rules 1-5
+ * do not depend on the login). The inventory's notes are the engine's
+ * reasons and its effective window, with clock_skew: no rule of its own.
+ */
 static int
-orphan_reason(struct list_state *s, const struct agentid_record *a,
-    const char **why)
+judge(struct list_state *s, const struct agentid_record *a,
+    struct agentid_decision *d, struct agentid_chain *chain)
 {
-	struct agentid_chain chain = { NULL, 0 };
 	struct agentid_request req;
 	struct agentid_policy pol;
-	struct agentid_decision d;
 	int r;
 
-	*why = NULL;
-	if ((r = agentid_ldap_chain_from(s->l, a, &chain, s->e)) != 0)
-		goto out;
+	memset(d, 0, sizeof(*d));
+	if ((r = agentid_ldap_chain_from(s->l, a, chain, s->e)) != 0)
+		return r;
 	memset(&req, 0, sizeof(req));
 	req.user = a->uid;
-	req.service = "sshd";
-	req.host = "localhost";
+	req.service = "";
+	req.host = "";
 	req.now = s->now;
 	agentid_policy_from_config(&pol, s->cfg);
-	agentid_decide(&chain, &req, &pol, &d);
-	if (d.reason == AGENTID_OWNER_MISSING || d.reason == AGENTID_OWNER_INACTIVE)
-		*why = agentid_reason_name(d.reason);
-out:
-	agentid_chain_clear(&chain);
-	return r;
+	agentid_decide(chain, &req, &pol, d);
+	return 0;
 }
 
 /* each_agent callback: keeps the agents that the selections ask for. */
@@ -135,23 +136,39 @@ list_one(const struct agentid_record *a, void *arg)
 {
 	struct list_state *s = arg;
 	const struct opts *o = s->o;
+	struct agentid_chain chain = { NULL, 0 };
+	struct agentid_decision d;
 	bool any = o->expired || o->has_expiring || o->orphaned;
-	bool expired = !a->has_not_after || a->not_after < s->now;
-	bool expiring = !expired && o->has_expiring &&
-	    a->not_after <= s->now + o->expiring;
-	const char *why = NULL, *flag = NULL;
+	bool expired, expiring, orphaned;
+	const char *flag = NULL;
 	struct row *nr, *row;
 	int r;
 
-	if (o->orphaned && (r = orphan_reason(s, a, &why)) != 0)
+	if (a->ambiguous) {
+		/* two uid values: no login resolves it */
+		flag = "ambiguous_uid";
+		memset(&d, 0, sizeof(d));
+	} else if ((r = judge(s, a, &d, &chain)) != 0) {
+		agentid_chain_clear(&chain);
 		return r;
-	if (why != NULL)
-		flag = "orphaned";
-	else if (expired)
-		flag = "expired";
-	else if (expiring)
-		flag = "expiring";
-	if (any && !((o->expired && expired) || expiring || why != NULL))
+	}
+	agentid_chain_clear(&chain); /* d.owner is not used below */
+	expired = !a->ambiguous && d.reason == AGENTID_EXPIRED;
+	expiring = !a->ambiguous && !expired && o->has_expiring &&
+	    d.has_window && d.not_after <= s->now + o->expiring;
+	orphaned = d.reason == AGENTID_OWNER_MISSING ||
+	    d.reason == AGENTID_OWNER_INACTIVE;
+	if (flag == NULL) {
+		if (orphaned)
+			flag = agentid_reason_name(d.reason);
+		else if (expired)
+			flag = "expired";
+		else if (expiring)
+			flag = "expiring";
+	}
+	/* an ambiguous entry is nobody's agent: listed with the orphans */
+	if (any && !((o->expired && expired) || expiring ||
+	    (o->orphaned && (orphaned || a->ambiguous))))
 		return 0;
 	if ((nr = realloc(s->rows, (s->n + 1) * sizeof(*nr))) == NULL)
 		return ENOMEM;
@@ -166,12 +183,15 @@ list_one(const struct agentid_record *a, void *arg)
 	if (row->uid == NULL || row->dn == NULL || row->status == NULL ||
 	    (a->owner_dn != NULL && row->owner == NULL))
 		return ENOMEM;
-	row->has_not_after = a->has_not_after;
-	row->not_after = a->not_after;
+	/* the chain's effective notAfter: what the engine holds the agent to */
+	row->has_not_after = d.has_window || a->has_not_after;
+	row->not_after = d.has_window ? d.not_after : a->not_after;
 	row->has_uid_number = a->has_posix;
 	row->uid_number = a->uid_number;
 	row->flag = flag;
-	row->orphan = why;
+	row->orphan = orphaned ? agentid_reason_name(d.reason) : NULL;
+	row->expired = expired;
+	row->ambiguous = a->ambiguous;
 	return 0;
 }
 
@@ -206,10 +226,10 @@ print_rows(const struct list_state *s, bool json)
 			    w->not_after));
 			json_object_set_new(v, "uid_number", w->has_uid_number ?
 			    json_integer(w->uid_number) : json_null());
-			json_object_set_new(v, "expired", json_boolean(
-			    !w->has_not_after || w->not_after < s->now));
+			json_object_set_new(v, "expired", json_boolean(w->expired));
 			json_object_set_new(v, "orphaned", w->orphan ?
 			    json_string(w->orphan) : json_false());
+			json_object_set_new(v, "ambiguous", json_boolean(w->ambiguous));
 			json_array_append_new(a, v);
 		}
 		return cli_print_json(a);
@@ -224,10 +244,8 @@ print_rows(const struct list_state *s, bool json)
 
 		if (w->has_uid_number)
 			snprintf(num, sizeof(num), "%u", w->uid_number);
-		if (w->orphan != NULL)
-			snprintf(note, sizeof(note), "%s", w->orphan);
-		else if (!w->has_not_after || w->not_after < s->now)
-			snprintf(note, sizeof(note), "expired");
+		if (w->ambiguous || w->orphan != NULL || w->expired)
+			snprintf(note, sizeof(note), "%s", w->flag);
 		else if (w->flag != NULL)
 			snprintf(note, sizeof(note), "in %s", agentid_format_duration(
 			    w->not_after - s->now, dur, sizeof(dur)));
