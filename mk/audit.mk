@@ -5,6 +5,7 @@ libagentid_core_la_SOURCES += \
 	common/audit_hash.c \
 	common/audit_format.c \
 	common/audit_scan.c \
+	common/audit_seal.c \
 	common/audit_append.c \
 	common/audit_verify.c
 
