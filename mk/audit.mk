@@ -34,7 +34,7 @@ endif
 
 # Shell tests: concurrency, tampering, rotation (real logrotate), disk full.
 AUDIT_SHELL_TESTS = tests/audit/concurrency.sh tests/audit/tamper.sh \
-	tests/audit/rotation.sh tests/audit/enospc.sh
+	tests/audit/rotation.sh tests/audit/enospc.sh tests/audit/sealing.sh
 dist_check_SCRIPTS += $(AUDIT_SHELL_TESTS)
 TESTS += $(AUDIT_SHELL_TESTS)
 

@@ -42,10 +42,12 @@ print_summary(const char *const *files, size_t n,
 	if (s->lines > 0)
 		printf("span: %s .. %s\n", agentid_format_time(s->first_ts, a,
 		    sizeof(a)), agentid_format_time(s->last_ts, b, sizeof(b)));
-	printf("decisions: allow %" PRIu64 ", deny %" PRIu64 ", error %" PRIu64
-	    "\n", s->by_decision[AGENTID_AUDIT_ALLOW],
-	    s->by_decision[AGENTID_AUDIT_DENY],
-	    s->by_decision[AGENTID_AUDIT_OTHER]);
+	printf("decisions: allow %" PRIu64 ", deny %" PRIu64,
+	    s->by_decision[AGENTID_AUDIT_ALLOW],
+	    s->by_decision[AGENTID_AUDIT_DENY]);
+	if (s->by_decision[AGENTID_AUDIT_IGNORE] > 0)
+		printf(", ignore %" PRIu64, s->by_decision[AGENTID_AUDIT_IGNORE]);
+	printf(", error %" PRIu64 "\n", s->by_decision[AGENTID_AUDIT_OTHER]);
 	printf("reasons:");
 	for (i = 0; i <= AGENTID_REASON_MAX; i++) {
 		if (s->by_reason[i] == 0)
@@ -97,7 +99,7 @@ print_seals(const struct agentid_audit_summary *s, bool quiet)
 	}
 	if (s->has_seal && s->first_sealed > 0) {
 		missing = true;
-		printf("head: no seal for interval%s 0..%" PRIu64 " in these "
+		printf("start: no seal for interval%s 0..%" PRIu64 " in these "
 		    "files (earlier files not given, or the head was cut)\n",
 		    s->first_sealed == 1 ? "" : "s", s->first_sealed - 1);
 	}
@@ -245,7 +247,7 @@ audit_verify(struct tool_ctx *ctx, int argc, char **argv)
 		rc = 0;
 		if (key_arg != NULL && print_seals(&sum, quiet) && strict) {
 			tool_err("audit trail INCOMPLETE: intervals without a seal "
-			    "(see head:/tail: above)");
+			    "(see start:/tail: above)");
 			rc = EXIT_TAMPERED;
 		}
 	} else if (r == EINVAL && key_arg != NULL) {
