@@ -44,3 +44,4 @@ TESTS += $(AUDIT_SHELL_TESTS)
 noinst_PROGRAMS += bench/audit_verify
 bench_audit_verify_SOURCES = bench/audit_verify.c
 bench_audit_verify_LDADD = libagentid-core.la
+EXTRA_DIST += docs/audit-sealing.md
