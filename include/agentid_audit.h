@@ -58,7 +58,10 @@ extern "C" {
  * Starts an event from a decision: zeroes ev, then sets ts, host, service,
  * user and rhost from req, the event name, decision and chain, this
  * process's pid, and no duration. The caller adds what else it knows
- * (tty, certificate, session) before agentid_audit_append.
+ * (tty, certificate, session, source, audit_session, login_session,
+ * operator_name) before agentid_audit_append, and sets passed_through when
+ * it lets a user that is not an agent through (PAM_IGNORE): the record then
+ * says "decision":"ignore" instead of "deny".
  */
 void agentid_audit_event_init(struct agentid_audit_event *ev,
     const char *event, const struct agentid_request *req,
