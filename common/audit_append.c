@@ -43,6 +43,7 @@ struct tail {
 	uint64_t seq;                  /* its "seq"; 0 when none/unknown */
 	bool torn;                     /* the file does not end with '\n' */
 	bool empty;                    /* no line at all */
+	bool seal;                     /* the last line is a seal line */
 };
 
 /* Sleeps ms milliseconds. */
@@ -171,6 +172,7 @@ tail_from(struct audit_hasher *h, struct tail *t, const char *line,
 			t->seq = f.seq + 1;
 	} else if (audit_parse_line(line, len, &f, NULL) == 0 && f.has_seq) {
 		t->seq = f.seq;
+		t->seal = audit_is_seal(&f);
 	}
 	return 0;
 }
@@ -461,25 +463,222 @@ agentid_audit_event_init(struct agentid_audit_event *ev, const char *event,
 	ev->duration = -1;
 }
 
-/* See agentid_audit.h. */
-int
-agentid_audit_append(const struct agentid_config *cfg,
-    const struct agentid_audit_event *ev, struct agentid_error *err)
+/* ------------------------------------------------------------ sealing */
+
+/* The sealing key, opened and locked while the trail's lock is held. */
+struct sealer {
+	int fd;                        /* -1: no sealing */
+	char path[PATH_MAX];
+	struct audit_seal_state st;    /* as read */
+	struct audit_seal_state next;  /* moved on to now's interval */
+	bool due;                      /* a seal line goes before the record */
+	struct audit_seal seal;
+};
+
+/* Forgets the keys and closes the file (which drops its lock). */
+static void
+sealer_close(struct sealer *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	explicit_bzero(&s->st, sizeof(s->st));
+	explicit_bzero(&s->next, sizeof(s->next));
+}
+
+/*
+ * Opens and locks the sealing key of cfg. A missing key means sealing is
+ * not set up: ENOENT, logged when the trail was sealed up to its last line
+ * (someone removed the key). A key that is there but unusable (not 0600,
+ * not root's, torn) is logged and also disables sealing for this append:
+ * sealing never blocks a record. Returns 0 with s->fd open, or an errno.
+ */
+static int
+sealer_open(const struct agentid_config *cfg, struct sealer *s,
+    bool last_is_seal, struct agentid_error *err)
+{
+	size_t want = audit_seal_state_len();
+	char text[512];
+	struct stat st;
+	ssize_t n;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	if ((r = audit_seal_key_path(cfg, s->path, sizeof(s->path))) != 0)
+		return agentid_seterr(err, r, "sealing key path too long");
+	s->fd = open(s->path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (s->fd < 0) {
+		r = errno;
+		if (r == ENOENT) {
+			if (last_is_seal)
+				syslog(LOG_AUTHPRIV | LOG_ERR, "agentid audit: "
+				    "sealing key %s is gone: the trail was sealed "
+				    "and no longer is (run agentid audit keygen "
+				    "and give the security team the new key)",
+				    s->path);
+			return agentid_seterr(err, r, "no sealing key %s (agentid "
+			    "audit keygen creates it)", s->path);
+		}
+		agentid_seterr(err, r, "sealing key %s: %s", s->path,
+		    strerror(r));
+		goto bad;
+	}
+	if (fstat(s->fd, &st) != 0) {
+		r = errno;
+		agentid_seterr(err, r, "sealing key %s: %s", s->path, strerror(r));
+		goto bad;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 ||
+	    (geteuid() == 0 && st.st_uid != 0)) {
+		r = EACCES;
+		agentid_seterr(err, r, "sealing key %s is not a regular file "
+		    "of mode 0600%s", s->path, geteuid() == 0 ?
+		    " owned by root" : "");
+		goto bad;
+	}
+	if ((r = lock_wait(s->fd, LOCK_EX)) != 0) {
+		agentid_seterr(err, r, "cannot lock sealing key %s: %s", s->path,
+		    strerror(r));
+		goto bad;
+	}
+	do
+		n = pread(s->fd, text, sizeof(text), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 || (size_t)n != want ||
+	    audit_seal_state_parse(text, want, &s->st) != 0) {
+		r = EBADMSG;
+		agentid_seterr(err, r, "sealing key %s is damaged", s->path);
+		explicit_bzero(text, sizeof(text));
+		goto bad;
+	}
+	explicit_bzero(text, sizeof(text));
+	return 0;
+bad:
+	syslog(LOG_AUTHPRIV | LOG_ERR, "agentid audit: %s; the trail is not "
+	    "sealed", err != NULL ? err->msg : "sealing key unusable");
+	sealer_close(s);
+	return r;
+}
+
+/*
+ * Prepares what this append does to the key: when now is past the key's
+ * interval, a seal of that interval (under its key, over the chain head
+ * t->hash at position seq) and the key moved on to now's interval.
+ * Returns 0, or an errno (the caller then appends without sealing).
+ */
+static int
+sealer_prepare(struct sealer *s, int64_t now, const struct tail *t,
+    uint64_t seq, struct agentid_error *err)
+{
+	uint64_t target = audit_seal_epoch(s->st.start, s->st.interval_len, now);
+	char ts[64];
+	uint64_t i;
+	int r;
+
+	s->due = false;
+	if (target <= s->st.epoch)
+		return 0;      /* same interval (or a clock that went back) */
+	if (target - s->st.epoch > AUDIT_SEAL_MAX_STEPS)
+		return agentid_seterr(err, ERANGE, "sealing key %s is at "
+		    "interval %" PRIu64 ", now is interval %" PRIu64 ": clock "
+		    "far off; not sealing", s->path, s->st.epoch, target);
+	audit_format_ts(now, ts, sizeof(ts));
+	s->seal.interval = s->st.epoch;
+	memcpy(s->seal.key_id, s->st.key_id, sizeof(s->seal.key_id));
+	if ((r = audit_seal_mac(s->st.key, s->st.key_id, s->st.epoch, seq, ts,
+	    strlen(ts), t->hash, s->seal.mac)) != 0)
+		return agentid_seterr(err, r, "HMAC-SHA256 failed");
+	s->next = s->st;
+	for (i = s->st.epoch; i < target; i++)
+		if ((r = audit_seal_evolve(s->next.key)) != 0)
+			return agentid_seterr(err, r, "HMAC-SHA256 failed");
+	s->next.epoch = target;
+	s->due = true;
+	return 0;
+}
+
+/*
+ * Overwrites the key file in place with the next interval's key and
+ * fsyncs it, so the sealed interval's key is gone from the disk. Called
+ * once the seal line is on disk. Failure is logged: the old key stays.
+ */
+static void
+sealer_commit(struct sealer *s)
+{
+	size_t len = audit_seal_state_len();
+	char text[512];
+	ssize_t n;
+	int r = 0;
+
+	audit_seal_state_format(&s->next, text, sizeof(text));
+	do
+		n = pwrite(s->fd, text, len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 || (size_t)n != len)
+		r = n < 0 ? errno : EIO;
+	else if (fsync(s->fd) != 0)
+		r = errno;
+	explicit_bzero(text, sizeof(text));
+	if (r != 0)
+		syslog(LOG_AUTHPRIV | LOG_ERR, "agentid audit: cannot move the "
+		    "sealing key %s on to interval %" PRIu64 ": %s; the key of "
+		    "interval %" PRIu64 " is still on disk", s->path,
+		    s->next.epoch, strerror(r), s->st.epoch);
+}
+
+/* Reads this boot's id into buf (37 bytes); returns buf, or NULL. */
+static const char *
+read_boot_id(char *buf, size_t len)
+{
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	if (len < 37 || (fd = open("/proc/sys/kernel/random/boot_id",
+	    O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return NULL;
+	do
+		n = read(fd, buf, 37);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n < 36)
+		return NULL;
+	buf[36] = '\0';
+	for (i = 0; i < 36; i++)
+		if (!((buf[i] >= '0' && buf[i] <= '9') ||
+		    (buf[i] >= 'a' && buf[i] <= 'f') || buf[i] == '-'))
+			return NULL;
+	return buf;
+}
+
+/*
+ * One append under the trail's lock: the seal line that is due (if the
+ * sealing key is set up and now is past its interval), then ev's record
+ * (NULL: only the seal), in one write(2). *sealing_err receives why
+ * sealing did not happen (ENOENT: no key), for agentid_audit_seal_now.
+ */
+static int
+append_locked(const struct agentid_config *cfg,
+    const struct agentid_audit_event *ev, const struct agentid_audit_event *sev,
+    int64_t now, int *sealing_err, struct agentid_error *serr,
+    struct agentid_error *err)
 {
 	const char *path;
-	char chain[PATH_MAX], hash[AUDIT_HASH_HEX + 1], sysline[1024];
-	char *rec = NULL, *buf = NULL;
+	char chain[PATH_MAX], hash[AUDIT_HASH_HEX + 1], shash[AUDIT_HASH_HEX + 1];
+	char sysline[1024];
+	char *rec = NULL, *sline = NULL, *buf = NULL;
 	struct audit_hasher *h = NULL;
+	struct sealer sl = { .fd = -1 };
 	struct stat st;
 	struct tail t;
 	bool created = false;
-	size_t rlen, blen = 0;
+	size_t rlen = 0, slen = 0, blen = 0;
 	uint64_t seq;
 	ssize_t n;
 	int fd = -1, r;
 
-	if (cfg == NULL || ev == NULL)
-		return agentid_seterr(err, EINVAL, "no config or event to audit");
+	*sealing_err = 0;
 	path = cfg->audit_log != NULL ? cfg->audit_log : AGENTID_DEFAULT_AUDIT_LOG;
 	if (path[0] != '/')
 		return agentid_seterr(err, EINVAL, "audit_log %s is not an "
@@ -497,31 +696,61 @@ agentid_audit_append(const struct agentid_config *cfg,
 		r = read_tail(fd, st.st_size, h, &t, path, err);
 	if (r != 0)
 		goto out;
-	seq = t.seq > 0 && t.seq < UINT64_MAX ? t.seq + 1 : 1;
-	if ((rec = audit_format_record(ev, seq, t.hash)) == NULL) {
-		r = agentid_seterr(err, ENOMEM, "cannot format audit record");
+	seq = t.seq > 0 && t.seq < UINT64_MAX - 1 ? t.seq + 1 : 1;
+	/* the key is taken after the trail's lock, and only under it */
+	if ((*sealing_err = sealer_open(cfg, &sl, t.seal, serr)) == 0 &&
+	    (*sealing_err = sealer_prepare(&sl, now, &t, seq, serr)) != 0)
+		syslog(LOG_AUTHPRIV | LOG_ERR, "agentid audit: %s", serr->msg);
+	if (sl.due) {
+		if ((sline = audit_format_record(sev, &sl.seal, seq, t.hash)) == NULL) {
+			r = agentid_seterr(err, ENOMEM, "cannot format seal line");
+			goto out;
+		}
+		slen = strlen(sline);
+		if ((r = audit_hash_hex(h, sline, slen, shash)) != 0) {
+			agentid_seterr(err, r, "SHA-256 failed");
+			goto out;
+		}
+		memcpy(t.hash, shash, sizeof(t.hash));
+		seq++;
+	}
+	if (ev != NULL) {
+		if ((rec = audit_format_record(ev, NULL, seq, t.hash)) == NULL) {
+			r = agentid_seterr(err, ENOMEM, "cannot format audit record");
+			goto out;
+		}
+		rlen = strlen(rec);
+		if (rlen + 2 > AUDIT_MAX_LINE) {
+			r = agentid_seterr(err, EMSGSIZE, "audit record of %zu "
+			    "bytes is longer than %d", rlen, AUDIT_MAX_LINE);
+			goto out;
+		}
+		if ((r = audit_hash_hex(h, rec, rlen, hash)) != 0) {
+			agentid_seterr(err, r, "SHA-256 failed");
+			goto out;
+		}
+	}
+	if (rec == NULL && sline == NULL) {
+		r = 0;         /* seal_now with nothing due */
 		goto out;
 	}
-	rlen = strlen(rec);
-	if (rlen + 2 > AUDIT_MAX_LINE) {
-		r = agentid_seterr(err, EMSGSIZE, "audit record of %zu bytes is "
-		    "longer than %d", rlen, AUDIT_MAX_LINE);
-		goto out;
-	}
-	if ((r = audit_hash_hex(h, rec, rlen, hash)) != 0) {
-		agentid_seterr(err, r, "SHA-256 failed");
-		goto out;
-	}
-	if ((buf = malloc(rlen + 2)) == NULL) {
+	if ((buf = malloc(rlen + slen + 3)) == NULL) {
 		r = agentid_seterr(err, ENOMEM, "out of memory");
 		goto out;
 	}
 	/* a torn last line (crash mid-write) is terminated, and chained over */
 	if (t.torn)
 		buf[blen++] = '\n';
-	memcpy(buf + blen, rec, rlen);
-	blen += rlen;
-	buf[blen++] = '\n';
+	if (sline != NULL) {
+		memcpy(buf + blen, sline, slen);
+		blen += slen;
+		buf[blen++] = '\n';
+	}
+	if (rec != NULL) {
+		memcpy(buf + blen, rec, rlen);
+		blen += rlen;
+		buf[blen++] = '\n';
+	}
 	do
 		n = write(fd, buf, blen);
 	while (n < 0 && errno == EINTR);
@@ -534,7 +763,8 @@ agentid_audit_append(const struct agentid_config *cfg,
 		    strerror(r));
 		goto out;
 	}
-	if (cfg->audit_fsync) {
+	/* a seal must be on disk before its key is erased */
+	if (cfg->audit_fsync || sl.due) {
 		if (fsync(fd) != 0)
 			r = errno;
 		else if (created)
@@ -544,6 +774,9 @@ agentid_audit_append(const struct agentid_config *cfg,
 			goto out;
 		}
 	}
+	if (sl.due)
+		sealer_commit(&sl);
+	sealer_close(&sl);
 	update_chain_link(path, chain, &st);
 	close(fd);
 	fd = -1;
@@ -552,16 +785,67 @@ agentid_audit_append(const struct agentid_config *cfg,
 		    "a partial line (crash during a write?); terminated it at "
 		    "byte %jd, record seq=%" PRIu64 " chains over it", path,
 		    (intmax_t)st.st_size, seq);
-	if (cfg->audit_syslog) {
-		audit_syslog_line(ev, seq, hash, sysline, sizeof(sysline));
+	if (cfg->audit_syslog && sline != NULL) {
+		audit_syslog_line(sev, &sl.seal, seq - 1, shash,
+		    sysline, sizeof(sysline));
+		syslog(LOG_AUTHPRIV | LOG_INFO, "agentid audit: %s", sysline);
+	}
+	if (cfg->audit_syslog && rec != NULL) {
+		audit_syslog_line(ev, NULL, seq, hash, sysline, sizeof(sysline));
 		syslog(LOG_AUTHPRIV | LOG_INFO, "agentid audit: %s", sysline);
 	}
 	r = 0;
 out:
+	sealer_close(&sl);
 	if (fd >= 0)
 		close(fd);
 	free(buf);
 	free(rec);
+	free(sline);
 	audit_hasher_free(h);
 	return r;
+}
+
+/* See agentid_audit.h. */
+int
+agentid_audit_append(const struct agentid_config *cfg,
+    const struct agentid_audit_event *ev, struct agentid_error *err)
+{
+	struct agentid_audit_event e;
+	struct agentid_error serr = { "" };
+	char boot[40];
+	int sr;
+
+	if (cfg == NULL || ev == NULL)
+		return agentid_seterr(err, EINVAL, "no config or event to audit");
+	e = *ev;
+	if (e.boot_id == NULL)
+		e.boot_id = read_boot_id(boot, sizeof(boot));
+	/* sealing problems were logged; they never fail a record */
+	return append_locked(cfg, &e, &e, ev->ts, &sr, &serr, err);
+}
+
+/* See agentid_audit.h. */
+int
+agentid_audit_seal_now(const struct agentid_config *cfg, int64_t now,
+    struct agentid_error *err)
+{
+	struct agentid_audit_event sev;
+	struct agentid_error serr = { "" };
+	char host[256];
+	int r, sr;
+
+	if (cfg == NULL)
+		return agentid_seterr(err, EINVAL, "no config");
+	memset(&sev, 0, sizeof(sev));
+	sev.ts = now;
+	sev.duration = -1;
+	if (agentid_host_name(cfg, host, sizeof(host)) == 0)
+		sev.host = host;
+	if ((r = append_locked(cfg, NULL, &sev, now, &sr, &serr, err)) != 0)
+		return r;
+	/* say why nothing was sealed: no key, damaged key, clock */
+	if (sr != 0)
+		return agentid_seterr(err, sr, "%s", serr.msg);
+	return 0;
 }

@@ -99,16 +99,23 @@ put_text(json_t *o, const char *key, const char *s)
 	return json_object_set_new(o, key, v) == 0 ? 0 : ENOMEM;
 }
 
+/* See audit_internal.h. */
+void
+audit_format_ts(int64_t t, char *buf, size_t len)
+{
+	if (t < 0 || t > AUDIT_TIME_MAX)
+		snprintf(buf, len, "forever");
+	else
+		agentid_format_time(t, buf, len);
+}
+
 /* Adds key: an RFC 3339 time, or "forever" beyond year 9999; 0 or ENOMEM. */
 static int
 put_time(json_t *o, const char *key, int64_t t)
 {
 	char buf[64];
 
-	if (t < 0 || t > AUDIT_TIME_MAX)
-		snprintf(buf, sizeof(buf), "forever");
-	else
-		agentid_format_time(t, buf, sizeof(buf));
+	audit_format_ts(t, buf, sizeof(buf));
 	return json_object_set_new(o, key, json_string(buf)) == 0 ? 0 : ENOMEM;
 }
 
@@ -119,13 +126,18 @@ put_int(json_t *o, const char *key, json_int_t v)
 	return json_object_set_new(o, key, json_integer(v)) == 0 ? 0 : ENOMEM;
 }
 
-/* "allow", "deny" or "error" (no decision). */
+/* "allow", "deny", "ignore" (a user that is not an agent, passed through
+ * by the front) or "error" (no decision). */
 static const char *
 decision_text(const struct agentid_audit_event *ev)
 {
 	if (ev->decision == NULL)
 		return "error";
-	return ev->decision->allow ? "allow" : "deny";
+	if (ev->decision->allow)
+		return "allow";
+	if (ev->passed_through && ev->decision->reason == AGENTID_NOT_AN_AGENT)
+		return "ignore";
+	return "deny";
 }
 
 /* The reason written for ev: its override, the decision's, or "error". */
@@ -231,6 +243,7 @@ record_object(const struct agentid_audit_event *ev, uint64_t seq,
 	    put_text(o, "user", ev->user) != 0 ||
 	    put_text(o, "decision", decision_text(ev)) != 0 ||
 	    put_text(o, "reason", reason_text(ev)) != 0 ||
+	    put_text(o, "source", ev->source) != 0 ||
 	    put_text(o, "owner", owner_text(ev)) != 0 ||
 	    put_chain(o, ev) != 0 ||
 	    put_text(o, "rhost", ev->rhost) != 0 ||
@@ -242,7 +255,12 @@ record_object(const struct agentid_audit_event *ev, uint64_t seq,
 	    put_text(o, "task", ev->task) != 0 ||
 	    put_text(o, "on_behalf_of", ev->on_behalf_of) != 0 ||
 	    put_text(o, "session", ev->session) != 0 ||
+	    put_text(o, "boot_id", ev->boot_id) != 0 ||
+	    (ev->has_audit_session &&
+	     put_int(o, "audit_session", ev->audit_session) != 0) ||
+	    put_text(o, "login_session", ev->login_session) != 0 ||
 	    (ev->duration >= 0 && put_int(o, "duration", ev->duration) != 0) ||
+	    put_text(o, "operator", ev->operator_name) != 0 ||
 	    (seq > 0 && seq <= INT64_MAX && put_int(o, "seq", (json_int_t)seq) != 0) ||
 	    put_text(o, "prev", prev_hex != NULL ? prev_hex : AUDIT_ZERO_HASH) != 0) {
 		json_decref(o);
@@ -251,15 +269,43 @@ record_object(const struct agentid_audit_event *ev, uint64_t seq,
 	return o;
 }
 
-/* The record as compact JSON (malloc'd), or NULL on ENOMEM. */
+/* A seal line's object: ts host event interval key seal seq prev. */
+static json_t *
+seal_object(const struct agentid_audit_event *ev, const struct audit_seal *seal,
+    uint64_t seq, const char *prev_hex)
+{
+	json_t *o;
+
+	if (seal->interval > INT64_MAX || seq == 0 || seq > INT64_MAX ||
+	    (o = json_object()) == NULL)
+		return NULL;
+	if (put_time(o, "ts", ev->ts) != 0 ||
+	    put_text(o, "host", ev->host) != 0 ||
+	    put_text(o, "event", "seal") != 0 ||
+	    put_int(o, "interval", (json_int_t)seal->interval) != 0 ||
+	    put_text(o, "key", seal->key_id) != 0 ||
+	    put_text(o, "seal", seal->mac) != 0 ||
+	    put_int(o, "seq", (json_int_t)seq) != 0 ||
+	    put_text(o, "prev", prev_hex != NULL ? prev_hex : AUDIT_ZERO_HASH) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The record (or seal line) as compact JSON (malloc'd), or NULL on ENOMEM. */
 char *
-audit_format_record(const struct agentid_audit_event *ev, uint64_t seq,
-    const char *prev_hex)
+audit_format_record(const struct agentid_audit_event *ev,
+    const struct audit_seal *seal, uint64_t seq, const char *prev_hex)
 {
 	json_t *o;
 	char *s;
 
-	if (ev == NULL || (o = record_object(ev, seq, prev_hex)) == NULL)
+	if (ev == NULL)
+		return NULL;
+	o = seal != NULL ? seal_object(ev, seal, seq, prev_hex) :
+	    record_object(ev, seq, prev_hex);
+	if (o == NULL)
 		return NULL;
 	/* jansson keeps insertion order (>= 2.8) and escapes control bytes */
 	s = json_dumps(o, JSON_COMPACT);
@@ -271,72 +317,191 @@ audit_format_record(const struct agentid_audit_event *ev, uint64_t seq,
 char *
 agentid_audit_format(const struct agentid_audit_event *ev, const char *prev_hex)
 {
-	return audit_format_record(ev, 0, prev_hex);
+	return audit_format_record(ev, NULL, 0, prev_hex);
 }
 
-/* Appends " key=value" to buf at *off, quoting/escaping value; 0 or ENOSPC. */
-static int
-kv_append(char *buf, size_t len, size_t *off, const char *key, const char *val)
+/* ------------------------------------------------------------- syslog */
+
+/* A key=value pair of the syslog line. */
+struct kv {
+	const char *key;
+	const char *val;
+	size_t esc;       /* length of the escaped value */
+};
+
+#define KV_CUT_MARK "..."
+#define KV_MAX 12
+
+/* Writes the escaped form of byte c into out (NULL: only measure); returns
+ * its length: 1, 2 (\" \\) or 4 (\xNN for control and non-ASCII bytes). */
+static size_t
+esc_unit(unsigned char c, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (c == '"' || c == '\\') {
+		if (out != NULL) {
+			out[0] = '\\';
+			out[1] = (char)c;
+		}
+		return 2;
+	}
+	if (c < ' ' || c >= 0x7f) {
+		if (out != NULL) {
+			out[0] = '\\';
+			out[1] = 'x';
+			out[2] = hex[c >> 4];
+			out[3] = hex[c & 0xf];
+		}
+		return 4;
+	}
+	if (out != NULL)
+		out[0] = (char)c;
+	return 1;
+}
+
+/* Length of val escaped. */
+static size_t
+esc_len(const char *val)
 {
 	const unsigned char *p;
-	bool quote = val[0] == '\0';
-	int n;
+	size_t n = 0;
 
-	for (p = (const unsigned char *)val; *p != '\0' && !quote; p++)
-		if (*p <= ' ' || *p == '"' || *p == '\\' || *p >= 0x7f)
-			quote = true;
-	n = snprintf(buf + *off, len - *off, "%s%s=%s", *off > 0 ? " " : "",
-	    key, quote ? "\"" : "");
-	if (n < 0 || (size_t)n >= len - *off)
-		return ENOSPC;
-	*off += (size_t)n;
-	for (p = (const unsigned char *)val; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			n = snprintf(buf + *off, len - *off, "\\%c", *p);
-		else if (*p < ' ' || *p >= 0x7f)
-			n = snprintf(buf + *off, len - *off, "\\x%02x", *p);
-		else
-			n = snprintf(buf + *off, len - *off, "%c", *p);
-		if (n < 0 || (size_t)n >= len - *off)
-			return ENOSPC;
-		*off += (size_t)n;
-	}
-	if (quote) {
-		if (len - *off < 2)
-			return ENOSPC;
-		buf[(*off)++] = '"';
-		buf[*off] = '\0';
-	}
-	return 0;
+	for (p = (const unsigned char *)val; *p != '\0'; p++)
+		n += esc_unit(*p, NULL);
+	return n;
 }
 
-/* The key=value syslog line of a record; 0 or ENOSPC (buf truncated). */
+/*
+ * Appends [ ]key="escaped value" at buf + *off, the value cut to at most
+ * cap escaped bytes (never inside an escape) and marked with "..." when
+ * cut. The caller has checked that it fits.
+ */
+static void
+kv_put(char *buf, size_t *off, const struct kv *kv, size_t cap)
+{
+	const unsigned char *p;
+	size_t u, used = 0;
+	bool cut = kv->esc > cap;
+
+	if (*off > 0)
+		buf[(*off)++] = ' ';
+	memcpy(buf + *off, kv->key, strlen(kv->key));
+	*off += strlen(kv->key);
+	buf[(*off)++] = '=';
+	buf[(*off)++] = '"';
+	for (p = (const unsigned char *)kv->val; *p != '\0'; p++) {
+		u = esc_unit(*p, NULL);
+		if (used + u > cap)
+			break;
+		esc_unit(*p, buf + *off);
+		*off += u;
+		used += u;
+	}
+	if (cut) {
+		memcpy(buf + *off, KV_CUT_MARK, sizeof(KV_CUT_MARK) - 1);
+		*off += sizeof(KV_CUT_MARK) - 1;
+	}
+	buf[(*off)++] = '"';
+	buf[*off] = '\0';
+}
+
+/* Bytes the values take when each is cut to cap (plus its mark). */
+static size_t
+kv_cost(const struct kv *kv, size_t n, size_t cap)
+{
+	size_t i, sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum += kv[i].esc <= cap ? kv[i].esc :
+		    cap + sizeof(KV_CUT_MARK) - 1;
+	return sum;
+}
+
+/* The key=value syslog line of a record; see audit_internal.h. */
 int
-audit_syslog_line(const struct agentid_audit_event *ev, uint64_t seq,
-    const char *hash_hex, char *buf, size_t len)
+audit_syslog_line(const struct agentid_audit_event *ev,
+    const struct audit_seal *seal, uint64_t seq, const char *hash_hex,
+    char *buf, size_t len)
 {
 	const char *owner = owner_text(ev);
-	char num[24];
-	size_t off = 0;
-	int r;
+	struct kv body[KV_MAX], anchor[3];
+	size_t nb = 0, na = 0, i, off = 0, fixed = 0, room, lo, hi, cap;
+	char num[24], ival[24];
+	bool cut = false;
 
 	if (len == 0)
 		return ENOSPC;
 	buf[0] = '\0';
 	snprintf(num, sizeof(num), "%" PRIu64, seq);
-	if ((r = kv_append(buf, len, &off, "event",
-	    ev->event != NULL ? ev->event : "-")) != 0 ||
-	    (r = kv_append(buf, len, &off, "user",
-	    ev->user != NULL ? ev->user : "-")) != 0 ||
-	    (r = kv_append(buf, len, &off, "decision", decision_text(ev))) != 0 ||
-	    (r = kv_append(buf, len, &off, "reason", reason_text(ev))) != 0 ||
-	    (r = kv_append(buf, len, &off, "owner",
-	    owner != NULL ? owner : "-")) != 0 ||
-	    (r = kv_append(buf, len, &off, "session",
-	    ev->session != NULL ? ev->session : "-")) != 0 ||
-	    (r = kv_append(buf, len, &off, "seq", num)) != 0 ||
-	    (r = kv_append(buf, len, &off, "hash",
-	    hash_hex != NULL ? hash_hex : "-")) != 0)
-		return r;
-	return 0;
+#define BODY(k, v) body[nb++] = (struct kv){ k, v, 0 }
+	BODY("event", seal != NULL ? "seal" :
+	    ev->event != NULL ? ev->event : "-");
+	if (seal != NULL) {
+		snprintf(ival, sizeof(ival), "%" PRIu64, seal->interval);
+		BODY("interval", ival);
+	} else {
+		BODY("user", ev->user != NULL ? ev->user : "-");
+		BODY("decision", decision_text(ev));
+		BODY("reason", reason_text(ev));
+		if (ev->source != NULL)
+			BODY("source", ev->source);
+		BODY("owner", owner != NULL ? owner : "-");
+		BODY("session", ev->session != NULL ? ev->session : "-");
+	}
+#undef BODY
+	anchor[na++] = (struct kv){ "seq", num, 0 };
+	anchor[na++] = (struct kv){ "hash", hash_hex != NULL ? hash_hex : "-", 0 };
+	if (seal != NULL)
+		anchor[na++] = (struct kv){ "seal", seal->mac, 0 };
+	/* every pair costs ' ' key '=' '"' '"' besides its value */
+	for (i = 0; i < na; i++) {
+		anchor[i].esc = esc_len(anchor[i].val);
+		fixed += 1 + strlen(anchor[i].key) + 3 + anchor[i].esc;
+	}
+	for (i = 0; i < nb; i++) {
+		body[i].esc = esc_len(body[i].val);
+		fixed += 1 + strlen(body[i].key) + 3;
+	}
+	/* the line has no leading space; one byte is the terminator */
+	if (fixed > len) {
+		/* not even the keys and anchors fit: cannot happen with
+		 * the 1024 bytes syslog gets; leave an empty line */
+		return ENOSPC;
+	}
+	room = len - fixed;
+	cap = SIZE_MAX;
+	if (kv_cost(body, nb, SIZE_MAX) > room) {
+		/* the largest cap at which the values fit: the longest
+		 * values are cut first, the short ones stay whole */
+		cut = true;
+		lo = 0;
+		hi = room;
+		if (kv_cost(body, nb, 0) > room) {
+			cap = 0;
+		} else {
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo + 1) / 2;
+
+				if (kv_cost(body, nb, mid) <= room)
+					lo = mid;
+				else
+					hi = mid - 1;
+			}
+			cap = lo;
+		}
+		if (kv_cost(body, nb, cap) > room) {
+			/* even empty values with marks do not fit */
+			for (i = 0; i < nb; i++)
+				body[i].val = "";
+			for (i = 0; i < nb; i++)
+				body[i].esc = 0;
+			cap = 0;
+		}
+	}
+	for (i = 0; i < nb; i++)
+		kv_put(buf, &off, &body[i], cap);
+	for (i = 0; i < na; i++)
+		kv_put(buf, &off, &anchor[i], SIZE_MAX);
+	return cut ? ENOSPC : 0;
 }

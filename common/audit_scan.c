@@ -21,19 +21,36 @@ struct scan {
 };
 
 /* Known top-level keys: a second occurrence of any of them is refused. */
+enum {
+	KEY_TS, KEY_HOST, KEY_EVENT, KEY_SERVICE, KEY_USER, KEY_DECISION,
+	KEY_REASON, KEY_SOURCE, KEY_OWNER, KEY_CHAIN, KEY_RHOST, KEY_TTY,
+	KEY_PID, KEY_NOT_AFTER, KEY_CERT, KEY_TASK, KEY_ON_BEHALF_OF,
+	KEY_SESSION, KEY_BOOT_ID, KEY_AUDIT_SESSION, KEY_LOGIN_SESSION,
+	KEY_DURATION, KEY_OPERATOR, KEY_INTERVAL, KEY_KEY, KEY_SEAL, KEY_SEQ,
+	KEY_PREV, KEY_COUNT, KEY_UNKNOWN = -1
+};
 static const struct {
 	const char *name;
 	size_t len;
-} known_keys[] = {
-#define K(s) { s, sizeof(s) - 1 }
-	K("ts"), K("host"), K("event"), K("service"), K("user"),
-	K("decision"), K("reason"), K("owner"), K("chain"), K("rhost"),
-	K("tty"), K("pid"), K("not_after"), K("cert"), K("task"),
-	K("on_behalf_of"), K("session"), K("duration"), K("seq"), K("prev"),
+} known_keys[KEY_COUNT] = {
+#define K(i, s) [i] = { s, sizeof(s) - 1 }
+	K(KEY_TS, "ts"), K(KEY_HOST, "host"), K(KEY_EVENT, "event"),
+	K(KEY_SERVICE, "service"), K(KEY_USER, "user"),
+	K(KEY_DECISION, "decision"), K(KEY_REASON, "reason"),
+	K(KEY_SOURCE, "source"), K(KEY_OWNER, "owner"), K(KEY_CHAIN, "chain"),
+	K(KEY_RHOST, "rhost"), K(KEY_TTY, "tty"), K(KEY_PID, "pid"),
+	K(KEY_NOT_AFTER, "not_after"), K(KEY_CERT, "cert"),
+	K(KEY_TASK, "task"), K(KEY_ON_BEHALF_OF, "on_behalf_of"),
+	K(KEY_SESSION, "session"), K(KEY_BOOT_ID, "boot_id"),
+	K(KEY_AUDIT_SESSION, "audit_session"),
+	K(KEY_LOGIN_SESSION, "login_session"), K(KEY_DURATION, "duration"),
+	K(KEY_OPERATOR, "operator"), K(KEY_INTERVAL, "interval"),
+	K(KEY_KEY, "key"), K(KEY_SEAL, "seal"), K(KEY_SEQ, "seq"),
+	K(KEY_PREV, "prev"),
 #undef K
 };
-enum { KEY_TS = 0, KEY_DECISION = 5, KEY_REASON = 6, KEY_SEQ = 18,
-    KEY_PREV = 19, KEY_UNKNOWN = -1 };
+/* "seen" is a 32-bit mask */
+_Static_assert(KEY_COUNT <= 32, "too many known keys for the seen mask");
 
 /* Fails the scan with why; returns EBADMSG. */
 static int
@@ -286,7 +303,7 @@ key_index(const char *k, size_t kl)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(known_keys) / sizeof(known_keys[0]); i++)
+	for (i = 0; i < KEY_COUNT; i++)
 		if (known_keys[i].len == kl && known_keys[i].name[0] == k[0] &&
 		    memcmp(known_keys[i].name, k, kl) == 0)
 			return (int)i;
@@ -310,13 +327,33 @@ span_u64(const unsigned char *b, const unsigned char *e, uint64_t *out)
 	return 0;
 }
 
+/* Whether s (len bytes) is lowercase hex digits only. */
+static bool
+lower_hex(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* See audit_internal.h. */
+bool
+audit_is_seal(const struct audit_fields *f)
+{
+	return f->event != NULL && f->event_len == 4 &&
+	    memcmp(f->event, "seal", 4) == 0;
+}
+
 /* Checks one top-level member's value and records the fields we keep. */
 static int
 scan_member(struct scan *s, int idx, struct audit_fields *f)
 {
 	const unsigned char *vb;
 	const char *str;
-	size_t len, i;
+	size_t len;
 	bool esc;
 
 	skip_ws(s);
@@ -325,10 +362,25 @@ scan_member(struct scan *s, int idx, struct audit_fields *f)
 	case KEY_TS:
 	case KEY_DECISION:
 	case KEY_REASON:
+	case KEY_EVENT:
+	case KEY_KEY:
+	case KEY_SEAL:
 	case KEY_PREV:
 		if (scan_string(s, &str, &len, &esc) != 0)
 			return EBADMSG;
-		if (idx == KEY_TS) {
+		if (idx == KEY_EVENT) {
+			f->event = str;
+			f->event_len = len;
+		} else if (idx == KEY_KEY || idx == KEY_SEAL) {
+			/* only a seal line's are read; others just scanned */
+			if (len != (idx == KEY_KEY ? AUDIT_SEAL_ID_HEX :
+			    AUDIT_HASH_HEX) || !lower_hex(str, len))
+				return 0;
+			if (idx == KEY_KEY)
+				f->key = str;
+			else
+				f->seal = str;
+		} else if (idx == KEY_TS) {
 			f->ts = str;
 			f->ts_len = len;
 		} else if (idx == KEY_DECISION) {
@@ -340,10 +392,8 @@ scan_member(struct scan *s, int idx, struct audit_fields *f)
 		} else {
 			if (len != AUDIT_HASH_HEX)
 				return fail(s, "\"prev\" is not a SHA-256 hex digest");
-			for (i = 0; i < len; i++)
-				if (!((str[i] >= '0' && str[i] <= '9') ||
-				    (str[i] >= 'a' && str[i] <= 'f')))
-					return fail(s, "\"prev\" is not lowercase hex");
+			if (!lower_hex(str, len))
+				return fail(s, "\"prev\" is not lowercase hex");
 			f->prev = str;
 		}
 		return 0;
@@ -353,6 +403,18 @@ scan_member(struct scan *s, int idx, struct audit_fields *f)
 		if (span_u64(vb, s->p, &f->seq) != 0 || f->seq == 0)
 			return fail(s, "\"seq\" is not a positive integer");
 		f->has_seq = true;
+		return 0;
+	case KEY_INTERVAL:
+		if (scan_number(s) != 0)
+			return EBADMSG;
+		/* 0 is a valid interval; anything else that is not a plain
+		 * non-negative integer leaves has_interval false */
+		if (s->p - vb == 1 && *vb == '0') {
+			f->interval = 0;
+			f->has_interval = true;
+		} else if (span_u64(vb, s->p, &f->interval) == 0) {
+			f->has_interval = true;
+		}
 		return 0;
 	default:
 		return scan_value(s, 1);

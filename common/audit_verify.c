@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "agentid.h"
 #include "agentid_audit.h"
 #include "audit_internal.h"
@@ -51,6 +53,10 @@ struct verifier {
 	bool pending;
 	struct pos pend_before;       /* line k-1 */
 	struct pos pend_at;           /* line k */
+	/* sealing: with a verification key, every seal is checked */
+	bool keyed;
+	unsigned char key[AUDIT_SEAL_KEY_LEN]; /* key of interval key_epoch */
+	uint64_t key_epoch;
 };
 
 /* Records the first bad line and returns EBADMSG. */
@@ -101,6 +107,8 @@ tally(struct verifier *v, const struct audit_fields *f, int64_t ts)
 		reason[f->reason_len] = '\0';
 		r = agentid_reason_parse(reason);
 	}
+	if (audit_is_seal(f))
+		return;        /* a seal decides nothing */
 	s->by_reason[r]++;
 	if (f->decision != NULL && f->decision_len == 5 &&
 	    memcmp(f->decision, "allow", 5) == 0)
@@ -108,8 +116,88 @@ tally(struct verifier *v, const struct audit_fields *f, int64_t ts)
 	else if (f->decision != NULL && f->decision_len == 4 &&
 	    memcmp(f->decision, "deny", 4) == 0)
 		s->by_decision[AGENTID_AUDIT_DENY]++;
+	else if (f->decision != NULL && f->decision_len == 6 &&
+	    memcmp(f->decision, "ignore", 6) == 0)
+		s->by_decision[AGENTID_AUDIT_IGNORE]++;
 	else
 		s->by_decision[AGENTID_AUDIT_OTHER]++;
+}
+
+/* "interval N (START .. END)" for messages. */
+static void
+interval_text(const struct verifier *v, uint64_t i, char *buf, size_t len)
+{
+	const struct agentid_audit_summary *s = v->sum;
+	char a[32], b[32];
+
+	if (s->seal_interval > 0 && i < (uint64_t)INT64_MAX / 2 /
+	    (uint64_t)s->seal_interval) {
+		audit_format_ts(s->seal_start + (int64_t)i * s->seal_interval,
+		    a, sizeof(a));
+		audit_format_ts(s->seal_start + (int64_t)(i + 1) *
+		    s->seal_interval, b, sizeof(b));
+		snprintf(buf, len, "interval %" PRIu64 " (%s .. %s)", i, a, b);
+	} else {
+		snprintf(buf, len, "interval %" PRIu64, i);
+	}
+}
+
+/*
+ * A seal line at p (already chained): counted, and with a key its MAC
+ * checked under its interval's key, derived forward from the last one.
+ * Returns 0, EBADMSG (err names the interval) or EIO.
+ */
+static int
+check_seal(struct verifier *v, const struct audit_fields *f, struct pos p)
+{
+	struct agentid_audit_summary *s = v->sum;
+	char msg[512], iv[192], mac[AUDIT_HASH_HEX + 1];
+	uint64_t i;
+
+	if (!f->has_interval || f->key == NULL || f->seal == NULL || !f->has_seq)
+		return bad(v, p, "a seal line without a valid \"interval\", "
+		    "\"key\", \"seal\" or \"seq\"", NULL);
+	if (s->has_seal && f->interval < s->last_sealed) {
+		snprintf(msg, sizeof(msg), "seal of interval %" PRIu64 " after "
+		    "the seal of interval %" PRIu64 ": seals out of order",
+		    f->interval, s->last_sealed);
+		return bad(v, p, msg, NULL);
+	}
+	if (v->keyed) {
+		interval_text(v, f->interval, iv, sizeof(iv));
+		if (memcmp(f->key, s->key_id, AUDIT_SEAL_ID_HEX) != 0) {
+			snprintf(msg, sizeof(msg), "%s: sealed with another key "
+			    "(id %.16s; this verification key is %s): a new "
+			    "keygen, or a forged seal", iv, f->key, s->key_id);
+			return bad(v, p, msg, NULL);
+		}
+		if (f->interval - v->key_epoch > AUDIT_SEAL_MAX_STEPS) {
+			snprintf(msg, sizeof(msg), "%s: too far ahead of the key's "
+			    "start to derive its key", iv);
+			return bad(v, p, msg, NULL);
+		}
+		for (i = v->key_epoch; i < f->interval; i++)
+			if (audit_seal_evolve(v->key) != 0)
+				return agentid_seterr(v->err, EIO, "HMAC failed");
+		v->key_epoch = f->interval;
+		if (audit_seal_mac(v->key, s->key_id, f->interval, f->seq, f->ts,
+		    f->ts_len, f->prev, mac) != 0)
+			return agentid_seterr(v->err, EIO, "HMAC failed");
+		if (CRYPTO_memcmp(mac, f->seal, AUDIT_HASH_HEX) != 0) {
+			snprintf(msg, sizeof(msg), "%s: the seal does not verify: "
+			    "a line before it was changed, removed or added, or "
+			    "the seal was forged", iv);
+			return bad(v, p, msg, NULL);
+		}
+	}
+	if (!s->has_seal)
+		s->first_sealed = f->interval;
+	else if (f->interval > s->last_sealed + 1)
+		s->gap_intervals += f->interval - s->last_sealed - 1;
+	s->has_seal = true;
+	s->last_sealed = f->interval;
+	s->seals++;
+	return 0;
 }
 
 /* Checks one line (without newline) at p; 0, EBADMSG or EIO. */
@@ -173,8 +261,16 @@ check_line(struct verifier *v, const char *line, size_t len, struct pos p)
 	v->prev_has_seq = f.has_seq;
 	v->prev_seq = f.seq;
 	v->prev_pos = p;
-	if (!v->pending)
-		tally(v, &f, ts);
+	if (v->pending)
+		return 0;      /* an error is coming: the link is broken */
+	tally(v, &f, ts);
+	if (audit_is_seal(&f)) {
+		int r = check_seal(v, &f, p);
+
+		if (r != 0)
+			return r;
+		v->sum->sealed_lines = v->sum->lines;
+	}
 	return 0;
 }
 
@@ -270,9 +366,9 @@ out:
 	return r;
 }
 
-/* See agentid_audit.h. */
-int
-agentid_audit_verify(const char *const *files, size_t n,
+/* Both verifiers: the chain, and with vkey every seal. */
+static int
+verify_files(const char *const *files, size_t n, const char *vkey, int64_t now,
     struct agentid_audit_summary *sum, struct agentid_error *err)
 {
 	struct verifier v;
@@ -285,6 +381,20 @@ agentid_audit_verify(const char *const *files, size_t n,
 	v.files = files;
 	v.sum = sum;
 	v.err = err;
+	if (vkey != NULL) {
+		if (audit_seal_vkey_parse(vkey, &sum->seal_start,
+		    &sum->seal_interval, v.key) != 0)
+			return agentid_seterr(err, EINVAL, "not a verification "
+			    "key (expected agentid-seal-v1:START:INTERVAL:"
+			    "64 hex digits, as agentid audit keygen printed it)");
+		if (audit_seal_key_id(v.key, sum->key_id) != 0) {
+			r = agentid_seterr(err, EIO, "HMAC failed");
+			goto out;
+		}
+		v.keyed = true;
+		sum->key_checked = true;
+		sum->now = now;
+	}
 	if (n == 0 || files == NULL)
 		return agentid_seterr(err, EINVAL, "no audit file to verify");
 	if ((r = audit_hasher_new(&v.h)) != 0)
@@ -303,9 +413,44 @@ agentid_audit_verify(const char *const *files, size_t n,
 	}
 	if (v.have_prev)
 		memcpy(sum->head, v.prev_hash, sizeof(sum->head));
+	sum->unsealed_lines = sum->lines - sum->sealed_lines;
+	if (v.keyed) {
+		/* the interval of now is still open: it cannot be sealed yet */
+		sum->current_interval = audit_seal_epoch(sum->seal_start,
+		    sum->seal_interval, now);
+		if (sum->has_seal) {
+			sum->last_sealed_end = sum->seal_start +
+			    (int64_t)(sum->last_sealed + 1) * sum->seal_interval;
+			if (sum->current_interval > sum->last_sealed + 1)
+				sum->missing_intervals = sum->current_interval -
+				    sum->last_sealed - 1;
+		} else {
+			sum->missing_intervals = sum->current_interval;
+		}
+	}
 	r = 0;
 out:
+	OPENSSL_cleanse(v.key, sizeof(v.key));
 	free(buf);
 	audit_hasher_free(v.h);
 	return r;
+}
+
+/* See agentid_audit.h. */
+int
+agentid_audit_verify(const char *const *files, size_t n,
+    struct agentid_audit_summary *sum, struct agentid_error *err)
+{
+	return verify_files(files, n, NULL, 0, sum, err);
+}
+
+/* See agentid_audit.h. */
+int
+agentid_audit_verify_key(const char *const *files, size_t n,
+    const char *vkey, int64_t now, struct agentid_audit_summary *sum,
+    struct agentid_error *err)
+{
+	if (vkey == NULL)
+		return agentid_seterr(err, EINVAL, "no verification key");
+	return verify_files(files, n, vkey, now, sum, err);
 }

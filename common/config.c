@@ -68,6 +68,8 @@ static const struct key_def keys[] = {
 	{ "audit_syslog", K_BOOL, F(audit_syslog), 0, 0 },
 	{ "audit_fsync", K_BOOL, F(audit_fsync), 0, 0 },
 	{ "audit_required", K_BOOL, F(audit_required), 0, 0 },
+	{ "audit_seal_interval", K_DURATION, F(audit_seal_interval), 1, 7 * 86400 },
+	{ "audit_seal_key", K_STRING, F(audit_seal_key), 0, 0 },
 	{ "hostname", K_STRING, F(hostname), 0, 0 },
 };
 #undef F
@@ -100,6 +102,7 @@ agentid_config_new(struct agentid_config **out)
 	c->audit_syslog = true;
 	c->audit_fsync = true;
 	c->audit_required = true;
+	c->audit_seal_interval = 900;
 	if ((c->path = strdup("<string>")) == NULL ||
 	    (c->agent_filter = strdup("(objectClass=agentIdentity)")) == NULL ||
 	    (c->owner_filter = strdup("(objectClass=person)")) == NULL ||

@@ -109,6 +109,8 @@ struct agentid_config {
 	bool audit_syslog;        /* default yes */
 	bool audit_fsync;         /* default yes */
 	bool audit_required;      /* default yes */
+	int64_t audit_seal_interval; /* seconds, default 900 (keygen's) */
+	char *audit_seal_key;     /* NULL: beside audit_log ("audit.seal") */
 	char *hostname;           /* NULL = ask the system at use time */
 };
 
@@ -341,12 +343,14 @@ char *agentid_explain(const struct agentid_chain *chain,
 struct agentid_audit_event {
 	int64_t ts;
 	const char *host;
-	const char *event;        /* account, session_open, session_close, auth, check */
+	const char *event;        /* account, session_open, session_close,
+	                           * session_terminate, auth, check, admin */
 	const char *service;
 	const char *user;
 	const struct agentid_decision *decision; /* NULL: decision "error" */
 	const struct agentid_chain *chain;       /* may be NULL */
 	const char *reason;       /* overrides decision's reason if set */
+	const char *source;       /* replica, directory or offline; NULL = absent */
 	const char *rhost;
 	const char *tty;
 	pid_t pid;
@@ -360,7 +364,16 @@ struct agentid_audit_event {
 	const char *task;
 	const char *on_behalf_of;
 	const char *session;
+	const char *boot_id;      /* NULL: agentid_audit_append reads the
+	                           * kernel's (/proc/sys/kernel/random/boot_id) */
+	bool has_audit_session;
+	uint32_t audit_session;   /* kernel audit session (/proc/self/sessionid) */
+	const char *login_session; /* logind's session id */
 	int64_t duration;         /* session_close: seconds; < 0 = absent */
+	const char *operator_name; /* event admin: who ran it ("operator") */
+	/* the front let a user that is not an agent through (PAM_IGNORE):
+	 * a not_an_agent decision is written "ignore", not "deny" */
+	bool passed_through;
 };
 
 /*

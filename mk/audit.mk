@@ -5,6 +5,7 @@ libagentid_core_la_SOURCES += \
 	common/audit_hash.c \
 	common/audit_format.c \
 	common/audit_scan.c \
+	common/audit_seal.c \
 	common/audit_append.c \
 	common/audit_verify.c
 
@@ -33,7 +34,7 @@ endif
 
 # Shell tests: concurrency, tampering, rotation (real logrotate), disk full.
 AUDIT_SHELL_TESTS = tests/audit/concurrency.sh tests/audit/tamper.sh \
-	tests/audit/rotation.sh tests/audit/enospc.sh
+	tests/audit/rotation.sh tests/audit/enospc.sh tests/audit/sealing.sh
 dist_check_SCRIPTS += $(AUDIT_SHELL_TESTS)
 TESTS += $(AUDIT_SHELL_TESTS)
 
@@ -43,3 +44,4 @@ TESTS += $(AUDIT_SHELL_TESTS)
 noinst_PROGRAMS += bench/audit_verify
 bench_audit_verify_SOURCES = bench/audit_verify.c
 bench_audit_verify_LDADD = libagentid-core.la
+EXTRA_DIST += docs/audit-sealing.md

@@ -176,6 +176,8 @@ audit(const struct pam_call *c, const char *event, int pr, int rc,
 	ev.service = c->service;
 	ev.tty = c->tty;
 	ev.duration = duration;
+	/* a human PAM lets through is audited "ignore", not "deny" */
+	ev.passed_through = pr == PAM_IGNORE && not_an_agent(rc, d);
 	if (s != NULL) {
 		ev.cert_key_id = s->key_id;
 		ev.has_cert_serial = s->has_serial;

@@ -25,7 +25,7 @@ static const struct {
 	{ "list", cmd_list,
 	  "list [--expiring DUR] [--expired] [--orphaned] [--json]" },
 	{ "sync", cmd_sync, "sync [--replica PATH]" },
-	{ "audit", cmd_audit, "audit verify [--quiet] [FILE...]" },
+	{ "audit", cmd_audit, "audit verify [--quiet] [--key KEY] [FILE...] | keygen | seal" },
 	{ "principals", cmd_principals,
 	  "principals [--ca-fingerprint %F] [--key-fingerprint %f]\n"
 	  "                [--key-id %i] [--serial %s] [--service S] [--] USER" },

@@ -1,7 +1,10 @@
 /*
  * audit_writer.c - test and bench helper: appends COUNT records to LOG with
  * agentid_audit_append, as pam_agent would (one call per record).
- *   audit_writer [--fsync] [--syslog] [--tag TAG] LOG COUNT
+ *   audit_writer [--fsync] [--syslog] [--tag TAG] [--ts T0] [--step S]
+ *                [--seal-key PATH] LOG COUNT
+ * Record i has ts T0 + i*S (default 1790000000 + i): a test walks through
+ * sealing intervals without waiting.
  * Records cycle through allow/deny/error with several reasons; the user is
  * "bot-TAG-I" so that tests can tell writers apart. Exit 0, or 1 with the
  * library's message on stderr.
@@ -20,7 +23,8 @@
 /* Fills ev (and its decision) for record i of writer tag. */
 static void
 make_event(struct agentid_audit_event *ev, struct agentid_decision *d,
-    char *user, size_t ulen, const char *tag, unsigned long i)
+    char *user, size_t ulen, const char *tag, unsigned long i, long long t0,
+    long long step)
 {
 	static const enum agentid_reason reasons[] = {
 		AGENTID_OK, AGENTID_OK, AGENTID_EXPIRED, AGENTID_SCOPE_HOST,
@@ -37,7 +41,7 @@ make_event(struct agentid_audit_event *ev, struct agentid_decision *d,
 	d->not_after = 1800000000 + (int64_t)i;
 	d->owner = "uid=alice,ou=people,dc=example,dc=org";
 	d->n_agents = 1;
-	ev->ts = 1790000000 + (int64_t)i;
+	ev->ts = t0 + step * (int64_t)i;
 	ev->host = "host1.example.org";
 	ev->event = "account";
 	ev->service = "sshd";
@@ -56,7 +60,8 @@ main(int argc, char **argv)
 	struct agentid_audit_event ev;
 	struct agentid_decision d;
 	struct agentid_error err = { "" };
-	const char *tag = "w";
+	const char *tag = "w", *seal_key = NULL;
+	long long t0 = 1790000000, step = 1;
 	bool fsync_on = false, syslog_on = false;
 	char user[64], *end;
 	unsigned long count, i;
@@ -69,12 +74,19 @@ main(int argc, char **argv)
 			syslog_on = true;
 		else if (strcmp(argv[a], "--tag") == 0 && a + 1 < argc)
 			tag = argv[++a];
+		else if (strcmp(argv[a], "--ts") == 0 && a + 1 < argc)
+			t0 = strtoll(argv[++a], NULL, 10);
+		else if (strcmp(argv[a], "--step") == 0 && a + 1 < argc)
+			step = strtoll(argv[++a], NULL, 10);
+		else if (strcmp(argv[a], "--seal-key") == 0 && a + 1 < argc)
+			seal_key = argv[++a];
 		else
 			break;
 	}
 	if (argc - a != 2) {
 		fprintf(stderr, "usage: audit_writer [--fsync] [--syslog] "
-		    "[--tag TAG] LOG COUNT\n");
+		    "[--tag TAG] [--ts T0] [--step S] [--seal-key PATH] "
+		    "LOG COUNT\n");
 		return 2;
 	}
 	errno = 0;
@@ -88,10 +100,12 @@ main(int argc, char **argv)
 	free(cfg->audit_log);
 	if ((cfg->audit_log = strdup(argv[a])) == NULL)
 		goto out;
+	if (seal_key != NULL && (cfg->audit_seal_key = strdup(seal_key)) == NULL)
+		goto out;
 	cfg->audit_fsync = fsync_on;
 	cfg->audit_syslog = syslog_on;
 	for (i = 0; i < count; i++) {
-		make_event(&ev, &d, user, sizeof(user), tag, i);
+		make_event(&ev, &d, user, sizeof(user), tag, i, t0, step);
 		if (agentid_audit_append(cfg, &ev, &err) != 0) {
 			fprintf(stderr, "audit_writer: %s\n", err.msg);
 			goto out;

@@ -121,10 +121,11 @@ static void
 test_format_order_prev_last(void **state)
 {
 	static const char *const order[] = { "\"ts\"", "\"host\"", "\"event\"",
-	    "\"service\"", "\"user\"", "\"decision\"", "\"reason\"", "\"owner\"",
-	    "\"chain\"", "\"rhost\"", "\"tty\"", "\"pid\"", "\"not_after\"",
+	    "\"service\"", "\"user\"", "\"decision\"", "\"reason\"", "\"source\"",
+	    "\"owner\"", "\"chain\"", "\"rhost\"", "\"tty\"", "\"pid\"", "\"not_after\"",
 	    "\"cert\"", "\"task\"", "\"on_behalf_of\"", "\"session\"",
-	    "\"duration\"", "\"prev\"" };
+	    "\"boot_id\"", "\"audit_session\"", "\"login_session\"",
+	    "\"duration\"", "\"operator\"", "\"prev\"" };
 	struct fixture f;
 	const char *last = NULL, *p;
 	char *s;
@@ -133,11 +134,17 @@ test_format_order_prev_last(void **state)
 	(void)state;
 	fixture_init(&f);
 	f.ev.tty = "ssh";
+	f.ev.source = "replica";
 	f.ev.cert_key_id = "bot@ci";
 	f.ev.task = "T-1";
 	f.ev.on_behalf_of = "alice";
 	f.ev.session = "s-1";
+	f.ev.boot_id = "b";
+	f.ev.has_audit_session = true;
+	f.ev.audit_session = 3;
+	f.ev.login_session = "c1";
 	f.ev.duration = 30;
+	f.ev.operator_name = "op";
 	json_decref(format_parse(&f.ev, HASH1, &s));
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		p = strstr(s, order[i]);
@@ -361,7 +368,7 @@ test_format_record_seq(void **state)
 
 	(void)state;
 	fixture_init(&f);
-	s = audit_format_record(&f.ev, 12345, HASH1);
+	s = audit_format_record(&f.ev, NULL, 12345, HASH1);
 	assert_non_null(s);
 	assert_non_null(strstr(s, ",\"seq\":12345,\"prev\":\""));
 	free(s);
@@ -379,7 +386,7 @@ test_format_scan_roundtrip(void **state)
 	(void)state;
 	fixture_init(&f);
 	f.ev.user = "we\"ird\\\x01\xff";
-	s = audit_format_record(&f.ev, 9, HASH1);
+	s = audit_format_record(&f.ev, NULL, 9, HASH1);
 	assert_non_null(s);
 	assert_int_equal(audit_parse_line(s, strlen(s), &af, &why), 0);
 	assert_true(af.has_seq);
@@ -510,10 +517,12 @@ test_syslog_line(void **state)
 	(void)state;
 	fixture_init(&f);
 	f.ev.session = "s-1";
-	assert_int_equal(audit_syslog_line(&f.ev, 7, HASH1, buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "event=account user=bot decision=allow "
-	    "reason=ok owner=uid=alice,ou=people,dc=example,dc=org session=s-1 "
-	    "seq=7 hash=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+	assert_int_equal(audit_syslog_line(&f.ev, NULL, 7, HASH1, buf,
+	    sizeof(buf)), 0);
+	assert_string_equal(buf, "event=\"account\" user=\"bot\" "
+	    "decision=\"allow\" reason=\"ok\" "
+	    "owner=\"uid=alice,ou=people,dc=example,dc=org\" session=\"s-1\" "
+	    "seq=\"7\" hash=\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"");
 }
 
 static void
@@ -527,23 +536,343 @@ test_syslog_line_escapes(void **state)
 	f.ev.user = "evil user=x\n\"q\"\\\xff";
 	f.ev.decision = NULL;
 	f.chain.n = 2;
-	assert_int_equal(audit_syslog_line(&f.ev, 1, NULL, buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "event=account user=\"evil user=x\\x0a\\\"q\\\"\\\\\\xff\" "
-	    "decision=error reason=error owner=- session=- seq=1 hash=-");
+	assert_int_equal(audit_syslog_line(&f.ev, NULL, 1, NULL, buf,
+	    sizeof(buf)), 0);
+	assert_string_equal(buf, "event=\"account\" user=\"evil user=x\\x0a\\\"q\\\"\\\\\\xff\" "
+	    "decision=\"error\" reason=\"error\" owner=\"-\" session=\"-\" "
+	    "seq=\"1\" hash=\"-\"");
 	assert_null(strchr(buf, '\n'));
+}
+
+/*
+ * Splits a syslog line the way a log parser would (key="value" pairs,
+ * backslash escapes inside quotes) into keys[] and decoded-free raw
+ * values; returns the number of pairs, or -1 when the line is not a
+ * sequence of quoted pairs.
+ */
+static int
+split_kv(const char *line, char keys[][32], char vals[][1024], int max)
+{
+	const char *p = line;
+	int n = 0;
+	size_t k, v;
+
+	while (*p != '\0') {
+		if (n > 0) {
+			if (*p++ != ' ')
+				return -1;
+		}
+		for (k = 0; *p != '=' && *p != '\0' && *p != ' ' && k < 31; k++)
+			keys[n][k] = *p++;
+		keys[n][k] = '\0';
+		if (*p++ != '=' || *p++ != '"')
+			return -1;
+		for (v = 0; *p != '"'; v++) {
+			if (*p == '\0' || v >= 1020)
+				return -1;
+			if (*p == '\\')
+				vals[n][v++] = *p++;
+			vals[n][v] = *p++;
+		}
+		vals[n][v] = '\0';
+		p++;
+		if (++n == max)
+			return *p == '\0' ? n : -1;
+	}
+	return n;
+}
+
+/* issue 10: a value cannot add fields, whatever it holds */
+static void
+test_syslog_line_injection(void **state)
+{
+	static const char *const want[] = { "event", "user", "decision",
+	    "reason", "source", "owner", "session", "seq", "hash" };
+	static const char *const evil = "x\" user=root reason=ok decision=allow y=\"";
+	char keys[16][32], vals[16][1024];
+	struct fixture f;
+	char buf[1024];
+	int n, i;
+
+	(void)state;
+	fixture_init(&f);
+	f.d.allow = false;
+	f.d.reason = AGENTID_SCOPE_HOST;
+	f.ev.user = evil;
+	f.ev.session = evil;
+	f.ev.source = "replica x=\"1\"";
+	f.ev.reason = "scope_host\" decision=\"allow";
+	assert_int_equal(audit_syslog_line(&f.ev, NULL, 3, HASH1, buf,
+	    sizeof(buf)), 0);
+	n = split_kv(buf, keys, vals, 16);
+	assert_int_equal(n, 9);
+	for (i = 0; i < n; i++)
+		assert_string_equal(keys[i], want[i]);
+	assert_string_equal(vals[2], "deny");
+	assert_string_equal(vals[1], "x\\\" user=root reason=ok decision=allow y=\\\"");
+	assert_string_equal(vals[7], "3");
+	assert_string_equal(vals[8], HASH1);
+}
+
+/* issue 10: a 250-byte UTF-8 user name and long values are cut, the
+ * anchors seq= and hash= never */
+static void
+test_syslog_line_long_keeps_anchor(void **state)
+{
+	char keys[16][32], vals[16][1024];
+	char user[251], owner[600], buf[1024];
+	const char *tail;
+	struct fixture f;
+	size_t i;
+	int n;
+
+	(void)state;
+	for (i = 0; i < 250; i += 2)
+		memcpy(user + i, "\xc3\xa9", 2);  /* é: escaped to 8 bytes */
+	user[250] = '\0';
+	memset(owner, 'o', sizeof(owner) - 1);
+	owner[sizeof(owner) - 1] = '\0';
+	fixture_init(&f);
+	f.ev.user = user;
+	f.d.owner = owner;
+	f.ev.session = "s-1";
+	assert_int_equal(audit_syslog_line(&f.ev, NULL, 123456789, HASH1, buf,
+	    sizeof(buf)), ENOSPC);
+	assert_true(strlen(buf) < sizeof(buf));
+	tail = " seq=\"123456789\" hash=\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"";
+	assert_true(strlen(buf) > strlen(tail));
+	assert_string_equal(buf + strlen(buf) - strlen(tail), tail);
+	n = split_kv(buf, keys, vals, 16);
+	assert_int_equal(n, 8);
+	/* short values whole, the long ones cut and marked, no escape split */
+	assert_string_equal(vals[0], "account");
+	assert_string_equal(vals[2], "allow");
+	assert_string_equal(vals[5], "s-1");
+	assert_true(strlen(vals[1]) > 100);
+	assert_string_equal(vals[1] + strlen(vals[1]) - 3, "...");
+	assert_int_equal((strlen(vals[1]) - 3) % 4, 0);
+	assert_memory_equal(vals[1], "\\xc3\\xa9", 8);
+	assert_string_equal(vals[4] + strlen(vals[4]) - 3, "...");
+	/* the line uses the room it has */
+	assert_true(strlen(buf) > 1000);
 }
 
 static void
 test_syslog_line_truncated(void **state)
 {
+	char keys[16][32], vals[16][1024];
 	struct fixture f;
-	char buf[40];
+	char buf[150];
 
 	(void)state;
 	fixture_init(&f);
-	assert_int_equal(audit_syslog_line(&f.ev, 1, HASH1, buf, sizeof(buf)),
-	    ENOSPC);
+	/* too small for the values: they go, the anchors stay */
+	assert_int_equal(audit_syslog_line(&f.ev, NULL, 1, HASH1, buf,
+	    sizeof(buf)), ENOSPC);
 	assert_true(strlen(buf) < sizeof(buf));
+	assert_non_null(strstr(buf, " hash=\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\""));
+	assert_int_equal(split_kv(buf, keys, vals, 16), 8);
+	/* too small even for the anchors: an empty line, never a cut anchor */
+	assert_int_equal(audit_syslog_line(&f.ev, NULL, 1, HASH1, buf, 40),
+	    ENOSPC);
+	assert_string_equal(buf, "");
+}
+
+static void
+test_syslog_line_seal(void **state)
+{
+	struct audit_seal seal;
+	struct fixture f;
+	char buf[1024];
+
+	(void)state;
+	fixture_init(&f);
+	memset(&seal, 0, sizeof(seal));
+	seal.interval = 42;
+	memcpy(seal.key_id, "0123456789abcdef", 17);
+	memcpy(seal.mac, HASH1, 65);
+	assert_int_equal(audit_syslog_line(&f.ev, &seal, 9, HASH1, buf,
+	    sizeof(buf)), 0);
+	assert_string_equal(buf, "event=\"seal\" interval=\"42\" seq=\"9\" "
+	    "hash=\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\" "
+	    "seal=\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"");
+}
+
+/* issue 10: a user that is not an agent and was passed through is "ignore" */
+static void
+test_format_ignore(void **state)
+{
+	struct fixture f;
+	json_t *o;
+
+	(void)state;
+	fixture_init(&f);
+	f.d.allow = false;
+	f.d.reason = AGENTID_NOT_AN_AGENT;
+	f.ev.chain = NULL;
+	f.ev.passed_through = true;
+	o = format_parse(&f.ev, HASH1, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "decision")),
+	    "ignore");
+	assert_string_equal(json_string_value(json_object_get(o, "reason")),
+	    "not_an_agent");
+	json_decref(o);
+	/* not passed through (unknown=deny): a deny */
+	f.ev.passed_through = false;
+	o = format_parse(&f.ev, HASH1, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "decision")),
+	    "deny");
+	json_decref(o);
+	/* passed_through never turns another deny into "ignore" */
+	f.ev.passed_through = true;
+	f.d.reason = AGENTID_REVOKED;
+	o = format_parse(&f.ev, HASH1, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "decision")),
+	    "deny");
+	json_decref(o);
+}
+
+/* the fields DESIGN.md added: source, boot_id, audit_session,
+ * login_session, operator */
+static void
+test_format_new_fields(void **state)
+{
+	struct fixture f;
+	json_t *o;
+
+	(void)state;
+	fixture_init(&f);
+	f.ev.event = "admin";
+	f.ev.source = "offline";
+	f.ev.boot_id = "0b1c2d3e-0000-4000-8000-00000000abcd";
+	f.ev.has_audit_session = true;
+	f.ev.audit_session = 4294967294u;
+	f.ev.login_session = "c7";
+	f.ev.operator_name = "uid=ops,ou=people,dc=example,dc=org";
+	o = format_parse(&f.ev, HASH1, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "event")), "admin");
+	assert_string_equal(json_string_value(json_object_get(o, "source")), "offline");
+	assert_string_equal(json_string_value(json_object_get(o, "boot_id")),
+	    "0b1c2d3e-0000-4000-8000-00000000abcd");
+	assert_int_equal(json_integer_value(json_object_get(o, "audit_session")),
+	    4294967294LL);
+	assert_string_equal(json_string_value(json_object_get(o, "login_session")), "c7");
+	assert_string_equal(json_string_value(json_object_get(o, "operator")),
+	    "uid=ops,ou=people,dc=example,dc=org");
+	json_decref(o);
+	/* absent: left out */
+	fixture_init(&f);
+	o = format_parse(&f.ev, HASH1, NULL);
+	assert_null(json_object_get(o, "source"));
+	assert_null(json_object_get(o, "audit_session"));
+	assert_null(json_object_get(o, "operator"));
+	json_decref(o);
+}
+
+/* a seal line: its fields, and the scanner reads them back */
+static void
+test_format_seal_line(void **state)
+{
+	struct audit_fields af;
+	struct audit_seal seal;
+	struct fixture f;
+	char *s;
+
+	(void)state;
+	fixture_init(&f);
+	memset(&seal, 0, sizeof(seal));
+	seal.interval = 7;
+	memcpy(seal.key_id, "0123456789abcdef", 17);
+	memcpy(seal.mac, HASH1, 65);
+	s = audit_format_record(&f.ev, &seal, 5, HASH1);
+	assert_non_null(s);
+	assert_string_equal(s, "{\"ts\":\"2026-09-21T14:13:20Z\",\"host\":"
+	    "\"host1.example.org\",\"event\":\"seal\",\"interval\":7,\"key\":"
+	    "\"0123456789abcdef\",\"seal\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\","
+	    "\"seq\":5,\"prev\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"}");
+	assert_int_equal(audit_parse_line(s, strlen(s), &af, NULL), 0);
+	assert_true(audit_is_seal(&af));
+	assert_true(af.has_interval);
+	assert_int_equal(af.interval, 7);
+	assert_memory_equal(af.key, "0123456789abcdef", 16);
+	assert_memory_equal(af.seal, HASH1, 64);
+	free(s);
+}
+
+/* the ratchet, the MAC and the two key texts */
+static void
+test_seal_primitives(void **state)
+{
+	unsigned char k0[AUDIT_SEAL_KEY_LEN], k1[AUDIT_SEAL_KEY_LEN], seed[AUDIT_SEAL_KEY_LEN];
+	struct audit_seal_state st, back;
+	char mac[65], mac2[65], id[17], text[512];
+	int64_t start, len;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(k0); i++)
+		k0[i] = (unsigned char)i;
+	memcpy(k1, k0, sizeof(k0));
+	assert_int_equal(audit_seal_evolve(k1), 0);
+	assert_memory_not_equal(k0, k1, sizeof(k0));
+	memcpy(seed, k0, sizeof(k0));
+	assert_int_equal(audit_seal_evolve(seed), 0);
+	assert_memory_equal(seed, k1, sizeof(k1)); /* deterministic */
+	assert_int_equal(audit_seal_key_id(k0, id), 0);
+	assert_int_equal(strlen(id), 16);
+	assert_int_equal(audit_seal_mac(k0, id, 3, 10, "2026-09-21T14:13:20Z",
+	    20, HASH1, mac), 0);
+	assert_int_equal(strlen(mac), 64);
+	/* every input counts */
+	assert_int_equal(audit_seal_mac(k1, id, 3, 10, "2026-09-21T14:13:20Z",
+	    20, HASH1, mac2), 0);
+	assert_string_not_equal(mac, mac2);
+	assert_int_equal(audit_seal_mac(k0, id, 4, 10, "2026-09-21T14:13:20Z",
+	    20, HASH1, mac2), 0);
+	assert_string_not_equal(mac, mac2);
+	assert_int_equal(audit_seal_mac(k0, id, 3, 11, "2026-09-21T14:13:20Z",
+	    20, HASH1, mac2), 0);
+	assert_string_not_equal(mac, mac2);
+	assert_int_equal(audit_seal_mac(k0, id, 3, 10, "2026-09-21T14:13:21Z",
+	    20, HASH1, mac2), 0);
+	assert_string_not_equal(mac, mac2);
+	assert_int_equal(audit_seal_mac(k0, id, 3, 10, "2026-09-21T14:13:20Z",
+	    20, AUDIT_ZERO_HASH, mac2), 0);
+	assert_string_not_equal(mac, mac2);
+	/* epochs */
+	assert_int_equal(audit_seal_epoch(1000, 60, 999), 0);
+	assert_int_equal(audit_seal_epoch(1000, 60, 1059), 0);
+	assert_int_equal(audit_seal_epoch(1000, 60, 1060), 1);
+	/* the key file's text round-trips and is strict */
+	memset(&st, 0, sizeof(st));
+	st.start = 1790000000;
+	st.interval_len = 900;
+	st.epoch = 77;
+	memcpy(st.key, k1, sizeof(k1));
+	memcpy(st.key_id, id, sizeof(id));
+	audit_seal_state_format(&st, text, sizeof(text));
+	assert_int_equal(strlen(text), audit_seal_state_len());
+	assert_int_equal(audit_seal_state_parse(text, strlen(text), &back), 0);
+	assert_int_equal(back.epoch, 77);
+	assert_int_equal(back.start, 1790000000);
+	assert_memory_equal(back.key, k1, sizeof(k1));
+	text[strlen(text) - 2] = 'X';
+	assert_int_equal(audit_seal_state_parse(text, strlen(text), &back), EBADMSG);
+	/* verification key text */
+	assert_int_equal(audit_seal_vkey_parse("agentid-seal-v1:1790000000:900:"
+	    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n",
+	    &start, &len, seed), 0);
+	assert_int_equal(start, 1790000000);
+	assert_int_equal(len, 900);
+	assert_memory_equal(seed, k0, sizeof(k0));
+	assert_int_equal(audit_seal_vkey_parse("agentid-seal-v1:1790000000:900:"
+	    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e", &start,
+	    &len, seed), EINVAL);
+	assert_int_equal(audit_seal_vkey_parse("agentid-seal-v1:1790000000:0:"
+	    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+	    &start, &len, seed), EINVAL);
+	assert_int_equal(audit_seal_vkey_parse("nonsense", &start, &len, seed),
+	    EINVAL);
 }
 
 static void
@@ -567,6 +896,13 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_fields),
+		cmocka_unit_test(test_syslog_line_injection),
+		cmocka_unit_test(test_syslog_line_long_keeps_anchor),
+		cmocka_unit_test(test_syslog_line_seal),
+		cmocka_unit_test(test_format_ignore),
+		cmocka_unit_test(test_format_new_fields),
+		cmocka_unit_test(test_format_seal_line),
+		cmocka_unit_test(test_seal_primitives),
 		cmocka_unit_test(test_format_order_prev_last),
 		cmocka_unit_test(test_format_absent_fields_omitted),
 		cmocka_unit_test(test_format_deny_reason),

@@ -499,9 +499,10 @@ test_append_syslog_line(void **state)
 	audit_hasher_free(h);
 	free(buf);
 	assert_int_equal(last_pri[0], LOG_AUTHPRIV | LOG_INFO);
-	snprintf(want, sizeof(want), "agentid audit: event=account user=bot "
-	    "decision=allow reason=ok owner=uid=alice,dc=example,dc=org "
-	    "session=- seq=1 hash=%s", hex);
+	snprintf(want, sizeof(want), "agentid audit: event=\"account\" "
+	    "user=\"bot\" decision=\"allow\" reason=\"ok\" "
+	    "owner=\"uid=alice,dc=example,dc=org\" session=\"-\" seq=\"1\" "
+	    "hash=\"%s\"", hex);
 	assert_string_equal(last_msg[0], want);
 }
 
