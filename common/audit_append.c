@@ -458,6 +458,7 @@ agentid_audit_event_init(struct agentid_audit_event *ev, const char *event,
 	ev->user = req->user;
 	ev->rhost = req->rhost;
 	ev->decision = d;
+	ev->source = d != NULL ? agentid_source_name(d->source) : NULL;
 	ev->chain = chain;
 	ev->pid = getpid();
 	ev->duration = -1;

@@ -180,7 +180,8 @@ drive bot-ok $A account
 expect "active agent" "account=PAM_SUCCESS"
 audit "account allowed" '"event":"account"' '"user":"bot-ok"' \
 	'"decision":"allow"' '"reason":"ok"' "\"owner\":\"uid=alice,ou=people,$BASE\"" \
-	'"service":"agentid-test"' '"rhost":"127.0.0.1"' '"tty":"ssh"'
+	'"service":"agentid-test"' '"rhost":"127.0.0.1"' '"tty":"ssh"' \
+	'"source":"directory"'
 drive bot-expired $A account
 expect "expired agent" "account=PAM_ACCT_EXPIRED"
 audit "expired" '"user":"bot-expired"' '"decision":"deny"' '"reason":"expired"'
@@ -197,6 +198,8 @@ drive bot-from $A --rhost 10.1.2.3 account
 expect "agent from a granted address" "account=PAM_SUCCESS"
 drive carol $A account
 expect "human, unknown=ignore (default)" "account=PAM_IGNORE"
+audit "human passed through: ignore" '"user":"carol"' '"decision":"ignore"' \
+	'"reason":"not_an_agent"'
 drive carol $A --arg unknown=deny account
 expect "human, unknown=deny" "account=PAM_USER_UNKNOWN"
 drive nobody-at-all $A --arg unknown=ignore account
