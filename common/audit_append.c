@@ -33,6 +33,7 @@
 #include "agentid.h"
 #include "agentid_audit.h"
 #include "audit_internal.h"
+#include "internal.h"
 
 #define AUDIT_LOCK_WAIT_MS 10000  /* give up (fail closed) after 10 s */
 #define AUDIT_TAIL_CHUNK 8192
@@ -45,41 +46,6 @@ struct tail {
 	bool empty;                    /* no line at all */
 	bool seal;                     /* the last line is a seal line */
 };
-
-/* Sleeps ms milliseconds. */
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/*
- * Takes flock(op) on fd, polling so that a stuck holder cannot hang a login
- * forever. Returns 0, ETIMEDOUT, or the errno of flock.
- */
-static int
-lock_wait(int fd, int op)
-{
-	long waited = 0, step = 1;
-
-	for (;;) {
-		if (flock(fd, op | LOCK_NB) == 0)
-			return 0;
-		if (errno == EINTR)
-			continue;
-		if (errno != EWOULDBLOCK)
-			return errno;
-		if (waited >= AUDIT_LOCK_WAIT_MS)
-			return ETIMEDOUT;
-		sleep_ms(step);
-		waited += step;
-		if (step < 4)
-			step *= 2;
-	}
-}
 
 /* Reads exactly len bytes at off; returns 0, EIO (short file) or errno. */
 static int
@@ -318,7 +284,7 @@ open_locked(const char *path, int *fdp, struct stat *st, bool *created,
 			agentid_seterr(err, r, "audit log %s: %s", path, strerror(r));
 			goto out;
 		}
-		if ((r = lock_wait(fd, LOCK_EX)) != 0) {
+		if ((r = agentid_flock_wait(fd, LOCK_EX, AUDIT_LOCK_WAIT_MS)) != 0) {
 			agentid_seterr(err, r, "cannot lock audit log %s: %s", path,
 			    r == ETIMEDOUT ? "still locked by another process "
 			    "after 10 s" : strerror(r));
@@ -380,7 +346,7 @@ read_predecessor(const char *chain, const struct stat *st,
 	if (!S_ISREG(cst.st_mode) ||
 	    (cst.st_ino == st->st_ino && cst.st_dev == st->st_dev))
 		goto out;
-	if ((r = lock_wait(fd, LOCK_SH)) != 0) {
+	if ((r = agentid_flock_wait(fd, LOCK_SH, AUDIT_LOCK_WAIT_MS)) != 0) {
 		agentid_seterr(err, r, "cannot lock %s: %s", chain, strerror(r));
 		goto out;
 	}
@@ -419,29 +385,6 @@ update_chain_link(const char *path, const char *chain, const struct stat *st)
 	if (lstat(tmp, &cst) != 0 || cst.st_ino != st->st_ino ||
 	    cst.st_dev != st->st_dev || rename(tmp, chain) != 0)
 		(void)unlink(tmp);
-}
-
-/* fsyncs the directory holding path (a new file's name); 0 or errno. */
-static int
-sync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	int fd, r = 0;
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir) ||
-	    (slash = strrchr(dir, '/')) == NULL)
-		return 0;
-	if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return errno;
-	if (fsync(fd) != 0)
-		r = errno;
-	close(fd);
-	return r;
 }
 
 /* See agentid_audit.h. */
@@ -538,7 +481,7 @@ sealer_open(const struct agentid_config *cfg, struct sealer *s,
 		    " owned by root" : "");
 		goto bad;
 	}
-	if ((r = lock_wait(s->fd, LOCK_EX)) != 0) {
+	if ((r = agentid_flock_wait(s->fd, LOCK_EX, AUDIT_LOCK_WAIT_MS)) != 0) {
 		agentid_seterr(err, r, "cannot lock sealing key %s: %s", s->path,
 		    strerror(r));
 		goto bad;
@@ -769,7 +712,7 @@ append_locked(const struct agentid_config *cfg,
 		if (fsync(fd) != 0)
 			r = errno;
 		else if (created)
-			r = sync_dir(path);
+			r = agentid_fsync_parent(path);
 		if (r != 0) {
 			agentid_seterr(err, r, "fsync %s: %s", path, strerror(r));
 			goto out;

@@ -35,6 +35,7 @@
 #include "agentid.h"
 #include "agentid_audit.h"
 #include "audit_internal.h"
+#include "internal.h"
 
 #define LABEL_EVOLVE "agentid audit seal v1: evolve"
 #define LABEL_MAC "agentid audit seal v1: mac"
@@ -269,29 +270,6 @@ audit_seal_key_path(const struct agentid_config *cfg, char *buf, size_t len)
 	return w < 0 || (size_t)w >= len ? ENAMETOOLONG : 0;
 }
 
-/* fsyncs the directory that holds path; 0 or errno. */
-static int
-sync_parent(const char *path)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	int fd, r = 0;
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir) ||
-	    (slash = strrchr(dir, '/')) == NULL)
-		return 0;
-	if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return errno;
-	if (fsync(fd) != 0)
-		r = errno;
-	close(fd);
-	return r;
-}
-
 /* Overwrites the old key file's bytes with zeros (best effort). */
 static void
 wipe_file(const char *path)
@@ -378,7 +356,7 @@ agentid_audit_keygen(const struct agentid_config *cfg, int64_t now,
 		(void)unlink(tmp);
 		goto out;
 	}
-	(void)sync_parent(path);
+	(void)agentid_fsync_parent(path);
 	to_hex(st.key, sizeof(st.key), hex);
 	snprintf(out->vkey, sizeof(out->vkey), VKEY_PREFIX "%" PRId64 ":%"
 	    PRId64 ":%s", st.start, st.interval_len, hex);

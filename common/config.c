@@ -170,8 +170,8 @@ set_key(struct agentid_config *c, const struct key_def *k, char *v,
     const char *where, struct agentid_error *err)
 {
 	void *field = (char *)c + k->off;
-	char *end, *tok, *save = NULL;
-	unsigned long long u;
+	char *tok, *save = NULL;
+	uint64_t u;
 	int64_t d;
 	int r;
 
@@ -267,10 +267,8 @@ set_key(struct agentid_config *c, const struct key_def *k, char *v,
 		return 0;
 	case K_UINT:
 	case K_ULONG:
-		errno = 0;
-		u = strtoull(v, &end, 10);
-		if (v[0] < '0' || v[0] > '9' || errno != 0 || *end != '\0' ||
-		    u < (unsigned long long)k->min || u > (unsigned long long)k->max)
+		if (agentid_parse_decimal(v, (uint64_t)k->max, &u) != 0 ||
+		    u < (uint64_t)k->min)
 			return agentid_seterr(err, EINVAL, "%s: %s: expected a number "
 			    "from %lld to %lld, not %s", where, k->name, k->min, k->max, v);
 		/* the field's own type: a 4-byte store into an unsigned long

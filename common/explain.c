@@ -40,6 +40,15 @@ phrase(enum agentid_reason r)
 		return "is not granted logins from this remote host";
 	case AGENTID_CERT_MISMATCH:
 		return "did not log in with a certificate bound to it";
+	case AGENTID_CERT_REQUIRED:
+		return "showed no valid certificate, which this service requires "
+		    "(require_cert)";
+	case AGENTID_CERT_EXPIRED:
+		return "logged in with a certificate whose validity has ended";
+	case AGENTID_DELETED:
+		return "is no longer an agent in the directory, but this host "
+		    "still knows it as one";
+	case AGENTID_LDAP_UNAVAILABLE:
 	default:
 		return "cannot be checked: the directory is unavailable";
 	}

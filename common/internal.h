@@ -18,4 +18,9 @@ void agentid_dn_canon(const char *dn, char *out);
 /* dn.c: the one DN comparison (case, spaces around separators). */
 bool agentid_dn_equal(const char *a, const char *b);
 
+/* util.c: flock(op) on fd, waiting at most max_ms; 0, ETIMEDOUT, errno. */
+int agentid_flock_wait(int fd, int op, long max_ms);
+/* util.c: fsyncs the directory holding path; 0 or errno. */
+int agentid_fsync_parent(const char *path);
+
 #endif

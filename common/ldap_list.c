@@ -145,8 +145,8 @@ group_entry(LDAP *ld, LDAPMessage *e, void *arg)
 	struct group_walk *w = arg;
 	struct agentid_group g;
 	struct berval **v = NULL;
-	char *s = NULL, *end;
-	unsigned long long gid;
+	char *s = NULL;
+	uint64_t gid;
 	size_t i;
 	int r = 0;
 
@@ -166,10 +166,7 @@ group_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		r = ENOMEM;
 		goto out;
 	}
-	errno = 0;
-	gid = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || s[0] < '0' || s[0] > '9' ||
-	    gid > UINT32_MAX)
+	if (agentid_parse_decimal(s, UINT32_MAX, &gid) != 0)
 		goto out;
 	g.gid = (uint32_t)gid;
 	ldap_value_free_len(v);

@@ -125,14 +125,9 @@ has_class(LDAP *ld, LDAPMessage *e, const char *oc)
 static bool
 parse_u32(const char *s, uint32_t *out)
 {
-	unsigned long long v;
-	char *end;
+	uint64_t v;
 
-	if (s == NULL || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > UINT32_MAX)
+	if (agentid_parse_decimal(s, UINT32_MAX, &v) != 0)
 		return false;
 	*out = (uint32_t)v;
 	return true;

@@ -137,6 +137,10 @@ int agentid_read_secret(const char *path, char **out, struct agentid_error *err)
  * gethostname(). Writes into buf. Does I/O (resolver). common/hostname.c */
 int agentid_host_name(const struct agentid_config *cfg, char *buf, size_t len);
 
+/* Strict decimal: digits only, no sign or space; EINVAL, or ERANGE above
+ * max. */
+int agentid_parse_decimal(const char *s, uint64_t max, uint64_t *out);
+
 /* ---------------------------------------------------------------- names */
 
 /* 0 when name is acceptable as a user name (non-empty, <= 256 bytes, no

@@ -19,6 +19,7 @@ libagentid_core_la_SOURCES = \
 	common/dn.c \
 	common/hostname.c \
 	common/decide.c \
+	common/util.c \
 	common/explain.c
 libagentid_core_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
 libagentid_core_la_LIBADD = $(LDAP_LIBS) $(OPENSSL_LIBS) $(JANSSON_LIBS)

@@ -78,23 +78,6 @@ fingerprint_arg(const char *s)
 	return s;
 }
 
-/* Parses a certificate serial as sshd prints it (%s: decimal). */
-static int
-parse_serial(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	if (s[0] < '0' || s[0] > '9')
-		return EINVAL;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return EINVAL;
-	*out = v;
-	return 0;
-}
-
 /* Appends the decision as event "check"; 0 or the error (err says why). */
 static int
 audit_principals(const struct agentid_config *cfg,
@@ -130,7 +113,7 @@ principals_opt(int c, const char *arg, void *op)
 		o->ci.key_id = arg;
 		break;
 	case OPT_SERIAL:
-		if (parse_serial(arg, &o->ci.serial) != 0) {
+		if (agentid_parse_decimal(arg, UINT64_MAX, &o->ci.serial) != 0) {
 			tool_err("principals: --serial: not a number: %s", arg);
 			return EXIT_ERROR;
 		}
