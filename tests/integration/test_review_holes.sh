@@ -264,7 +264,8 @@ case $out in
 *) fail "config FIFO: message does not name $D/fifo.conf: $out" ;;
 esac
 mkfifo -m 0600 "$D/pw.fifo" || fail "mkfifo"
-slapd_write_conf "$D/fifopw.conf" "hostname web1.example.org" \
+# ssl written: the password is read only for a bind over TLS
+slapd_write_conf "$D/fifopw.conf" "hostname web1.example.org" "ssl start_tls" \
 	"binddn $AGENTID_TEST_LDAP_READERDN" "bindpw_file $D/pw.fifo"
 CHECKS=$((CHECKS + 1))
 if [ "$(stat -c '%u %a' "$D/pw.fifo")" != "0 600" ]; then
