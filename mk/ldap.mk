@@ -19,11 +19,12 @@ libagentid_core_la_SOURCES += include/agentid_ldap.h common/ldap_internal.h \
 # slapd-fixture.sh) and exits 77 (SKIP) when slapd is not installed.
 LDAP_INTEGRATION_TESTS = tests/integration/test_reasons.sh \
 	tests/integration/test_failover.sh tests/integration/test_tls_bind.sh \
-	tests/integration/test_list.sh
+	tests/integration/test_list.sh tests/integration/test_review_holes.sh
 dist_check_SCRIPTS += $(LDAP_INTEGRATION_TESTS)
 TESTS += $(LDAP_INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh tests/integration/lsan.supp \
-	tests/integration/reasons.ldif tests/integration/list.ldif
+	tests/integration/reasons.ldif tests/integration/list.ldif \
+	tests/integration/review_holes.ldif tests/integration/ldap_proxy.py
 
 EXTRA_DIST += docs/ldap.md
 
