@@ -506,7 +506,9 @@ agentid_sshcert_free(struct agentid_sshcert *c)
 	free(c->task);
 	free(c->on_behalf_of);
 	free(c->sig_alg);
-	free(c->blob);
+	if (c->wire != NULL)
+		free(c->wire->blob);
+	free(c->wire);
 	free(c);
 }
 
@@ -535,13 +537,14 @@ agentid_sshcert_parse(const void *blob, size_t len,
 		goto out;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->blob = malloc(len)) == NULL ||
+	    (c->wire = calloc(1, sizeof(*c->wire))) == NULL ||
+	    (c->wire->blob = malloc(len)) == NULL ||
 	    (c->principals = calloc(1, sizeof(char *))) == NULL ||
 	    (c->extensions = calloc(1, sizeof(char *))) == NULL)
 		goto out;
-	memcpy(c->blob, blob, len);
-	c->blob_len = len;
-	sshrd_init(&rd, c->blob, len);
+	memcpy(c->wire->blob, blob, len);
+	c->wire->blob_len = len;
+	sshrd_init(&rd, c->wire->blob, len);
 
 	if ((r = sshrd_cstring(&rd, &name, 64, true)) != 0) {
 		agentid_seterr(err, r, "certificate: bad type");
@@ -608,8 +611,8 @@ agentid_sshcert_parse(const void *blob, size_t len,
 		agentid_seterr(err, r, "certificate: truncated signature key");
 		goto out;
 	}
-	c->ca_off = (size_t)(p - c->blob);
-	c->ca_len = dlen;
+	c->wire->ca_off = (size_t)(p - c->wire->blob);
+	c->wire->ca_len = dlen;
 	if ((r = sshkey_parse_blob(p, dlen, &ca)) != 0) {
 		agentid_seterr(err, r, "certificate: bad or unsupported CA key");
 		goto out;
@@ -618,15 +621,15 @@ agentid_sshcert_parse(const void *blob, size_t len,
 	if ((r = agentid_sshkey_fingerprint(p, dlen, c->ca_fp,
 	    sizeof(c->ca_fp))) != 0)
 		goto out;
-	c->signed_len = (size_t)(rd.p - c->blob);
+	c->wire->signed_len = (size_t)(rd.p - c->wire->blob);
 
 	/* the signature: string alg, string blob, nothing after; then the end */
 	if ((r = sshrd_string(&rd, &p, &dlen)) != 0) {
 		agentid_seterr(err, r, "certificate: truncated signature");
 		goto out;
 	}
-	c->sig_off = (size_t)(p - c->blob);
-	c->sig_len = dlen;
+	c->wire->sig_off = (size_t)(p - c->wire->blob);
+	c->wire->sig_len = dlen;
 	if (rd.left != 0) {
 		r = agentid_seterr(err, EBADMSG, "certificate: trailing data");
 		goto out;

@@ -9,6 +9,15 @@
 
 #include "agentid_sshcert.h"
 
+/* The certificate itself, and where its parts are (offsets into blob). */
+struct agentid_sshcert_wire {
+	unsigned char *blob;
+	size_t blob_len;
+	size_t signed_len;        /* bytes covered by the signature */
+	size_t ca_off, ca_len;    /* signature key blob */
+	size_t sig_off, sig_len;  /* signature blob */
+};
+
 #define SSHKEY_RSA_MIN_BITS 1024   /* as OpenSSH */
 #define SSHKEY_RSA_MAX_BITS 16384
 

@@ -190,9 +190,9 @@ agentid_sshcert_verify(const struct agentid_sshcert *c,
 	const char *curve;
 	int r;
 
-	if (c == NULL || c->blob == NULL || c->sig_alg == NULL)
+	if (c == NULL || c->wire == NULL || c->wire->blob == NULL || c->sig_alg == NULL)
 		return agentid_seterr(err, EINVAL, "certificate: not parsed");
-	if ((r = sshkey_parse_blob(c->blob + c->ca_off, c->ca_len, &ca)) != 0) {
+	if ((r = sshkey_parse_blob(c->wire->blob + c->wire->ca_off, c->wire->ca_len, &ca)) != 0) {
 		agentid_seterr(err, r, "certificate: bad CA key");
 		goto out;
 	}
@@ -202,7 +202,7 @@ agentid_sshcert_verify(const struct agentid_sshcert *c,
 		    c->sig_alg);
 		goto out;
 	}
-	sshrd_init(&rd, c->blob + c->sig_off, c->sig_len);
+	sshrd_init(&rd, c->wire->blob + c->wire->sig_off, c->wire->sig_len);
 	if ((r = sshrd_string(&rd, &alg, &alglen)) != 0 ||
 	    (r = sshrd_string(&rd, &sig, &siglen)) != 0) {
 		agentid_seterr(err, r, "certificate: bad signature");
@@ -250,7 +250,7 @@ agentid_sshcert_verify(const struct agentid_sshcert *c,
 		goto out;
 	}
 	if (EVP_DigestVerifyInit(mctx, NULL, md, NULL, pkey) != 1 ||
-	    EVP_DigestVerify(mctx, sig, siglen, c->blob, c->signed_len) != 1) {
+	    EVP_DigestVerify(mctx, sig, siglen, c->wire->blob, c->wire->signed_len) != 1) {
 		r = agentid_seterr(err, EKEYREJECTED,
 		    "certificate: CA signature does not verify");
 		goto out;

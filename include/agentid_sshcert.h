@@ -65,12 +65,9 @@ struct agentid_sshcert {
 	char *sig_alg;            /* "ssh-ed25519", "rsa-sha2-512", ... */
 	char key_fp[AGENTID_SSH_FP_SIZE];  /* certified key, as ssh-keygen -l */
 	char ca_fp[AGENTID_SSH_FP_SIZE];   /* CA key, as ssh-keygen -l */
-	/* the certificate itself, and where its parts are */
-	unsigned char *blob;
-	size_t blob_len;
-	size_t signed_len;        /* bytes covered by the signature */
-	size_t ca_off, ca_len;    /* signature key blob */
-	size_t sig_off, sig_len;  /* signature blob */
+	/* the certificate's bytes and where its signed part, CA key and
+	 * signature lie: internal to common/sshcert*.c */
+	struct agentid_sshcert_wire *wire;
 };
 
 /*
