@@ -243,6 +243,7 @@ record_object(const struct agentid_audit_event *ev, uint64_t seq,
 	    put_text(o, "on_behalf_of", ev->on_behalf_of) != 0 ||
 	    put_text(o, "session", ev->session) != 0 ||
 	    (ev->duration >= 0 && put_int(o, "duration", ev->duration) != 0) ||
+	    put_text(o, "operator", ev->operator_name) != 0 ||
 	    (seq > 0 && seq <= INT64_MAX && put_int(o, "seq", (json_int_t)seq) != 0) ||
 	    put_text(o, "prev", prev_hex != NULL ? prev_hex : AUDIT_ZERO_HASH) != 0) {
 		json_decref(o);

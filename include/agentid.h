@@ -94,6 +94,8 @@ struct agentid_config {
 	char *owner_active_filter;
 	unsigned long min_uid;    /* default 1000 */
 	char *nologin_shell;      /* default /usr/sbin/nologin */
+	uint32_t uid_range[2];    /* uid_range LOW-HIGH for agentid create;
+	                           * 0 0 = not set */
 	char *replica;
 	enum agentid_source_pref source; /* default replica */
 	int64_t replica_max_age;  /* default 15 */
@@ -341,7 +343,7 @@ char *agentid_explain(const struct agentid_chain *chain,
 struct agentid_audit_event {
 	int64_t ts;
 	const char *host;
-	const char *event;        /* account, session_open, session_close, auth, check */
+	const char *event;        /* account, session_open, session_close, auth, check, admin */
 	const char *service;
 	const char *user;
 	const struct agentid_decision *decision; /* NULL: decision "error" */
@@ -361,6 +363,7 @@ struct agentid_audit_event {
 	const char *on_behalf_of;
 	const char *session;
 	int64_t duration;         /* session_close: seconds; < 0 = absent */
+	const char *operator_name; /* event admin: who ran it ("operator") */
 };
 
 /*
