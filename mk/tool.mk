@@ -16,3 +16,12 @@ TOOL_INTEGRATION_TESTS = tests/integration/test_cli.sh \
 	tests/integration/test_lifecycle.sh
 dist_check_SCRIPTS += $(TOOL_INTEGRATION_TESTS)
 TESTS += $(TOOL_INTEGRATION_TESTS)
+
+# The write-time rules and the LDIF of the lifecycle commands (pure).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_attenuate
+TESTS += tests/unit/test_attenuate
+tests_unit_test_attenuate_SOURCES = tests/unit/test_attenuate.c
+tests_unit_test_attenuate_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_attenuate_LDADD = libagentid-core.la $(CMOCKA_LIBS)
+endif
