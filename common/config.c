@@ -21,7 +21,7 @@
 enum key_type {
 	K_STRING, K_FILTER, K_URI, K_SSL, K_REQCERT, K_SECONDS, K_DURATION,
 	K_UINT, K_ULONG, K_BOOL, K_SCOPES, K_OFFLINE, K_SASL, K_SOURCE,
-	K_SERVICES,
+	K_SERVICES, K_RANGE,
 };
 
 struct key_def {
@@ -54,6 +54,7 @@ static const struct key_def keys[] = {
 	{ "owner_active_filter", K_FILTER, F(owner_active_filter), 0, 0 },
 	{ "min_uid", K_ULONG, F(min_uid), 0, UINT32_MAX },
 	{ "nologin_shell", K_STRING, F(nologin_shell), 0, 0 },
+	{ "uid_range", K_RANGE, F(uid_range), 1, UINT32_MAX - 1 },
 	{ "replica", K_STRING, F(replica), 0, 0 },
 	{ "source", K_SOURCE, F(source), 0, 0 },
 	{ "replica_max_age", K_DURATION, F(replica_max_age), 1, 86400 },
@@ -278,6 +279,28 @@ set_key(struct agentid_config *c, const struct key_def *k, char *v,
 		else
 			*(unsigned *)field = (unsigned)u;
 		return 0;
+	case K_RANGE: {
+		/* "LO-HI": uidNumbers agentid create may pick (a new key) */
+		unsigned long long hi;
+
+		errno = 0;
+		u = strtoull(v, &end, 10);
+		if (v[0] < '0' || v[0] > '9' || errno != 0 || *end != '-' ||
+		    end[1] < '0' || end[1] > '9')
+			goto bad_range;
+		tok = end + 1;
+		hi = strtoull(tok, &end, 10);
+		if (errno != 0 || *end != '\0' || u < (unsigned long long)k->min ||
+		    hi > (unsigned long long)k->max || u > hi)
+			goto bad_range;
+		((uint32_t *)field)[0] = (uint32_t)u;
+		((uint32_t *)field)[1] = (uint32_t)hi;
+		return 0;
+bad_range:
+		return agentid_seterr(err, EINVAL, "%s: %s: expected LOW-HIGH, "
+		    "numbers from %lld to %lld, not %s", where, k->name, k->min,
+		    k->max, v);
+	}
 	case K_SECONDS:
 	case K_DURATION:
 		if (agentid_parse_duration(v, &d) != 0 || d < k->min || d > k->max)

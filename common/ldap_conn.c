@@ -375,15 +375,19 @@ do_bind(struct agentid_ldap *l, struct agentid_error *err)
 		return 0;
 	}
 	if (cfg->binddn != NULL) {
-		if (cfg->bindpw_file == NULL)
+		if (cfg->bindpw_file == NULL && l->bindpw == NULL)
 			return agentid_seterr(err, EINVAL, "%s: binddn is set but "
 			    "bindpw_file is not", l->uri);
 		if (!l->secure)
 			return agentid_seterr(err, EACCES, "%s: refusing a simple "
 			    "bind with a password over a connection that is neither "
 			    "TLS nor ldapi:// (set ssl start_tls or on)", l->uri);
-		if ((r = agentid_read_secret(cfg->bindpw_file, &pw, err)) != 0)
+		if (l->bindpw != NULL)
+			pw = strdup(l->bindpw);
+		else if ((r = agentid_read_secret(cfg->bindpw_file, &pw, err)) != 0)
 			return r;
+		if (pw == NULL)
+			return ENOMEM;
 		cred.bv_val = pw;
 		cred.bv_len = strlen(pw);
 		rc = ldap_sasl_bind_s(l->ld, cfg->binddn, LDAP_SASL_SIMPLE, &cred,
@@ -489,10 +493,11 @@ destroy(struct agentid_ldap *l)
 	free(l);
 }
 
-/* Tries each uri in order; EHOSTDOWN when none could be reached and bound. */
-int
-agentid_ldap_open(const struct agentid_config *cfg, struct agentid_ldap **out,
-    struct agentid_error *err)
+/* Tries each uri in order, binding with bindpw when given; EHOSTDOWN when
+ * none could be reached and bound. */
+static int
+open_any(const struct agentid_config *cfg, const char *bindpw,
+    struct agentid_ldap **out, struct agentid_error *err)
 {
 	struct agentid_ldap *l = NULL;
 	struct agentid_error one;
@@ -516,6 +521,7 @@ agentid_ldap_open(const struct agentid_config *cfg, struct agentid_ldap **out,
 		    strerror(r));
 	}
 	l->cfg = cfg;
+	l->bindpw = bindpw;
 	for (i = 0; i < cfg->n_uri; i++) {
 		one.msg[0] = '\0';
 		r = open_one(l, cfg->uri[i], &one);
@@ -545,6 +551,22 @@ out:
 		destroy(l);
 	}
 	return r;
+}
+
+/* Tries each uri in order; EHOSTDOWN when none could be reached and bound. */
+int
+agentid_ldap_open(const struct agentid_config *cfg, struct agentid_ldap **out,
+    struct agentid_error *err)
+{
+	return open_any(cfg, NULL, out, err);
+}
+
+/* The same, with the operator's password in memory (ldap_internal.h). */
+int
+aidl_open_password(const struct agentid_config *cfg, const char *bindpw,
+    struct agentid_ldap **out, struct agentid_error *err)
+{
+	return open_any(cfg, bindpw, out, err);
 }
 
 /* Unbinds and frees. */

@@ -32,6 +32,9 @@ struct agentid_ldap {
 	struct ldap_conncb conncb;        /* registered with LDAP_OPT_CONNECT_CB */
 	struct aidl_watchdog wd;
 	const struct agentid_config *cfg; /* borrowed: outlives the connection */
+	const char *bindpw;               /* borrowed: the operator's password
+	                                   * (agentid create ...), else NULL:
+	                                   * bindpw_file is read */
 	char *uri;
 	bool secure;                      /* TLS or ldapi:// */
 	bool tls;                         /* TLS: no socket timeouts before the
@@ -73,6 +76,11 @@ void aidl_deadline_restart(struct agentid_ldap *l);
 int aidl_entry_record(LDAP *ld, LDAPMessage *e, struct agentid_record *r);
 /* malloc'd RFC 4514 form of dn (spacing normalised) or NULL (ENOMEM). */
 char *aidl_dn_normalize(const char *dn);
+
+/* agentid_ldap_open, binding as cfg->binddn with password bindpw (in
+ * memory, borrowed for the call) instead of bindpw_file. */
+int aidl_open_password(const struct agentid_config *cfg, const char *bindpw,
+    struct agentid_ldap **out, struct agentid_error *err);
 
 struct agentid_lookup;
 /* ldap_lookup.c: the chain builder's lookup interface over l. */

@@ -94,6 +94,8 @@ struct agentid_config {
 	char *owner_active_filter;
 	unsigned long min_uid;    /* default 1000 */
 	char *nologin_shell;      /* default /usr/sbin/nologin */
+	uint32_t uid_range[2];    /* uid_range LOW-HIGH for agentid create;
+	                           * 0 0 = not set */
 	char *replica;
 	enum agentid_source_pref source; /* default replica */
 	int64_t replica_max_age;  /* default 15 */

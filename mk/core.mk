@@ -20,7 +20,10 @@ libagentid_core_la_SOURCES = \
 	common/hostname.c \
 	common/decide.c \
 	common/util.c \
-	common/explain.c
+	common/explain.c \
+	common/lifecycle.h \
+	common/attenuate.c \
+	common/ldif.c
 libagentid_core_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
 libagentid_core_la_LIBADD = $(LDAP_LIBS) $(OPENSSL_LIBS) $(JANSSON_LIBS)
 

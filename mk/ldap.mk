@@ -13,7 +13,7 @@ EXTRA_DIST += tests/integration/slapd-fixture.sh
 # The LDAP source (include/agentid_ldap.h), part of libagentid.
 libagentid_core_la_SOURCES += include/agentid_ldap.h common/ldap_internal.h \
 	common/ldap_conn.c common/ldap_record.c common/ldap_lookup.c \
-	common/ldap_list.c
+	common/ldap_list.c common/ldap_admin.c
 
 # Integration tests: each starts its own slapd (tests/integration/
 # slapd-fixture.sh) and exits 77 (SKIP) when slapd is not installed.

@@ -29,6 +29,17 @@ static const struct {
 	{ "principals", cmd_principals,
 	  "principals [--ca-fingerprint %F] [--key-fingerprint %f]\n"
 	  "                [--key-id %i] [--serial %s] [--service S] [--] USER" },
+	{ "create", cmd_lifecycle,
+	  "create USER --owner DN (--not-after TIME | --for DUR)\n"
+	  "                [--scope KIND:PATTERN]... [--uid-number N] [--gid-number N]\n"
+	  "                [--description TEXT] CREDENTIALS" },
+	{ "narrow", cmd_lifecycle,
+	  "narrow USER [--scope KIND:PATTERN]... [--not-after TIME] CREDENTIALS" },
+	{ "renew", cmd_lifecycle, "renew USER --for DUR CREDENTIALS" },
+	{ "suspend", cmd_lifecycle, "suspend USER CREDENTIALS" },
+	{ "resume", cmd_lifecycle, "resume USER CREDENTIALS" },
+	{ "revoke", cmd_lifecycle, "revoke USER CREDENTIALS" },
+	{ "delete", cmd_lifecycle, "delete USER CREDENTIALS" },
 };
 
 enum { OPT_VERSION = 1 };
@@ -48,7 +59,10 @@ usage(FILE *f)
 		fprintf(f, "  agentid %s\n", commands[i].usage);
 	fprintf(f, "\nEvery command accepts --config PATH (default %s),\n"
 	    "before or after its name; COMMAND --help tells more.\n"
-	    "check exits 0 allow, 1 deny, 2 error.\n", AGENTID_CONFIG_PATH);
+	    "check exits 0 allow, 1 deny, 2 error.\n"
+	    "CREDENTIALS: --bind-dn DN [--password-file FILE] | --sasl-external,\n"
+	    "or --dry-run (print the LDIF); lifecycle commands exit 0 done,\n"
+	    "1 refused (the rule is named), 2 error.\n", AGENTID_CONFIG_PATH);
 }
 
 int

@@ -22,5 +22,7 @@ int cmd_list(struct tool_ctx *ctx, int argc, char **argv);
 int cmd_sync(struct tool_ctx *ctx, int argc, char **argv);
 int cmd_audit(struct tool_ctx *ctx, int argc, char **argv);
 int cmd_principals(struct tool_ctx *ctx, int argc, char **argv);
+/* create, narrow, renew, suspend, resume, revoke, delete (argv[0]). */
+int cmd_lifecycle(struct tool_ctx *ctx, int argc, char **argv);
 
 #endif

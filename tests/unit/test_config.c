@@ -181,6 +181,28 @@ test_require_scope_none(void **state)
 
 /* min_uid is an unsigned long: the whole field is written, whatever its
  * previous value (a 4-byte store left the other half in place). */
+/* uid_range LOW-HIGH: both bounds kept; malformed ranges refused. */
+static void
+test_uid_range(void **state)
+{
+	struct agentid_config *c = NULL;
+	struct agentid_error err;
+
+	(void)state;
+	assert_int_equal(parse("uid_range 100000-199999\n", &c, &err), 0);
+	assert_int_equal(c->uid_range[0], 100000);
+	assert_int_equal(c->uid_range[1], 199999);
+	agentid_config_free(c);
+	assert_int_equal(parse("uid_range 5-5\n", NULL, &err), 0);
+	assert_int_equal(parse("uid_range 10-5\n", NULL, &err), EINVAL);
+	assert_int_equal(parse("uid_range 0-5\n", NULL, &err), EINVAL);
+	assert_int_equal(parse("uid_range 5\n", NULL, &err), EINVAL);
+	assert_int_equal(parse("uid_range 5-\n", NULL, &err), EINVAL);
+	assert_int_equal(parse("uid_range 5-4294967295\n", NULL, &err), EINVAL);
+	assert_int_equal(parse("uid_range 5-6x\n", NULL, &err), EINVAL);
+	assert_int_equal(parse("uid_range -5-6\n", NULL, &err), EINVAL);
+}
+
 static void
 test_min_uid_whole_field(void **state)
 {
@@ -466,6 +488,7 @@ main(void)
 		cmocka_unit_test(test_group_base_defaults_to_base),
 		cmocka_unit_test(test_require_scope_none),
 		cmocka_unit_test(test_min_uid_whole_field),
+		cmocka_unit_test(test_uid_range),
 		cmocka_unit_test(test_error_unknown_key),
 		cmocka_unit_test(test_error_duplicate_key),
 		cmocka_unit_test(test_error_missing_value),
