@@ -281,18 +281,17 @@ set_key(struct agentid_config *c, const struct key_def *k, char *v,
 		return 0;
 	case K_RANGE: {
 		/* "LO-HI": uidNumbers agentid create may pick (a new key) */
-		unsigned long long hi;
+		uint64_t hi;
 
-		errno = 0;
-		u = strtoull(v, &end, 10);
-		if (v[0] < '0' || v[0] > '9' || errno != 0 || *end != '-' ||
-		    end[1] < '0' || end[1] > '9')
+		if ((tok = strchr(v, '-')) == NULL)
 			goto bad_range;
-		tok = end + 1;
-		hi = strtoull(tok, &end, 10);
-		if (errno != 0 || *end != '\0' || u < (unsigned long long)k->min ||
-		    hi > (unsigned long long)k->max || u > hi)
+		*tok++ = '\0';
+		if (agentid_parse_decimal(v, (uint64_t)k->max, &u) != 0 ||
+		    agentid_parse_decimal(tok, (uint64_t)k->max, &hi) != 0 ||
+		    u < (uint64_t)k->min || u > hi) {
+			tok[-1] = '-';
 			goto bad_range;
+		}
 		((uint32_t *)field)[0] = (uint32_t)u;
 		((uint32_t *)field)[1] = (uint32_t)hi;
 		return 0;
