@@ -16,7 +16,7 @@
 
 #include "agentid.h"
 #include "agentid_ldap.h"
-#include "agentid_replica.h"
+#include "agentid_replica_writer.h"
 #include "ldap_internal.h"
 
 /* An owner DN that is not a listed agent, and the chain above it. */
@@ -337,6 +337,8 @@ write_agent(struct sync_state *s, const struct agentid_record *a, int64_t now,
 			return agentid_seterr(err, rc, "%s", werr.msg);
 		warnf(s, "%s; not written", werr.msg);
 		s->res->skipped++;
+		if (rc == EADDRINUSE)
+			s->res->local++;
 		return 0;
 	}
 	s->res->agents++;
@@ -361,6 +363,8 @@ write_group(const struct agentid_group *g, void *arg)
 		warnf(s, "%s; not written", s->werr.msg);
 		s->werr.msg[0] = '\0';
 		s->res->skipped++;
+		if (rc == EADDRINUSE)
+			s->res->local++;
 		return 0;
 	}
 	s->res->groups++;
@@ -388,7 +392,7 @@ state_free(struct sync_state *s)
 		agentid_ldap_close(s->l);
 }
 
-/* Directory to replica: see agentid_replica.h. */
+/* Directory to replica: see agentid_replica_writer.h. */
 int
 agentid_replica_sync(const struct agentid_config *cfg, const char *path,
     int64_t now, agentid_sync_warn_fn warn, void *warn_arg,
@@ -421,7 +425,12 @@ agentid_replica_sync(const struct agentid_config *cfg, const char *path,
 	    (uint32_t)cfg->min_uid;
 	meta.clock_skew = cfg->clock_skew;
 	meta.nologin_shell = cfg->nologin_shell;
-	if ((rc = agentid_replica_writer_new(path, &meta, &s.w, err)) != 0)
+	/* no agent or group may take a local account's name or id: a
+	 * posixGroup "sudo" would otherwise show in `id agent` and pass
+	 * sshd's AllowGroups sudo */
+	if ((rc = agentid_replica_writer_new(path, &meta, &s.w, err)) != 0 ||
+	    (rc = agentid_replica_writer_reserve_local(s.w, AGENTID_FILES_PASSWD,
+	    AGENTID_FILES_GROUP, err)) != 0)
 		goto out;
 	/* room for depth + 1 agents from memory plus what a read adds */
 	cap = 2 * (size_t)cfg->max_delegation_depth + 6;

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "agentid.h"
-#include "agentid_replica.h"
+#include "agentid_replica_writer.h"
 #include "commands.h"
 
 /* Prints one warning of the sync. */
@@ -77,8 +77,9 @@ cmd_sync(struct tool_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	printf("synced %zu agents, %zu groups (%zu expired, %zu suspended, "
-	    "%zu orphaned) in %.1f s \u2192 %s\n", res.agents, res.groups,
-	    res.expired, res.suspended, res.orphaned, mono_now() - t0, path);
+	    "%zu orphaned; %zu skipped, %zu local collisions) in %.1f s "
+	    "\u2192 %s\n", res.agents, res.groups, res.expired, res.suspended,
+	    res.orphaned, res.skipped, res.local, mono_now() - t0, path);
 	rc = 0;
 out:
 	agentid_config_free(cfg);

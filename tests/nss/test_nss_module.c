@@ -28,7 +28,8 @@
 #include <cmocka.h>
 
 #include "agentid.h"
-#include "agentid_replica.h"
+#include "agentid_replica_writer.h"
+#include "replica_format.h"
 
 #define DAY 86400
 

@@ -25,7 +25,7 @@ slapd_write_conf "$CONF" "owner_active_filter (employeeType=staff)" \
 out=$("$AGENTID" --config "$CONF" sync 2>"$D/sync.err")
 rc=$?
 CHECKS=$((CHECKS + 1))
-if [ $rc -eq 0 ] && [[ $out =~ ^synced\ 7\ agents,\ 2\ groups\ \(1\ expired,\ 2\ suspended,\ 2\ orphaned\)\ in\ [0-9.]+\ s\ →\ $R$ ]]; then
+if [ $rc -eq 0 ] && [[ $out =~ ^synced\ 7\ agents,\ 2\ groups\ \(1\ expired,\ 2\ suspended,\ 2\ orphaned\;\ 3\ skipped,\ 0\ local\ collisions\)\ in\ [0-9.]+\ s\ →\ $R$ ]]; then
 	ok "sync: $out"
 else
 	fail "sync exit $rc: $out $(cat "$D/sync.err")"
