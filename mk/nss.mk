@@ -43,11 +43,12 @@ endif
 # `agentid sync` against the slapd fixture, then through glibc.
 dist_check_SCRIPTS += tests/nss/test_nss_abi.sh tests/nss/test_nss_getent.sh \
 	tests/nss/test_nss_threads.sh tests/nss/test_nss_sync.sh \
-	tests/nss/test_nss_units.sh
+	tests/nss/test_nss_units.sh tests/nss/test_nss_collisions.sh
 TESTS += tests/nss/test_nss_abi.sh tests/nss/test_nss_getent.sh \
 	tests/nss/test_nss_threads.sh tests/nss/test_nss_sync.sh \
-	tests/nss/test_nss_units.sh
-EXTRA_DIST += tests/nss/nss-lib.sh tests/nss/nss_threads.c tests/nss/sync.ldif
+	tests/nss/test_nss_units.sh tests/nss/test_nss_collisions.sh
+EXTRA_DIST += tests/nss/nss-lib.sh tests/nss/nss_threads.c tests/nss/sync.ldif \
+	tests/nss/collisions.ldif
 
 # packaging/systemd/agentid-sync.{service,timer} are installed and shipped by
 # mk/packaging.mk (dist_systemdsystemunit_DATA).
