@@ -792,8 +792,8 @@ agentid_replica_commit(struct agentid_replica_writer *w,
 	 * replica NSS would refuse is not put in place */
 	if ((rc = agentid_replica_open_why(w->tmp, &r, why, sizeof(why))) != 0) {
 		rc = agentid_seterr(err, rc == EPERM ? EPERM : EIO,
-		    "written replica refused: %s", why[0] != '\0' ? why :
-		    strerror(rc));
+		    "%s: not put in place, readers would refuse it: %s", w->path,
+		    why[0] != '\0' ? why : strerror(rc));
 		goto out;
 	}
 	if ((rc = agentid_replica_verify(r)) != 0) {
