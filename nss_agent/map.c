@@ -6,20 +6,17 @@
  * The path is stat'ed before every lookup, not once a second: a replica
  * truncated in place (an administrator's cp over it) must not be touched
  * again, since reading a mapped page past the new end of the file is SIGBUS.
- * A stat costs well under a microsecond; glibc's NSS dispatch alone costs
+ * A stat costs under a microsecond; glibc's NSS dispatch alone costs
  * about 2. What remains is a truncation during a lookup already past its
  * stat: see docs/design-notes.md.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "nss_agent.h"
 
