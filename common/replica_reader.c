@@ -2,13 +2,16 @@
  * replica_reader.c - maps the replica and reads it without trusting it.
  * Uses libc and libcdb only: this file is compiled into libagentid and into
  * libnss_agent.so.2, which links nothing else. See agentid_replica.h for the
- * format.
+ * interface and replica_format.h for the format.
  */
 #include "config.h"
 
 #include <cdb.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include "agentid_replica.h"
+#include "replica_format.h"
 
 #define USER_FIXED 40u
 #define GROUP_FIXED 12u
@@ -521,6 +525,14 @@ agentid_replica_user_valid(const struct agentid_replica *r,
 	return now - skew <= u->not_after;
 }
 
+/* A uid or gid NSS may hand out. */
+bool
+agentid_replica_id_ok(const struct agentid_replica *r, uint32_t id)
+{
+	return id >= r->info.min_uid && id != AGENTID_REPLICA_NOBODY &&
+	    id <= AGENTID_REPLICA_MAX_ID;
+}
+
 /* The header fields, checked at open. */
 const struct agentid_replica_info *
 agentid_replica_info(const struct agentid_replica *r)
@@ -599,9 +611,163 @@ read_header(struct agentid_replica *r)
 	return 0;
 }
 
+/* Writes a reason into why (if any); returns rc. */
+static int
+say(char *why, size_t why_len, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+say(char *why, size_t why_len, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why != NULL && why_len > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, why_len, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+/* The uid of the system user AGENTID_SYSTEM_USER in /etc/passwd, read with
+ * fgetpwent_r: an NSS lookup here would recurse into libnss_agent. ENOENT
+ * when there is none (or the file cannot be read: fail closed). */
+static int
+system_user_uid(uid_t *uid)
+{
+	struct passwd pw, *res;
+	size_t len = 1024;
+	char *buf = NULL, *nb;
+	FILE *f;
+	int rc = ENOENT, e;
+
+	if ((f = fopen("/etc/passwd", "rce")) == NULL)
+		return ENOENT;
+	for (;;) {
+		if (buf == NULL && (buf = malloc(len)) == NULL) {
+			rc = ENOMEM;
+			break;
+		}
+		e = fgetpwent_r(f, &pw, buf, len, &res);
+		if (e == ERANGE && len < 65536) {
+			/* glibc put the stream back at the start of the line */
+			if ((nb = realloc(buf, len * 2)) == NULL) {
+				rc = ENOMEM;
+				break;
+			}
+			buf = nb;
+			len *= 2;
+			continue;
+		}
+		if (e != 0 || res == NULL)
+			break;
+		if (strcmp(pw.pw_name, AGENTID_SYSTEM_USER) == 0) {
+			*uid = pw.pw_uid;
+			rc = 0;
+			break;
+		}
+	}
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+/* 0 when st belongs to root or the system user and only its owner may
+ * write it; EPERM otherwise, with the reason in why. what names the object
+ * ("file" or "directory"). */
+static int
+check_trust(const struct stat *st, const char *what, const char *path,
+    char *why, size_t why_len)
+{
+	uid_t sys;
+
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return say(why, why_len, EPERM, "%s: its %s is writable by group or "
+		    "others (mode %04lo): refused", path, what,
+		    (unsigned long)(st->st_mode & 07777));
+	if (st->st_uid == 0 ||
+	    (system_user_uid(&sys) == 0 && st->st_uid == sys))
+		return 0;
+	return say(why, why_len, EPERM, "%s: its %s is owned by uid %lu, not "
+	    "root or " AGENTID_SYSTEM_USER ": refused", path, what,
+	    (unsigned long)st->st_uid);
+}
+
+/* Opens path's directory, checks it, then opens the file in it (not
+ * following a symbolic link, not blocking on a FIFO) and checks that. */
+static int
+open_trusted(const char *path, int *fd, struct stat *st, char *why,
+    size_t why_len)
+{
+	const char *slash = strrchr(path, '/'), *base;
+	struct stat dst;
+	char *dir = NULL;
+	int dfd = -1, rc;
+
+	*fd = -1;
+	if (slash == NULL) {
+		dir = strdup(".");
+		base = path;
+	} else {
+		dir = slash == path ? strdup("/") : strndup(path,
+		    (size_t)(slash - path));
+		base = slash + 1;
+	}
+	if (dir == NULL) {
+		rc = ENOMEM;
+		goto out;
+	}
+	if (base[0] == '\0') {
+		rc = say(why, why_len, EBADMSG, "%s: not a file", path);
+		goto out;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    fstat(dfd, &dst) != 0) {
+		rc = errno != 0 ? errno : EIO;
+		goto out;
+	}
+	if ((rc = check_trust(&dst, "directory", path, why, why_len)) != 0)
+		goto out;
+	if ((*fd = openat(dfd, base, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NOFOLLOW | O_NONBLOCK)) < 0) {
+		rc = errno != 0 ? errno : EIO;
+		if (rc == ELOOP)
+			rc = say(why, why_len, EPERM, "%s: a symbolic link: refused",
+			    path);
+		goto out;
+	}
+	if (fstat(*fd, st) != 0) {
+		rc = errno != 0 ? errno : EIO;
+		goto out;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		rc = say(why, why_len, EBADMSG, "%s: not a regular file",
+		    path);
+		goto out;
+	}
+	rc = check_trust(st, "file", path, why, why_len);
+out:
+	if (rc != 0 && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	if (dfd >= 0)
+		close(dfd);
+	free(dir);
+	return rc;
+}
+
 /* Maps path and checks its header. */
 int
 agentid_replica_open(const char *path, struct agentid_replica **out)
+{
+	return agentid_replica_open_why(path, out, NULL, 0);
+}
+
+/* Checks who may have written path, maps it and checks its header. */
+int
+agentid_replica_open_why(const char *path, struct agentid_replica **out,
+    char *why, size_t why_len)
 {
 	struct agentid_replica *r = NULL;
 	struct stat st;
@@ -609,19 +775,18 @@ agentid_replica_open(const char *path, struct agentid_replica **out)
 	int fd = -1, rc;
 
 	*out = NULL;
+	if (why != NULL && why_len > 0)
+		why[0] = '\0';
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		rc = ENOMEM;
 		goto out;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 ||
-	    fstat(fd, &st) != 0) {
-		rc = errno != 0 ? errno : EIO;
+	if ((rc = open_trusted(path, &fd, &st, why, why_len)) != 0)
 		goto out;
-	}
-	if (!S_ISREG(st.st_mode) ||
-	    st.st_size < (off_t)(AGENTID_REPLICA_HEADER_VAL +
+	if (st.st_size < (off_t)(AGENTID_REPLICA_HEADER_VAL +
 	    AGENTID_REPLICA_HEADER_FIXED) || st.st_size > (off_t)UINT32_MAX) {
-		rc = EBADMSG;
+		rc = say(why, why_len, EBADMSG, "%s: %lu bytes: not a replica",
+		    path, (unsigned long)st.st_size);
 		goto out;
 	}
 	if (cdb_init(&r->cdb, fd) != 0) {
@@ -649,6 +814,9 @@ agentid_replica_open(const char *path, struct agentid_replica **out)
 	r = NULL;
 	rc = 0;
 out:
+	if (rc == EBADMSG && why != NULL && why_len > 0 && why[0] == '\0')
+		say(why, why_len, rc, "%s: corrupt or not a replica",
+		    path);
 	if (fd >= 0)
 		close(fd);
 	if (r != NULL) {
@@ -696,7 +864,8 @@ verify_users(const struct agentid_replica *r)
 		name[u.name.len] = '\0';
 		if (agentid_replica_user_by_name(r, name, &v) != 0 || v.pos != u.pos ||
 		    agentid_replica_user_by_uid(r, u.uid, &v) != 0 || v.pos != u.pos ||
-		    u.uid < r->info.min_uid || u.gid < r->info.min_uid)
+		    !agentid_replica_id_ok(r, u.uid) ||
+		    !agentid_replica_id_ok(r, u.gid))
 			return EBADMSG;
 	}
 	return 0;
@@ -718,7 +887,7 @@ verify_groups(const struct agentid_replica *r)
 		name[g.name.len] = '\0';
 		if (agentid_replica_group_by_name(r, name, &h) != 0 || h.pos != g.pos ||
 		    agentid_replica_group_by_gid(r, g.gid, &h) != 0 || h.pos != g.pos ||
-		    g.gid < r->info.min_uid)
+		    !agentid_replica_id_ok(r, g.gid))
 			return EBADMSG;
 	}
 	return 0;

@@ -17,7 +17,7 @@
 
 #include "agentid.h"
 #include "agentid_ldap.h"
-#include "agentid_replica.h"
+#include "agentid_replica_writer.h"
 #include "chain.h"
 #include "internal.h"
 #include "ldap_internal.h"
@@ -348,6 +348,8 @@ write_agent(struct sync_state *s, const struct agentid_record *a, int64_t now,
 			return agentid_seterr(err, rc, "%s", werr.msg);
 		warnf(s, "%s; not written", werr.msg);
 		s->res->skipped++;
+		if (rc == EADDRINUSE)
+			s->res->local++;
 		return 0;
 	}
 	s->res->agents++;
@@ -372,6 +374,8 @@ write_group(const struct agentid_group *g, void *arg)
 		warnf(s, "%s; not written", s->werr.msg);
 		s->werr.msg[0] = '\0';
 		s->res->skipped++;
+		if (rc == EADDRINUSE)
+			s->res->local++;
 		return 0;
 	}
 	s->res->groups++;
@@ -399,7 +403,7 @@ state_free(struct sync_state *s)
 		agentid_ldap_close(s->l);
 }
 
-/* Directory to replica: see agentid_replica.h. */
+/* Directory to replica: see agentid_replica_writer.h. */
 int
 agentid_replica_sync(const struct agentid_config *cfg, const char *path,
     int64_t now, agentid_sync_warn_fn warn, void *warn_arg,
@@ -432,7 +436,12 @@ agentid_replica_sync(const struct agentid_config *cfg, const char *path,
 	    (uint32_t)cfg->min_uid;
 	meta.clock_skew = cfg->clock_skew;
 	meta.nologin_shell = cfg->nologin_shell;
-	if ((rc = agentid_replica_writer_new(path, &meta, &s.w, err)) != 0)
+	/* no agent or group may take a local account's name or id: a
+	 * posixGroup "sudo" would otherwise show in `id agent` and pass
+	 * sshd's AllowGroups sudo */
+	if ((rc = agentid_replica_writer_new(path, &meta, &s.w, err)) != 0 ||
+	    (rc = agentid_replica_writer_reserve_local(s.w, AGENTID_FILES_PASSWD,
+	    AGENTID_FILES_GROUP, err)) != 0)
 		goto out;
 	for (i = 0; i < s.n_agents; i++)
 		if ((rc = write_agent(&s, &s.agents[i], now, err)) != 0)

@@ -1,20 +1,25 @@
 /*
- * replica_writer.c - writes a replica (agentid_replica.h) to a temporary
- * file next to its final path, checks it, and renames it into place.
+ * replica_writer.c - writes a replica (agentid_replica_writer.h) to a
+ * temporary file next to its final path, checks it, and renames it into
+ * place: never in place, since readers map the file (a file truncated under
+ * a mapping is SIGBUS for every process that reads it).
  */
 #include "config.h"
 
 #include <cdb.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agentid_replica.h"
+#include "agentid_replica_writer.h"
+#include "replica_format.h"
 
 /* A set of strings (open addressing, linear probing). */
 struct strset {
@@ -51,6 +56,9 @@ struct agentid_replica_writer {
 	uint32_t hdr_vlen;
 	struct strset users, groups;
 	struct idset uids, gids;
+	/* the local accounts' (reserve_local): never written */
+	struct strset local_users, local_groups;
+	struct idset local_uids, local_gids;
 	uint32_t *upos, *gpos;    /* enumeration lists */
 	size_t n_users, n_groups, cap_users, cap_groups;
 	struct member_pair *pairs;
@@ -322,6 +330,112 @@ optlen(const char *s)
 	return s == NULL ? 0 : strlen(s);
 }
 
+/* 0 when id may be served: not root and at least min_uid (ERANGE), not
+ * nobody's 65534 and not above 2^31-1, which is negative as a signed id_t
+ * (EDOM). */
+static int
+id_ok(const struct agentid_replica_writer *w, uint32_t id)
+{
+	if (id == 0 || id < w->meta.min_uid)
+		return ERANGE;
+	if (id == AGENTID_REPLICA_NOBODY || id > AGENTID_REPLICA_MAX_ID)
+		return EDOM;
+	return 0;
+}
+
+/* Grows *buf for a retry of fgetpwent_r/fgetgrent_r after ERANGE. */
+static int
+grow_line(char **buf, size_t *len)
+{
+	char *nb;
+
+	if (*len >= 1024 * 1024 || (nb = realloc(*buf, *len * 2)) == NULL)
+		return ENOMEM;
+	*buf = nb;
+	*len *= 2;
+	return 0;
+}
+
+/* Reads one files database (passwd when is_passwd, else group) at path
+ * into names and ids, without NSS. */
+static int
+load_files(const char *path, bool is_passwd, struct strset *names,
+    struct idset *ids, struct agentid_error *err)
+{
+	size_t len = 4096;
+	char *buf = malloc(len);
+	FILE *f = NULL;
+	int rc, e;
+
+	if (buf == NULL)
+		return agentid_seterr(err, ENOMEM, "out of memory");
+	if ((f = fopen(path, "re")) == NULL) {
+		rc = agentid_seterr(err, errno, "%s: %s: local accounts unknown",
+		    path, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		struct passwd pw, *pwp = NULL;
+		struct group gr, *grp = NULL;
+		const char *name;
+		uint32_t id;
+
+		if (is_passwd)
+			e = fgetpwent_r(f, &pw, buf, len, &pwp);
+		else
+			e = fgetgrent_r(f, &gr, buf, len, &grp);
+		if (e == ERANGE) {
+			/* glibc put the stream back at the start of the line */
+			if ((rc = grow_line(&buf, &len)) != 0) {
+				rc = agentid_seterr(err, EBADMSG, "%s: a line longer than "
+				    "1 MiB", path);
+				goto out;
+			}
+			continue;
+		}
+		if (e == ENOENT || (e == 0 && pwp == NULL && grp == NULL))
+			break;
+		if (e != 0) {
+			rc = agentid_seterr(err, e, "%s: %s", path, strerror(e));
+			goto out;
+		}
+		name = is_passwd ? pw.pw_name : gr.gr_name;
+		id = is_passwd ? (uint32_t)pw.pw_uid : (uint32_t)gr.gr_gid;
+		/* a name or id listed twice locally is reserved once */
+		if (((rc = strset_add(names, name)) != 0 && rc != EEXIST) ||
+		    ((rc = idset_add(ids, id)) != 0 && rc != EEXIST)) {
+			rc = agentid_seterr(err, rc, "out of memory");
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		rc = agentid_seterr(err, EIO, "%s: read error", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (f != NULL)
+		fclose(f);
+	free(buf);
+	return rc;
+}
+
+/* Reserves the local accounts' names and ids. */
+int
+agentid_replica_writer_reserve_local(struct agentid_replica_writer *w,
+    const char *passwd_path, const char *group_path,
+    struct agentid_error *err)
+{
+	int rc;
+
+	if ((rc = load_files(passwd_path, true, &w->local_users,
+	    &w->local_uids, err)) != 0 ||
+	    (rc = load_files(group_path, false, &w->local_groups,
+	    &w->local_gids, err)) != 0)
+		return rc;
+	return 0;
+}
+
 /* Adds the key, then the record, of one user. */
 int
 agentid_replica_write_user(struct agentid_replica_writer *w,
@@ -345,11 +459,23 @@ agentid_replica_write_user(struct agentid_replica_writer *w,
 		}
 		return rc;
 	}
-	if (e->uid == 0 || e->gid == 0 || e->uid < w->meta.min_uid ||
-	    e->gid < w->meta.min_uid)
+	if (id_ok(w, e->uid) == ERANGE || id_ok(w, e->gid) == ERANGE)
 		return agentid_seterr(err, ERANGE,
 		    "%s: uidNumber %u or gidNumber %u below min_uid %u", e->name,
 		    e->uid, e->gid, w->meta.min_uid);
+	if (id_ok(w, e->uid) != 0 || id_ok(w, e->gid) != 0)
+		return agentid_seterr(err, ERANGE, "%s: uidNumber %u or gidNumber "
+		    "%u is 65534 (nobody) or above 2147483647", e->name, e->uid,
+		    e->gid);
+	if (strset_find(&w->local_users, e->name, &at))
+		return agentid_seterr(err, EADDRINUSE, "%s: name of a local user "
+		    "in /etc/passwd", e->name);
+	if (idset_find(&w->local_uids, e->uid, &at))
+		return agentid_seterr(err, EADDRINUSE, "%s: uidNumber %u of a local "
+		    "user in /etc/passwd", e->name, e->uid);
+	if (idset_find(&w->local_gids, e->gid, &at))
+		return agentid_seterr(err, EADDRINUSE, "%s: gidNumber %u of a local "
+		    "group in /etc/group", e->name, e->gid);
 	if ((unsigned)e->state >= AGENTID_REPLICA_STATE_MAX)
 		return agentid_seterr(err, EINVAL, "%s: bad state", e->name);
 	if (strset_find(&w->users, e->name, &at))
@@ -414,10 +540,19 @@ agentid_replica_write_group(struct agentid_replica_writer *w,
 	if (n_members > AGENTID_REPLICA_MAX_MEMBERS)
 		return agentid_seterr(err, EINVAL, "group %s: more than %u members",
 		    name, AGENTID_REPLICA_MAX_MEMBERS);
-	if (gid == 0 || gid < w->meta.min_uid)
+	if (id_ok(w, gid) == ERANGE)
 		return agentid_seterr(err, ERANGE,
 		    "group %s: gidNumber %u below min_uid %u", name, gid,
 		    w->meta.min_uid);
+	if (id_ok(w, gid) != 0)
+		return agentid_seterr(err, ERANGE, "group %s: gidNumber %u is 65534 "
+		    "(nogroup) or above 2147483647", name, gid);
+	if (strset_find(&w->local_groups, name, &at))
+		return agentid_seterr(err, EADDRINUSE, "group %s: name of a local "
+		    "group in /etc/group", name);
+	if (idset_find(&w->local_gids, gid, &at))
+		return agentid_seterr(err, EADDRINUSE, "group %s: gidNumber %u of a "
+		    "local group in /etc/group", name, gid);
 	if (strset_find(&w->groups, name, &at))
 		return agentid_seterr(err, EEXIST, "%s: duplicate group name", name);
 	if (idset_find(&w->gids, gid, &at))
@@ -636,6 +771,7 @@ agentid_replica_commit(struct agentid_replica_writer *w,
     struct agentid_error *err)
 {
 	struct agentid_replica *r = NULL;
+	char why[400];
 	int rc;
 
 	if (w->committed || w->fd < 0)
@@ -652,8 +788,15 @@ agentid_replica_commit(struct agentid_replica_writer *w,
 		goto out;
 	}
 	w->fd = -1;
-	if ((rc = agentid_replica_open(w->tmp, &r)) != 0 ||
-	    (rc = agentid_replica_verify(r)) != 0) {
+	/* the checks every reader makes, ownership and modes included: a
+	 * replica NSS would refuse is not put in place */
+	if ((rc = agentid_replica_open_why(w->tmp, &r, why, sizeof(why))) != 0) {
+		rc = agentid_seterr(err, rc == EPERM ? EPERM : EIO,
+		    "%s: not put in place, readers would refuse it: %s", w->path,
+		    why[0] != '\0' ? why : strerror(rc));
+		goto out;
+	}
+	if ((rc = agentid_replica_verify(r)) != 0) {
 		rc = agentid_seterr(err, EIO, "%s: written replica does not verify",
 		    w->tmp);
 		goto out;
@@ -749,8 +892,12 @@ agentid_replica_writer_free(struct agentid_replica_writer *w)
 	free(w->pairs);
 	strset_free(&w->users);
 	strset_free(&w->groups);
+	strset_free(&w->local_users);
+	strset_free(&w->local_groups);
 	free(w->uids.slot);
 	free(w->gids.slot);
+	free(w->local_uids.slot);
+	free(w->local_gids.slot);
 	free(w->upos);
 	free(w->gpos);
 	free(w->val.p);

@@ -3,6 +3,7 @@
 # the systemd units of `agentid sync`. Owner: nss (issue #6).
 
 libagentid_core_la_SOURCES += include/agentid_replica.h \
+	include/agentid_replica_writer.h common/replica_format.h \
 	common/replica_reader.c common/replica_writer.c common/replica_sync.c
 libagentid_core_la_LIBADD += $(CDB_LIBS)
 
@@ -12,7 +13,8 @@ nssmoddir = $(libdir)
 nssmod_LTLIBRARIES = nss_agent/libnss_agent.la
 nss_agent_libnss_agent_la_SOURCES = nss_agent/nss_agent.h \
 	nss_agent/buffer.c nss_agent/map.c nss_agent/passwd.c \
-	nss_agent/group.c common/replica_reader.c include/agentid_replica.h
+	nss_agent/group.c common/replica_reader.c include/agentid_replica.h \
+	common/replica_format.h
 # The replica path is DESIGN.md's default (/var/lib/agentid/agents.cdb, the
 # same constant `agentid sync` writes to), whatever the install prefix.
 nss_agent_libnss_agent_la_CPPFLAGS = $(AM_CPPFLAGS)
@@ -41,11 +43,12 @@ endif
 # `agentid sync` against the slapd fixture, then through glibc.
 dist_check_SCRIPTS += tests/nss/test_nss_abi.sh tests/nss/test_nss_getent.sh \
 	tests/nss/test_nss_threads.sh tests/nss/test_nss_sync.sh \
-	tests/nss/test_nss_units.sh
+	tests/nss/test_nss_units.sh tests/nss/test_nss_collisions.sh
 TESTS += tests/nss/test_nss_abi.sh tests/nss/test_nss_getent.sh \
 	tests/nss/test_nss_threads.sh tests/nss/test_nss_sync.sh \
-	tests/nss/test_nss_units.sh
-EXTRA_DIST += tests/nss/nss-lib.sh tests/nss/nss_threads.c tests/nss/sync.ldif
+	tests/nss/test_nss_units.sh tests/nss/test_nss_collisions.sh
+EXTRA_DIST += tests/nss/nss-lib.sh tests/nss/nss_threads.c tests/nss/sync.ldif \
+	tests/nss/collisions.ldif
 
 # packaging/systemd/agentid-sync.{service,timer} are installed and shipped by
 # mk/packaging.mk (dist_systemdsystemunit_DATA).

@@ -19,7 +19,8 @@ enum nss_status _nss_agent_initgroups_dyn(const char *user, gid_t group,
     long int *start, long int *size, gid_t **groupsp, long int limit,
     int *errnop);
 
-/* Fills gr from g; ENOENT below min_uid, ERANGE when buf is too small. */
+/* Fills gr from g; ENOENT for a gid that may not be served (below min_uid,
+ * nogroup, above 2^31-1), ERANGE when buf is too small. */
 static int
 fill_group(const struct agentid_replica *r,
     const struct agentid_replica_group *g, struct group *gr, char *buf,
@@ -31,7 +32,7 @@ fill_group(const struct agentid_replica *r,
 	char **mem;
 	int rc;
 
-	if (g->gid < agentid_replica_info(r)->min_uid)
+	if (!agentid_replica_id_ok(r, g->gid))
 		return ENOENT;
 	nss_buf_init(&b, buf, buflen);
 	if ((rc = nss_buf_ptrs(&b, (size_t)g->n_members + 1, &mem)) != 0 ||
@@ -74,7 +75,7 @@ _nss_agent_getgrgid_r(gid_t gid, struct group *gr, char *buf, size_t buflen,
 	int rc;
 
 	if ((rc = nss_agent_acquire(&m)) == 0) {
-		if (gid < agentid_replica_info(m->rep)->min_uid)
+		if (!agentid_replica_id_ok(m->rep, (uint32_t)gid))
 			rc = ENOENT;
 		else if ((rc = agentid_replica_group_by_gid(m->rep, gid, &g)) == 0)
 			rc = fill_group(m->rep, &g, gr, buf, buflen);
@@ -157,17 +158,16 @@ _nss_agent_initgroups_dyn(const char *user, gid_t group, long int *start,
 {
 	struct agentid_replica_gids gids;
 	struct nss_agent_map *m;
-	uint32_t i, min_uid;
+	uint32_t i;
 	int rc;
 
 	if ((rc = nss_agent_acquire(&m)) != 0)
 		return nss_agent_status(rc, errnop);
-	min_uid = agentid_replica_info(m->rep)->min_uid;
 	if ((rc = agentid_replica_groups_of(m->rep, user, &gids)) == 0) {
 		for (i = 0; i < gids.n && rc == 0; i++) {
 			gid_t gid = agentid_replica_gid_at(&gids, i);
 
-			if (gid != group && gid >= min_uid)
+			if (gid != group && agentid_replica_id_ok(m->rep, gid))
 				rc = add_gid(gid, start, size, groupsp, limit);
 		}
 	}

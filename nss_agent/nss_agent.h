@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "agentid_replica.h"
+#include "agentid.h" /* AGENTID_DEFAULT_REPLICA: macros only, no symbol */
 
 /* One mapped replica, shared by the lookups that hold a reference. */
 struct nss_agent_map {
@@ -15,9 +16,10 @@ struct nss_agent_map {
 	struct nss_agent_map *next; /* on the stale list once replaced */
 };
 
-/* The current replica with a reference held, rechecking the file (inode,
- * size, times) at most once per NSS_AGENT_CHECK_MS. ENODATA when there is
- * none usable (missing, unreadable or corrupt). */
+/* The current replica with a reference held, after checking that the file
+ * is still the one mapped (inode, size, times) and remapping it when not.
+ * ENODATA when there is none usable (missing, unreadable, untrusted or
+ * corrupt). */
 int nss_agent_acquire(struct nss_agent_map **out);
 /* Drops the reference; unmaps a replaced replica with its last user. */
 void nss_agent_release(struct nss_agent_map *m);

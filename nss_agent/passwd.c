@@ -15,8 +15,9 @@ enum nss_status _nss_agent_getpwent_r(struct passwd *pw, char *buf,
     size_t buflen, int *errnop);
 enum nss_status _nss_agent_endpwent(void);
 
-/* Fills pw from u; ENOENT below min_uid, ERANGE when buf is too small. An
- * agent whose chain is not valid now gets the nologin shell. */
+/* Fills pw from u; ENOENT for an id that may not be served (below min_uid,
+ * nobody, above 2^31-1), ERANGE when buf is too small. An agent whose chain
+ * is not valid now gets the nologin shell. */
 static int
 fill_passwd(const struct agentid_replica *r,
     const struct agentid_replica_user *u, struct passwd *pw, char *buf,
@@ -27,7 +28,7 @@ fill_passwd(const struct agentid_replica *r,
 	struct nss_buf b;
 	int rc;
 
-	if (u->uid < info->min_uid || u->gid < info->min_uid)
+	if (!agentid_replica_id_ok(r, u->uid) || !agentid_replica_id_ok(r, u->gid))
 		return ENOENT;
 	if (!agentid_replica_user_valid(r, u, nss_agent_now()))
 		shell = info->nologin_shell;
@@ -70,7 +71,7 @@ _nss_agent_getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t buflen,
 	int rc;
 
 	if ((rc = nss_agent_acquire(&m)) == 0) {
-		if (uid < agentid_replica_info(m->rep)->min_uid)
+		if (!agentid_replica_id_ok(m->rep, (uint32_t)uid))
 			rc = ENOENT;
 		else if ((rc = agentid_replica_user_by_uid(m->rep, uid, &u)) == 0)
 			rc = fill_passwd(m->rep, &u, pw, buf, buflen);

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "agentid.h"
-#include "agentid_replica.h"
+#include "agentid_replica_writer.h"
 #include "cli_util.h"
 #include "commands.h"
 
@@ -82,8 +82,9 @@ cmd_sync(struct tool_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	printf("synced %zu agents, %zu groups (%zu expired, %zu suspended, "
-	    "%zu orphaned) in %.1f s \u2192 %s\n", res.agents, res.groups,
-	    res.expired, res.suspended, res.orphaned, mono_now() - t0,
+	    "%zu orphaned; %zu skipped, %zu local collisions) in %.1f s "
+	    "\u2192 %s\n", res.agents, res.groups, res.expired, res.suspended,
+	    res.orphaned, res.skipped, res.local, mono_now() - t0,
 	    cli_esc(&t, path));
 	rc = 0;
 out:

@@ -23,7 +23,8 @@
 #include <unistd.h>
 
 #include "agentid.h"
-#include "agentid_replica.h"
+#include "agentid_replica_writer.h"
+#include "replica_format.h"
 
 #define DAY 86400
 

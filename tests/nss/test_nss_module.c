@@ -2,8 +2,12 @@
  * test_nss_module.c - calls the _nss_agent_* functions of the built
  * libnss_agent.so.2 directly (dlopen): the buffer contract at every size,
  * enumeration, initgroups, nologin, min_uid, file descriptors, fork, and
- * missing, truncated and corrupted replicas. Also the replica writer's
- * refusals. The fixture replica is written by tests/nss/gen_replica.
+ * missing, truncated and corrupted replicas, a replica truncated in place
+ * under the mapping (no SIGBUS), replicas someone else could have written
+ * (owner, modes, symbolic link, FIFO). Also the replica writer's refusals.
+ * The fixture replica is written by tests/nss/gen_replica. Runs as root
+ * (the module accepts only replicas owned by root or agentid): SKIP
+ * otherwise.
  */
 #include "config.h"
 
@@ -15,12 +19,15 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,7 +35,8 @@
 #include <cmocka.h>
 
 #include "agentid.h"
-#include "agentid_replica.h"
+#include "agentid_replica_writer.h"
+#include "replica_format.h"
 
 #define DAY 86400
 
@@ -768,6 +776,265 @@ test_writer_refusals(void **state)
 	assert_int_equal(access(tmp_path("gone.cdb"), F_OK), -1);
 }
 
+/* Rewrites path in place as cp does (O_TRUNC, then the bytes), keeping
+ * only len bytes of buf. */
+static void
+rewrite_in_place(const char *path, const unsigned char *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+}
+
+/* One of each lookup against a replica that may be cut: never a crash;
+ * right data, NOTFOUND or UNAVAIL. Returns how many succeeded. */
+static int
+lookups_on_cut_file(void)
+{
+	char buf[8192];
+	struct passwd pw;
+	struct group gr;
+	long int start = 0, size = 0;
+	gid_t *groups = NULL;
+	enum nss_status st;
+	int err, n = 0;
+
+#define OUTCOME(st) \
+	assert_true((st) == NSS_STATUS_SUCCESS || (st) == NSS_STATUS_NOTFOUND || \
+	    (st) == NSS_STATUS_UNAVAIL)
+	st = m.getpwnam_r("alice-bot", &pw, buf, sizeof(buf), &err);
+	OUTCOME(st);
+	if (st == NSS_STATUS_SUCCESS) {
+		assert_int_equal(pw.pw_uid, 20001);
+		n++;
+	}
+	st = m.getpwuid_r(20007, &pw, buf, sizeof(buf), &err);
+	OUTCOME(st);
+	if (st == NSS_STATUS_SUCCESS) {
+		assert_string_equal(pw.pw_dir, home_long);
+		n++;
+	}
+	st = m.getgrnam_r("agents", &gr, buf, sizeof(buf), &err);
+	OUTCOME(st);
+	n += st == NSS_STATUS_SUCCESS;
+	st = m.getgrgid_r(30002, &gr, buf, sizeof(buf), &err);
+	OUTCOME(st);
+	n += st == NSS_STATUS_SUCCESS;
+	st = m.initgroups_dyn("long-bot", 20007, &start, &size, &groups, -1, &err);
+	OUTCOME(st);
+	n += st == NSS_STATUS_SUCCESS;
+	free(groups);
+	m.setpwent();
+	st = m.getpwent_r(&pw, buf, sizeof(buf), &err);
+	OUTCOME(st);
+	n += st == NSS_STATUS_SUCCESS;
+	m.setgrent();
+	st = m.getgrent_r(&gr, buf, sizeof(buf), &err);
+	OUTCOME(st);
+	n += st == NSS_STATUS_SUCCESS;
+#undef OUTCOME
+	return n;
+}
+
+/* The lengths the replica is cut to in place. */
+static size_t
+cut_length(size_t i, size_t len)
+{
+	static const size_t fixed[] = { 0, 1, 2047, 2048, 2100, 4096 };
+
+	if (i < sizeof(fixed) / sizeof(fixed[0]))
+		return fixed[i] < len ? fixed[i] : len - 1;
+	i -= sizeof(fixed) / sizeof(fixed[0]);
+	return i == 0 ? len - 1 : i == 1 ? len / 2 : len - 4096;
+}
+#define N_CUTS 9
+
+/* An administrator's cp over the mapped replica (truncation in place), in
+ * the same process between lookups: no SIGBUS, NOTFOUND or UNAVAIL while
+ * it is cut, the right answers again once it is whole. */
+static void
+test_truncate_in_place_same_process(void **state)
+{
+	const char *p = tmp_path("inplace.cdb");
+	unsigned char *img;
+	size_t len, i;
+
+	(void)state;
+	img = read_fixture(&len);
+	assert_true(len > 4200); /* a cut leaves whole pages behind */
+	write_file(p, img, len);
+	use_replica(p);
+	assert_int_equal(lookups_on_cut_file(), 7);
+	for (i = 0; i < N_CUTS; i++) {
+		size_t cut = cut_length(i, len);
+
+		assert_int_equal(truncate(p, (off_t)cut), 0);
+		assert_int_equal(lookups_on_cut_file(), 0);
+		/* cp's first step: empty, then the bytes in pieces */
+		rewrite_in_place(p, img, cut);
+		assert_int_equal(lookups_on_cut_file(), 0);
+		rewrite_in_place(p, img, len);
+		assert_int_equal(lookups_on_cut_file(), 7);
+	}
+	free(img);
+}
+
+/* The same with the lookups in another process, looking up in a loop; the
+ * file is cut while that process is between two lookups (a pipe says when:
+ * no timing). It must never die of SIGBUS, and must see each state. */
+static void
+test_truncate_in_place_other_process(void **state)
+{
+	const char *p = tmp_path("inplace2.cdb");
+	int to_child[2], to_parent[2], status;
+	unsigned char *img;
+	size_t len, i;
+	pid_t pid;
+	char c;
+
+	(void)state;
+	img = read_fixture(&len);
+	write_file(p, img, len);
+	use_replica(p);
+	assert_int_equal(pipe(to_child), 0);
+	assert_int_equal(pipe(to_parent), 0);
+	signal(SIGPIPE, SIG_IGN); /* a dead child: write fails with EPIPE */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* round r: the file is whole when r is even, cut when odd */
+		int r, bad = 0;
+
+		close(to_child[1]);
+		close(to_parent[0]);
+		for (r = 0; r <= 2 * N_CUTS; r++) {
+			int n = lookups_on_cut_file();
+
+			if (n != (r % 2 == 0 ? 7 : 0))
+				bad++;
+			if (write(to_parent[1], "x", 1) != 1 ||
+			    read(to_child[0], &c, 1) != 1)
+				_exit(3);
+		}
+		_exit(bad == 0 ? 0 : 1);
+	}
+	/* only the child holds these ends: a dead child is EOF, not a hang */
+	close(to_child[0]);
+	close(to_parent[1]);
+	for (i = 0; i <= 2 * N_CUTS; i++) {
+		if (read(to_parent[0], &c, 1) != 1)
+			break;
+		if (i % 2 == 0)
+			assert_int_equal(truncate(p, (off_t)cut_length(i / 2, len)), 0);
+		else
+			rewrite_in_place(p, img, len);
+		if (write(to_child[1], "x", 1) != 1)
+			break;
+	}
+	close(to_child[1]);
+	close(to_parent[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		fail_msg("the looking-up process died of signal %d",
+		    WTERMSIG(status));
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	free(img);
+}
+
+/* A copy of the fixture at path with mode and owner. */
+static void
+fixture_as(const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+	unlink(path);
+	copy_fixture(path, SIZE_MAX);
+	assert_int_equal(chmod(path, mode), 0);
+	assert_int_equal(chown(path, uid, gid), 0);
+}
+
+/* open_why's answer for path: the code, and the reason containing want. */
+static void
+expect_refused(const char *path, int code, const char *want)
+{
+	struct agentid_replica *r = NULL;
+	char why[512];
+
+	assert_int_equal(agentid_replica_open_why(path, &r, why, sizeof(why)),
+	    code);
+	assert_null(r);
+	if (strstr(why, want) == NULL || strstr(why, path) == NULL)
+		fail_msg("reason for %s: \"%s\", wanted \"%s\"", path, why, want);
+	expect_unavail(path);
+}
+
+/* Only a replica that root (or agentid) alone could have written is
+ * served: owner, file and directory modes, symbolic link, FIFO. */
+static void
+test_untrusted(void **state)
+{
+	const char *sub = tmp_path("sub"), *p;
+	struct agentid_replica *r = NULL;
+	char buf[4096], target[400];
+	struct passwd pw;
+	int err;
+
+	(void)state;
+	p = tmp_path("trusted.cdb");
+	fixture_as(p, 0644, 0, 0);
+	use_replica(p);
+	assert_int_equal(m.getpwnam_r("alice-bot", &pw, buf, sizeof(buf), &err),
+	    NSS_STATUS_SUCCESS);
+	fixture_as(p, 0600, 0, 12345); /* group and mode 0600: fine */
+	assert_int_equal(agentid_replica_open(p, &r), 0);
+	agentid_replica_close(r);
+
+	fixture_as(p, 0664, 0, 0);
+	expect_refused(p, EPERM, "file is writable by group or others (mode 0664)");
+	fixture_as(p, 0646, 0, 0);
+	expect_refused(p, EPERM, "file is writable by group or others (mode 0646)");
+	fixture_as(p, 0644, 12345, 0);
+	expect_refused(p, EPERM, "file is owned by uid 12345, not root or agentid");
+	/* a replica that was served stops being served once untrusted */
+	fixture_as(p, 0644, 0, 0);
+	use_replica(p);
+	assert_int_equal(m.getpwnam_r("alice-bot", &pw, buf, sizeof(buf), &err),
+	    NSS_STATUS_SUCCESS);
+	assert_int_equal(chmod(p, 0666), 0);
+	assert_int_equal(m.getpwnam_r("alice-bot", &pw, buf, sizeof(buf), &err),
+	    NSS_STATUS_UNAVAIL);
+
+	/* its directory */
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(target, sizeof(target), "%s/agents.cdb", sub);
+	fixture_as(target, 0644, 0, 0);
+	assert_int_equal(agentid_replica_open(target, &r), 0);
+	agentid_replica_close(r);
+	assert_int_equal(chmod(sub, 0775), 0);
+	expect_refused(target, EPERM, "directory is writable by group or others");
+	assert_int_equal(chmod(sub, 01777), 0);
+	expect_refused(target, EPERM, "directory is writable by group or others");
+	assert_int_equal(chmod(sub, 0755), 0);
+	assert_int_equal(chown(sub, 12345, 0), 0);
+	expect_refused(target, EPERM, "directory is owned by uid 12345");
+	assert_int_equal(chown(sub, 0, 0), 0);
+
+	/* a symbolic link, even to a trusted replica */
+	p = tmp_path("link.cdb");
+	unlink(p);
+	assert_int_equal(symlink(target, p), 0);
+	expect_refused(p, EPERM, "symbolic link");
+	/* a FIFO: refused at once, never waited on */
+	p = tmp_path("fifo.cdb");
+	unlink(p);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	expect_refused(p, EBADMSG, "not a regular file");
+	unlink(p);
+	unlink(target);
+	rmdir(sub);
+}
+
 static volatile int spin;
 
 /* Looks users up until told to stop. */
@@ -834,7 +1101,15 @@ main(void)
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_writer_refusals),
 		cmocka_unit_test(test_fork),
+		cmocka_unit_test(test_truncate_in_place_same_process),
+		cmocka_unit_test(test_truncate_in_place_other_process),
+		cmocka_unit_test(test_untrusted),
 	};
 
+	if (geteuid() != 0) {
+		fprintf(stderr, "*** SKIP: the module serves only replicas owned by "
+		    "root or agentid: run as root ***\n");
+		return 77;
+	}
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

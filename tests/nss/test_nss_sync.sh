@@ -25,7 +25,7 @@ slapd_write_conf "$CONF" "owner_active_filter (employeeType=staff)" \
 out=$("$AGENTID" --config "$CONF" sync 2>"$D/sync.err")
 rc=$?
 CHECKS=$((CHECKS + 1))
-if [ $rc -eq 0 ] && [[ $out =~ ^synced\ 7\ agents,\ 2\ groups\ \(1\ expired,\ 2\ suspended,\ 2\ orphaned\)\ in\ [0-9.]+\ s\ →\ $R$ ]]; then
+if [ $rc -eq 0 ] && [[ $out =~ ^synced\ 7\ agents,\ 2\ groups\ \(1\ expired,\ 2\ suspended,\ 2\ orphaned\;\ 3\ skipped,\ 0\ local\ collisions\)\ in\ [0-9.]+\ s\ →\ $R$ ]]; then
 	ok "sync: $out"
 else
 	fail "sync exit $rc: $out $(cat "$D/sync.err")"
@@ -86,6 +86,32 @@ fi
     [ -s "$D/other.cdb" ] && ok "sync --replica" || fail "sync --replica"
 "$AGENTID" --config "$CONF" sync --replica "$D/no/such/dir/a.cdb" >/dev/null 2>&1
 [ $? -eq 2 ] && ok "sync into a missing directory: exit 2" || fail "missing directory"
+
+# a directory others may write to: readers would refuse the replica, so sync
+# refuses to put it there (exit 2, says why, leaves nothing behind)
+mkdir -m 0775 "$D/gw" && chmod 0775 "$D/gw"
+out=$("$AGENTID" --config "$CONF" sync --replica "$D/gw/a.cdb" 2>&1)
+rc=$?
+[ $rc -eq 2 ] && [[ $out == *"$D/gw/a.cdb: not put in place"*"directory is writable by group or others (mode 0775): refused"* ]] &&
+    [ -z "$(ls -A "$D/gw")" ] && ok "group-writable directory refused: $out" ||
+    fail "group-writable directory: exit $rc, $out, left: $(ls -A "$D/gw")"
+
+# the replica may belong to the system user agentid (found in /etc/passwd,
+# not through NSS), not to anyone else
+if [ -z "$why" ]; then
+	mkdir -m 0755 "$D/own" && cp "$R" "$D/own/agents.cdb" || fail "copy"
+	{ grep -v '^agentid:' /etc/passwd
+	  echo 'agentid:x:990:990:agentid:/nonexistent:/usr/sbin/nologin'; } >"$NSS_TMP/passwd"
+	chmod 644 "$NSS_TMP/passwd"
+	nss_bind "$NSS_TMP/passwd" /etc/passwd
+	chown 990:990 "$D/own/agents.cdb" "$D/own"
+	out=$(nss_run "$D/own/agents.cdb" getent passwd ok-bot)
+	[ -n "$out" ] && ok "replica owned by agentid served" || fail "agentid-owned replica not served"
+	chown 991 "$D/own/agents.cdb"
+	out=$(nss_run "$D/own/agents.cdb" getent passwd ok-bot)
+	[ $? -eq 2 ] && [ -z "$out" ] && ok "replica owned by uid 991 refused" ||
+	    fail "replica owned by uid 991 served: $out"
+fi
 
 # directory down: exit 2, the old replica untouched
 cp "$R" "$D/before.cdb"

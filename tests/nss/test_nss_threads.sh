@@ -20,7 +20,7 @@ gcc -fsanitize=thread "$tmp/t.c" -o "$tmp/t" 2>/dev/null && "$tmp/t" ||
     skip "gcc cannot build or run -fsanitize=thread programs here"
 
 gcc -std=gnu11 -O1 -g -fsanitize=thread -Wall -Wextra -Werror \
-    -DNSS_AGENT_CHECK_MS=1 -I"$bld" -I"$src/include" -I"$src/common" \
+    -I"$bld" -I"$src/include" -I"$src/common" \
     -I"$src/nss_agent" \
     "$src"/nss_agent/buffer.c "$src"/nss_agent/map.c "$src"/nss_agent/passwd.c \
     "$src"/nss_agent/group.c "$src"/common/replica_reader.c \
