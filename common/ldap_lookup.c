@@ -217,6 +217,8 @@ agentid_ldap_chain(struct agentid_ldap *l, const char *user,
 {
 	struct agentid_lookup lk;
 
+	/* a tool resolving chain after chain: each gets the whole timeout */
+	aidl_deadline_restart(l);
 	aidl_lookup(l, &lk);
 	return agentid_chain_build(&lk, l->cfg->max_delegation_depth, user,
 	    chain, err);
@@ -240,6 +242,7 @@ agentid_ldap_chain_from(struct agentid_ldap *l,
 		chain->n--;
 		return r;
 	}
+	aidl_deadline_restart(l);
 	aidl_lookup(l, &lk);
 	return agentid_chain_extend(&lk, l->cfg->max_delegation_depth, chain,
 	    err);

@@ -227,6 +227,8 @@ sync_entry(void *ctx, const char *dn, struct agentid_record *rec, bool *found,
 	memset(x, 0, sizeof(*x));
 	if ((x->dn = strdup(dn)) == NULL)
 		return agentid_seterr(err, ENOMEM, "out of memory");
+	/* a sync reads owner after owner: each read gets the whole timeout */
+	aidl_deadline_restart(s->l);
 	if ((rc = s->dir.entry(s->dir.ctx, dn, &x->rec, &x->found, err)) != 0) {
 		agentid_record_clear(&x->rec);
 		free(x->dn);
