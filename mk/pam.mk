@@ -50,6 +50,17 @@ tests_e2e_pam_agent_plain_la_LDFLAGS = -module -avoid-version -shared \
 	-no-undefined -rpath /nowhere \
 	-Wl,--version-script=$(top_srcdir)/pam_agent/pam_agent.sym
 EXTRA_tests_e2e_pam_agent_plain_la_DEPENDENCIES = pam_agent/pam_agent.sym
+# and of the directory plugin it opens (AGENTID_LDAP_MODULE for sshd)
+check_LTLIBRARIES += tests/e2e/agentid-ldap.la
+tests_e2e_agentid_ldap_la_SOURCES = $(libagentid_ldap_la_SOURCES) \
+	$(libagentid_core_la_SOURCES)
+tests_e2e_agentid_ldap_la_CFLAGS = $(tests_e2e_pam_agent_plain_la_CFLAGS)
+tests_e2e_agentid_ldap_la_LIBADD = $(libagentid_ldap_la_LIBADD) \
+	$(libagentid_core_la_LIBADD)
+tests_e2e_agentid_ldap_la_LDFLAGS = -module -avoid-version -shared \
+	-no-undefined -rpath /nowhere \
+	-Wl,--version-script=$(top_srcdir)/common/agentid-ldap.sym
+EXTRA_tests_e2e_agentid_ldap_la_DEPENDENCIES = common/agentid-ldap.sym
 # and of libnss_agent.so.2, for sshd's user lookups
 check_LTLIBRARIES += tests/e2e/libnss_agent.la
 tests_e2e_libnss_agent_la_SOURCES = $(nss_agent_libnss_agent_la_SOURCES)
