@@ -53,4 +53,10 @@ tests_unit_test_ldap_SOURCES = tests/unit/test_ldap.c
 tests_unit_test_ldap_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_test_ldap_LDADD = libagentid-ldap.la libagentid-core.la \
 	$(CMOCKA_LIBS) $(OPENSSL_LIBS)
+# a decision loads the plugin on demand and fails closed when it cannot
+check_PROGRAMS += tests/unit/test_dir_source
+TESTS += tests/unit/test_dir_source
+tests_unit_test_dir_source_SOURCES = tests/unit/test_dir_source.c
+tests_unit_test_dir_source_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_dir_source_LDADD = libagentid-core.la $(CMOCKA_LIBS)
 endif
