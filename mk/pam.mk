@@ -93,7 +93,21 @@ tests_pam_pam_probe_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version \
 	-shared -rpath /nowhere
 TESTS += tests/pam/test_pam_agent.sh
 dist_check_SCRIPTS += tests/pam/test_pam_agent.sh
+# sshd loads pam_agent.so per connection: no LDAP/TLS/SASL at load time
+# (the directory plugin is opened on demand; common/dir_source.h)
+TESTS += tests/pam/test_pam_light.sh
+dist_check_SCRIPTS += tests/pam/test_pam_light.sh
 # the two session lines around pam_env, through libpam (ASan build)
 TESTS += tests/pam/test_pam_env.sh
 dist_check_SCRIPTS += tests/pam/test_pam_env.sh
 EXTRA_DIST += tests/pam/agents.ldif
+
+# Benchmark (prints figures, never fails on time; not a test): the
+# fresh-process dlopen of pam_agent.so beside pam_permit.so, pam_ldap.so and
+# pam_sss.so, and pam_agent.so's load-time dependencies:
+#   top_srcdir=... top_builddir=... bash bench/dlopen.sh
+EXTRA_PROGRAMS += bench/dlopen
+bench_dlopen_SOURCES = bench/dlopen.c
+bench_dlopen_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+bench_dlopen_LDADD = $(PAM_LIBS) $(CRYPTO_LIBS) $(DL_LIBS)
+EXTRA_DIST += bench/dlopen.sh
