@@ -39,13 +39,13 @@ for so in "$PAM" "$NSS"; do
 		continue
 	fi
 	heavy=$(grep -E "$HEAVY" <<<"$all" | tr '\n' ' ')
-	[ -z "$heavy" ] && ok "$name loads no LDAP/TLS/SASL library" ||
-		fail "$name loads $heavy"
+	if [ -z "$heavy" ]; then ok "$name loads no LDAP/TLS/SASL library"
+	else fail "$name loads $heavy"; fi
 	checks=$((checks + 1))
 	undef=$(nm -D --undefined-only "$so" | awk '{print $2}' |
 	    grep -E '^(ldap_|ber_|SSL_|sasl_|gnutls_)' | tr '\n' ' ')
-	[ -z "$undef" ] && ok "$name calls no LDAP/TLS function" ||
-		fail "$name uses $undef"
+	if [ -z "$undef" ]; then ok "$name calls no LDAP/TLS function"
+	else fail "$name uses $undef"; fi
 done
 
 # pam_agent.so: libpam, libcrypto (both loaded in sshd already), jansson
@@ -53,21 +53,27 @@ done
 checks=$((checks + 1))
 needed=$(readelf -d "$PAM" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
     grep -v -E '^lib(asan|ubsan|tsan|dl)\.so' | sort | tr '\n' ' ')
-[ "$needed" = "libc.so.6 libcdb.so.1 libcrypto.so.3 libjansson.so.4 libpam.so.0 " ] &&
-	ok "pam_agent.so needs $needed" ||
+if [ "$needed" = "libc.so.6 libcdb.so.1 libcrypto.so.3 libjansson.so.4 libpam.so.0 " ]; then
+	ok "pam_agent.so needs $needed"
+else
 	fail "pam_agent.so needs '$needed'"
+fi
 
 # The plugin is where LDAP went: the same check, turned around, shows the
 # pattern above does match what it is meant to keep out.
 checks=$((checks + 1))
-grep -qE '^libldap' <<<"$(deps "$PLUGIN")" &&
-	ok "agentid-ldap.so loads libldap" ||
+if grep -qE '^libldap' <<<"$(deps "$PLUGIN")"; then
+	ok "agentid-ldap.so loads libldap"
+else
 	fail "agentid-ldap.so does not load libldap: $(deps "$PLUGIN" | tr '\n' ' ')"
+fi
 checks=$((checks + 1))
 exported=$(nm -D --defined-only "$PLUGIN" | awk '{print $3}' | tr '\n' ' ')
-[ "$exported" = "agentid_dir_plugin_v1 " ] &&
-	ok "agentid-ldap.so exports only agentid_dir_plugin_v1" ||
+if [ "$exported" = "agentid_dir_plugin_v1 " ]; then
+	ok "agentid-ldap.so exports only agentid_dir_plugin_v1"
+else
 	fail "agentid-ldap.so exports $exported"
+fi
 
 echo "$checks checks, $fails failures"
 [ $fails -eq 0 ]
