@@ -15,10 +15,9 @@
 #include <string.h>
 
 #include "agentid.h"
-#include "agentid_ldap.h"
 #include "agentid_replica.h"
 #include "chain.h"
-#include "ldap_internal.h"
+#include "dir_source.h"
 
 /* Does this host's replica serve user as an agent? No replica: no. */
 static bool
@@ -37,17 +36,16 @@ replica_serves(const struct agentid_config *cfg, const char *user)
 	return found;
 }
 
-/* Opens the directory, resolves, decides, closes. */
+/* Opens the directory (dir_source.c), resolves, decides, closes. */
 int
 agentid_decide_user(const struct agentid_config *cfg,
     const struct agentid_request *in, struct agentid_chain *chain,
     struct agentid_decision *d, struct agentid_error *err)
 {
 	struct agentid_request req = *in;
-	struct agentid_ldap *l = NULL;
+	struct agentid_dir dir = { NULL, NULL, NULL };
 	struct agentid_lookup lk;
 	struct agentid_policy pol;
-	struct aidl_sigpipe sp;
 	int r;
 
 	memset(d, 0, sizeof(*d));
@@ -58,10 +56,10 @@ agentid_decide_user(const struct agentid_config *cfg,
 		return r;
 	}
 	req.known_agent = req.known_agent || replica_serves(cfg, req.user);
-	aidl_sigpipe_block(&sp);
-	if ((r = agentid_ldap_open(cfg, &l, err)) != 0)
+	/* the LDAP code is loaded only here (dir_source.h) */
+	if ((r = agentid_dir_open(cfg, &dir, err)) != 0)
 		goto out;
-	aidl_lookup(l, &lk);
+	agentid_dir_lookup(&dir, &lk);
 	if ((r = agentid_chain_build(&lk, cfg->max_delegation_depth, req.user,
 	    chain, err)) != 0)
 		goto out;
@@ -69,8 +67,7 @@ agentid_decide_user(const struct agentid_config *cfg,
 	agentid_decide(chain, &req, &pol, d);
 	d->source = AGENTID_SOURCE_DIRECTORY;
 out:
-	agentid_ldap_close(l);
-	aidl_sigpipe_restore(&sp);
+	agentid_dir_close(&dir);
 	if (r != 0) {
 		/* fail closed: whatever was read, the answer is no */
 		d->allow = false;

@@ -1,7 +1,7 @@
 # libagentid: pure core (time, config, scope, policy engine). Owner: core.
-# All of libagentid is compiled once into the convenience library
-# libagentid-core.la; the installed libagentid.so is that, with only the
-# agentid_* symbols exported. Other fragments add their sources with
+# All of libagentid but its LDAP code is compiled once into the convenience
+# library libagentid-core.la; the installed libagentid.so is that and the
+# LDAP code (libagentid-ldap.la), with only the agentid_* symbols exported. Other fragments add their sources with
 # "libagentid_core_la_SOURCES +=". Unit tests link the convenience library.
 noinst_LTLIBRARIES += libagentid-core.la
 libagentid_core_la_SOURCES = \
@@ -20,17 +20,21 @@ libagentid_core_la_SOURCES = \
 	common/hostname.c \
 	common/decide.c \
 	common/util.c \
+	common/dir_source.h \
+	common/dir_source.c \
 	common/explain.c \
 	common/lifecycle.h \
 	common/attenuate.c \
 	common/ldif.c
-libagentid_core_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
-libagentid_core_la_LIBADD = $(LDAP_LIBS) $(OPENSSL_LIBS) $(JANSSON_LIBS)
+# No LDAP and no libssl: pam_agent.so links this, and sshd loads it for
+# every connection (the LDAP code is in libagentid-ldap.la, mk/ldap.mk).
+libagentid_core_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
+libagentid_core_la_LIBADD = $(CRYPTO_LIBS) $(JANSSON_LIBS) $(DL_LIBS)
 
 lib_LTLIBRARIES += libagentid.la
 libagentid_la_SOURCES =
 nodist_EXTRA_libagentid_la_SOURCES = dummy.c
-libagentid_la_LIBADD = libagentid-core.la
+libagentid_la_LIBADD = libagentid-core.la libagentid-ldap.la
 libagentid_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 -no-undefined \
 	-Wl,--version-script=$(top_srcdir)/common/libagentid.sym
 EXTRA_libagentid_la_DEPENDENCIES = common/libagentid.sym

@@ -50,6 +50,17 @@ tests_e2e_pam_agent_plain_la_LDFLAGS = -module -avoid-version -shared \
 	-no-undefined -rpath /nowhere \
 	-Wl,--version-script=$(top_srcdir)/pam_agent/pam_agent.sym
 EXTRA_tests_e2e_pam_agent_plain_la_DEPENDENCIES = pam_agent/pam_agent.sym
+# and of the directory plugin it opens (AGENTID_LDAP_MODULE for sshd)
+check_LTLIBRARIES += tests/e2e/agentid-ldap.la
+tests_e2e_agentid_ldap_la_SOURCES = $(libagentid_ldap_la_SOURCES) \
+	$(libagentid_core_la_SOURCES)
+tests_e2e_agentid_ldap_la_CFLAGS = $(tests_e2e_pam_agent_plain_la_CFLAGS)
+tests_e2e_agentid_ldap_la_LIBADD = $(libagentid_ldap_la_LIBADD) \
+	$(libagentid_core_la_LIBADD)
+tests_e2e_agentid_ldap_la_LDFLAGS = -module -avoid-version -shared \
+	-no-undefined -rpath /nowhere \
+	-Wl,--version-script=$(top_srcdir)/common/agentid-ldap.sym
+EXTRA_tests_e2e_agentid_ldap_la_DEPENDENCIES = common/agentid-ldap.sym
 # and of libnss_agent.so.2, for sshd's user lookups
 check_LTLIBRARIES += tests/e2e/libnss_agent.la
 tests_e2e_libnss_agent_la_SOURCES = $(nss_agent_libnss_agent_la_SOURCES)
@@ -82,7 +93,21 @@ tests_pam_pam_probe_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version \
 	-shared -rpath /nowhere
 TESTS += tests/pam/test_pam_agent.sh
 dist_check_SCRIPTS += tests/pam/test_pam_agent.sh
+# sshd loads pam_agent.so per connection: no LDAP/TLS/SASL at load time
+# (the directory plugin is opened on demand; common/dir_source.h)
+TESTS += tests/pam/test_pam_light.sh
+dist_check_SCRIPTS += tests/pam/test_pam_light.sh
 # the two session lines around pam_env, through libpam (ASan build)
 TESTS += tests/pam/test_pam_env.sh
 dist_check_SCRIPTS += tests/pam/test_pam_env.sh
 EXTRA_DIST += tests/pam/agents.ldif
+
+# Benchmark (prints figures, never fails on time; not a test): the
+# fresh-process dlopen of pam_agent.so beside pam_permit.so, pam_ldap.so and
+# pam_sss.so, and pam_agent.so's load-time dependencies:
+#   top_srcdir=... top_builddir=... bash bench/dlopen.sh
+EXTRA_PROGRAMS += bench/dlopen
+bench_dlopen_SOURCES = bench/dlopen.c
+bench_dlopen_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+bench_dlopen_LDADD = $(PAM_LIBS) $(CRYPTO_LIBS) $(DL_LIBS)
+EXTRA_DIST += bench/dlopen.sh

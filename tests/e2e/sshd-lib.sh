@@ -6,9 +6,11 @@
 #   sshd_unusable            prints why a private sshd cannot run here (or
 #                            nothing): root, unshare -m, sshd, ssh, ssh-keygen
 #   sshd_pick_modules BUILDDIR
-#                            sets SSHD_PAM_MODULE and SSHD_NSSDIR (absolute):
-#                            the build tree's pam_agent.so and
-#                            libnss_agent.so.2, or, when those are
+#                            sets SSHD_PAM_MODULE, SSHD_LDAP_MODULE and
+#                            SSHD_NSSDIR (absolute): the build tree's
+#                            pam_agent.so, the directory plugin it opens
+#                            (agentid-ldap.so) and libnss_agent.so.2, or,
+#                            when those are
 #                            ASan-instrumented (sshd cannot load them), the
 #                            uninstrumented copies mk/pam.mk builds in
 #                            tests/e2e for "make check". Returns 1 (message
@@ -39,7 +41,8 @@
 #                            the given lines: HostKey and TrustedUserCAKeys
 #                            at least), checks it with sshd -t, starts sshd
 #                            (log DIR/sshd-NAME.log) with AGENTID_REPLICA at
-#                            SSHD_REPLICA (default DIR/agents.cdb) and
+#                            SSHD_REPLICA (default DIR/agents.cdb),
+#                            AGENTID_LDAP_MODULE at SSHD_LDAP_MODULE and
 #                            LD_LIBRARY_PATH at SSHD_NSSDIR, and waits until
 #                            it accepts connections. Sets SSHD_PORT; returns
 #                            1 (message on stderr) on failure. The first
@@ -78,22 +81,27 @@ _sshd_uses_asan() {
 
 # sshd_pick_modules BUILDDIR: see the top of this file.
 sshd_pick_modules() {
-	local b=$1 mod nss
+	local b=$1 mod nss ldap
 	mod="$b/pam_agent/.libs/pam_agent.so"
+	ldap="$b/common/.libs/agentid-ldap.so"
 	nss="$b/nss_agent/.libs"
 	[ -f "$mod" ] || { echo "$mod is not built" >&2; return 1; }
 	[ -e "$nss/libnss_agent.so.2" ] ||
 		{ echo "$nss/libnss_agent.so.2 is not built" >&2; return 1; }
 	if _sshd_uses_asan "$mod"; then
 		mod="$b/tests/e2e/.libs/pam_agent_plain.so"
+		ldap="$b/tests/e2e/.libs/agentid-ldap.so"
 		nss="$b/tests/e2e/.libs"
-		if [ ! -f "$mod" ] || [ ! -e "$nss/libnss_agent.so.2" ]; then
+		if [ ! -f "$mod" ] || [ ! -f "$ldap" ] ||
+		    [ ! -e "$nss/libnss_agent.so.2" ]; then
 			echo "uninstrumented copies in $b/tests/e2e not built" >&2
 			return 1
 		fi
 	fi
 	# shellcheck disable=SC2034 # for the caller
 	SSHD_PAM_MODULE=$(cd "${mod%/*}" && pwd)/${mod##*/}
+	# shellcheck disable=SC2034 # for sshd_start
+	SSHD_LDAP_MODULE=$(cd "${ldap%/*}" && pwd)/${ldap##*/}
 	SSHD_NSSDIR=$(cd "$nss" && pwd)
 }
 
@@ -162,6 +170,7 @@ EOF
 		return 1
 	}
 	AGENTID_REPLICA=${SSHD_REPLICA:-$dir/agents.cdb} \
+	    AGENTID_LDAP_MODULE=$SSHD_LDAP_MODULE \
 	    LD_LIBRARY_PATH=$SSHD_NSSDIR \
 	    "$SSHD" -D -e -f "$dir/sshd-$name.conf" 2>"$dir/sshd-$name.log" &
 	pid=$!

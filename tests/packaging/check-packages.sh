@@ -148,7 +148,8 @@ if command -v rpm >/dev/null 2>&1; then
 	    '/usr/share/man/man8/agentid\.8(\.gz)?' \
 	    '/usr/share/man/man5/agentid\.conf\.5(\.gz)?' /var/lib/agentid /var/log/agentid
 	want_rpm agentid '/usr/share/licenses/agentid(-[0-9.]+)?/LICENSE'
-	want_rpm agentid-libs /usr/lib64/libagentid.so.0
+	want_rpm agentid-libs /usr/lib64/libagentid.so.0 \
+	    /usr/lib64/agentid/agentid-ldap.so
 	want_rpm agentid-pam /usr/lib64/security/pam_agent.so \
 	    '/usr/share/man/man8/pam_agent\.8(\.gz)?'
 	want_rpm agentid-nss /usr/lib64/libnss_agent.so.2 \
@@ -194,6 +195,9 @@ check_path /usr/bin/agentid f 755
 check_path "$LIBDIR/libagentid.so.0" l
 check_path "$(readlink -f "$LIBDIR/libagentid.so.0")" f 644
 check_path "$LIBDIR/security/pam_agent.so" f 644
+check_path "$LIBDIR/agentid/agentid-ldap.so" f 644
+check "agentid-ldap.so is in libagentid0" \
+	sh -c "dpkg -S '$LIBDIR/agentid/agentid-ldap.so' | grep -q '^libagentid0:'"
 check_path "$LIBDIR/libnss_agent.so.2" l
 check_path "$(readlink -f "$LIBDIR/libnss_agent.so.2")" f 644
 check_path /etc/agentid.conf f 600
@@ -222,6 +226,9 @@ check "agentid-sync.timer is enabled" \
 check "ldconfig knows libnss_agent.so.2" sh -c "ldconfig -p | grep -q 'libnss_agent.so.2 '"
 check "libnss_agent.so.2 links neither libldap nor libssl" \
 	sh -c "! ldd '$LIBDIR/libnss_agent.so.2' | grep -Eq 'libldap|libssl|libcrypto'"
+# sshd loads pam_agent.so per connection: LDAP only through the plugin
+check "pam_agent.so loads no LDAP, TLS or SASL library" \
+	sh -c "! ldd '$LIBDIR/security/pam_agent.so' | grep -Eq 'libldap|liblber|libgnutls|libsasl|libssl'"
 check "/etc/nsswitch.conf untouched" sh -c "echo '$nss_sum' | sha256sum -c --quiet"
 check "/etc/pam.d/common-* untouched (profile not enabled by default)" \
 	sh -c "[ \"\$(cat /etc/pam.d/common-* | sha256sum)\" = '$pam_sum' ]"
@@ -353,6 +360,7 @@ check "remove takes pam_agent.so away" test ! -e "$LIBDIR/security/pam_agent.so"
 if purge_all; then ok "apt-get purge"; else cat "$work/purge.log" >&2; bad "apt-get purge"; fi
 for f in /etc/agentid.conf /var/lib/agentid /var/log/agentid /etc/logrotate.d/agentid \
     "$LIBDIR/security/pam_agent.so" "$LIBDIR"/libnss_agent.so* "$LIBDIR"/libagentid.so* \
+    "$LIBDIR/agentid" \
     /usr/bin/agentid /lib/systemd/system/agentid-sync.service \
     /lib/systemd/system/agentid-sync.timer \
     /etc/systemd/system/timers.target.wants/agentid-sync.timer \
