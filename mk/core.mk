@@ -73,3 +73,7 @@ check_PROGRAMS += tests/fuzz/fuzz_parsers
 TESTS += tests/fuzz/fuzz_parsers
 tests_fuzz_fuzz_parsers_SOURCES = tests/fuzz/fuzz_parsers.c
 tests_fuzz_fuzz_parsers_LDADD = libagentid-core.la
+
+# The ABI: exactly the functions named in common/libagentid.sym.
+dist_check_SCRIPTS += tests/unit/test_abi.sh
+TESTS += tests/unit/test_abi.sh

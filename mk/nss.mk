@@ -7,7 +7,7 @@ libagentid_core_la_SOURCES += include/agentid_replica.h \
 	common/replica_reader.c common/replica_writer.c
 libagentid_core_la_LIBADD += $(CDB_LIBS)
 # sync reads the directory: with the LDAP code, out of pam_agent.so
-libagentid_la_SOURCES += common/replica_sync.c
+libagentid_ldap_la_SOURCES += common/replica_sync.c
 
 # libnss_agent.so.2: libc + libcdb only (tests/nss/test_nss_abi.sh checks).
 # glibc loads NSS modules from the library directory by soname.

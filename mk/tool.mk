@@ -7,7 +7,9 @@ agentid_SOURCES = tools/cli.c tools/commands.h \
 	tools/cmd_audit.c tools/cmd_sync.c tools/cmd_principals.c \
 	tools/cmd_lifecycle.c
 agentid_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
-agentid_LDADD = libagentid.la $(JANSSON_LIBS)
+# linked with the library's code itself, not libagentid.so: the command uses
+# internals (chain builder, lifecycle checks) that the ABI does not export
+agentid_LDADD = libagentid-ldap.la libagentid-core.la $(JANSSON_LIBS)
 
 # The command line against a private slapd (tests/integration/
 # slapd-fixture.sh; SKIP without slapd).
