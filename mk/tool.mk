@@ -10,6 +10,9 @@ agentid_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
 # linked with the library's code itself, not libagentid.so: the command uses
 # internals (chain builder, lifecycle checks) that the ABI does not export
 agentid_LDADD = libagentid-ldap.la libagentid-core.la $(JANSSON_LIBS)
+# decide.c reaches the linked-in LDAP source through a weak reference
+# (common/dir_source.c), which alone does not pull it out of the archive
+agentid_LDFLAGS = $(AM_LDFLAGS) -Wl,--undefined=aidl_dir_ops
 
 # The command line against a private slapd (tests/integration/
 # slapd-fixture.sh; SKIP without slapd).

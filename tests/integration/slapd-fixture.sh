@@ -58,7 +58,8 @@
 #
 # slapd_write_conf PATH ["key value"]...
 #   Writes an agentid.conf, mode 0600, for the newest instance: uri (ldap://),
-#   base, tls_cacert, timeout 3, audit_log/replica inside
+#   base, tls_cacert, timeout 10 (generous: sanitizer builds on a loaded
+#   machine; tests of the timeout set their own), audit_log/replica inside
 #   AGENTID_TEST_LDAP_DIR, audit_syslog no, audit_fsync no. Each extra
 #   argument is a config line; its key replaces the default line(s) with the
 #   same key (several "uri ..." arguments give several uri lines).
@@ -353,7 +354,7 @@ slapd_write_conf() {
 		"uri $AGENTID_TEST_LDAP_URI"
 		"base $AGENTID_TEST_LDAP_BASE"
 		"tls_cacert $AGENTID_TEST_LDAP_CACERT"
-		"timeout 3"
+		"timeout 10"
 		"audit_log $AGENTID_TEST_LDAP_DIR/audit.log"
 		"audit_syslog no"
 		"audit_fsync no"
