@@ -146,54 +146,6 @@ glob_covers(const char *d, const char *g, bool ci)
 	return AGENTID_UNPROVEN;
 }
 
-/* from: an address or CIDR as family, bytes and prefix length. */
-static bool
-cidr(const char *s, int *fam, unsigned char a[16], unsigned *plen)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	const char *slash = strchr(s, '/');
-	size_t n = slash != NULL ? (size_t)(slash - s) : strlen(s);
-	unsigned long l;
-	char *end;
-
-	if (n == 0 || n >= sizeof(buf))
-		return false;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	memset(a, 0, 16);
-	if (inet_pton(AF_INET, buf, a) == 1)
-		*fam = AF_INET, *plen = 32;
-	else if (inet_pton(AF_INET6, buf, a) == 1)
-		*fam = AF_INET6, *plen = 128;
-	else
-		return false;
-	if (slash != NULL) {
-		if (slash[1] < '0' || slash[1] > '9')
-			return false;
-		errno = 0;
-		l = strtoul(slash + 1, &end, 10);
-		if (errno != 0 || *end != '\0' || l > *plen)
-			return false;
-		*plen = (unsigned)l;
-	}
-	return true;
-}
-
-/* Are the first plen bits of a and b equal? */
-static bool
-prefix_equal(const unsigned char *a, const unsigned char *b, unsigned plen)
-{
-	unsigned full = plen / 8, rest = plen % 8;
-	unsigned char mask;
-
-	if (memcmp(a, b, full) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	mask = (unsigned char)(0xff << (8 - rest));
-	return (a[full] & mask) == (b[full] & mask);
-}
-
 /* Coverage of one from: pattern by another (scope.c's matching rules). */
 static enum agentid_coverage
 from_covers(const char *d, const char *g)
@@ -201,10 +153,11 @@ from_covers(const char *d, const char *g)
 	unsigned char dn[16], gn[16];
 	unsigned dl, gl;
 	int df, gf;
-	bool dc = cidr(d, &df, dn, &dl), gc = cidr(g, &gf, gn, &gl);
+	bool dc = agentid_cidr_parse(d, &df, dn, &dl) == 0;
+	bool gc = agentid_cidr_parse(g, &gf, gn, &gl) == 0;
 
 	if (dc && gc)
-		return df == gf && dl <= gl && prefix_equal(dn, gn, dl) ?
+		return df == gf && dl <= gl && agentid_prefix_equal(dn, gn, dl) ?
 		    AGENTID_COVERED : AGENTID_NOT_COVERED;
 	if (strcmp(d, "*") == 0)
 		return AGENTID_COVERED; /* a glob on any rhost text */

@@ -23,4 +23,12 @@ int agentid_flock_wait(int fd, int op, long max_ms);
 /* util.c: fsyncs the directory holding path; 0 or errno. */
 int agentid_fsync_parent(const char *path);
 
+/* scope.c: "addr" or "addr/len" into family, 16 bytes and prefix length;
+ * 0, or EINVAL when s is not an address. */
+int agentid_cidr_parse(const char *s, int *family, unsigned char addr[16],
+    unsigned *plen);
+/* scope.c: are the first plen bits of a and b equal? */
+bool agentid_prefix_equal(const unsigned char *a, const unsigned char *b,
+    unsigned plen);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agentid.h"
+#include "internal.h"
 
 /* host: glob against the FQDN, and against the short name (case-insensitive). */
 bool
@@ -44,8 +45,9 @@ agentid_scope_match_service(const char *pattern, const char *service)
  * Parses "addr" or "addr/len" into family, 16 address bytes and a prefix
  * length. Returns 0, or EINVAL when s is not an address (then it is a glob).
  */
-static int
-parse_cidr(const char *s, int *family, unsigned char addr[16], unsigned *plen)
+int
+agentid_cidr_parse(const char *s, int *family, unsigned char addr[16],
+    unsigned *plen)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
 	const char *slash;
@@ -89,7 +91,8 @@ parse_addr(const char *s, int *family, unsigned char addr[16])
 	    { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	unsigned plen;
 
-	if (strchr(s, '/') != NULL || parse_cidr(s, family, addr, &plen) != 0)
+	if (strchr(s, '/') != NULL ||
+	    agentid_cidr_parse(s, family, addr, &plen) != 0)
 		return EINVAL;
 	if (*family == AF_INET6 && memcmp(addr, mapped, 12) == 0) {
 		memmove(addr, addr + 12, 4);
@@ -100,8 +103,9 @@ parse_addr(const char *s, int *family, unsigned char addr[16])
 }
 
 /* True if the first plen bits of a and b are equal. */
-static bool
-prefix_equal(const unsigned char *a, const unsigned char *b, unsigned plen)
+bool
+agentid_prefix_equal(const unsigned char *a, const unsigned char *b,
+    unsigned plen)
 {
 	unsigned full = plen / 8, rest = plen % 8;
 	unsigned char mask;
@@ -128,10 +132,10 @@ agentid_scope_match_from(const char *pattern, const char *rhost)
 
 	if (pattern == NULL || rhost == NULL || *pattern == '\0' || *rhost == '\0')
 		return false;
-	if (parse_cidr(pattern, &pfam, net, &plen) == 0) {
+	if (agentid_cidr_parse(pattern, &pfam, net, &plen) == 0) {
 		if (parse_addr(rhost, &afam, addr) != 0 || afam != pfam)
 			return false;
-		return prefix_equal(net, addr, plen);
+		return agentid_prefix_equal(net, addr, plen);
 	}
 	return fnmatch(pattern, rhost, FNM_CASEFOLD) == 0;
 }
