@@ -101,6 +101,7 @@ struct daemon {
 	struct berval cookie;     /* of the last batch written */
 	bool ready;
 	int backoff;
+	uint64_t received_total; /* sync messages about entries, all runs */
 };
 
 /* Writes what the store holds, then the cookie that covers it. */
@@ -192,6 +193,8 @@ session(struct daemon *d)
 			(void)cookie_save(d->replica, NULL);
 			goto out;
 		}
+		if (sr.received != seen)
+			d->received_total += sr.received - seen;
 		if (sr.received != seen && first_change == 0)
 			first_change = now_ms();
 		seen = sr.received;
@@ -208,7 +211,9 @@ session(struct daemon *d)
 			if (!d->ready) {
 				agentidd_notify("READY=1");
 				d->ready = true;
-				agentidd_log(LOG_INFO, "%s: replica caught up", uri);
+				agentidd_log(LOG_INFO, "%s: replica caught up "
+				    "(%llu entries received)", uri,
+				    (unsigned long long)d->received_total);
 			}
 			if (sr.held_back) {
 				ber_memfree(d->cookie.bv_val);

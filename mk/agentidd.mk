@@ -6,11 +6,11 @@ libagentid_core_la_SOURCES += common/records.h common/records_write.c \
 	common/records_read.c common/records_lookup.c \
 	common/replica_publish.h common/replica_publish.c
 
-sbin_PROGRAMS += agentidd
-agentidd_SOURCES = agentidd/agentidd.h agentidd/agentidd.c \
+sbin_PROGRAMS += agentidd/agentidd
+agentidd_agentidd_SOURCES = agentidd/agentidd.h agentidd/agentidd.c \
 	agentidd/store.c agentidd/syncrepl.c agentidd/system.c
-agentidd_CFLAGS = $(AM_CFLAGS) $(LDAP_CFLAGS)
-agentidd_LDADD = libagentid-core.la $(LDAP_LIBS) $(CDB_LIBS)
+agentidd_agentidd_CFLAGS = $(AM_CFLAGS) $(LDAP_CFLAGS)
+agentidd_agentidd_LDADD = libagentid-core.la $(LDAP_LIBS) $(CDB_LIBS)
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_records
@@ -24,4 +24,7 @@ endif
 # SKIP otherwise).
 dist_check_SCRIPTS += tests/agentidd/test_agentidd.sh
 TESTS += tests/agentidd/test_agentidd.sh
-EXTRA_DIST += tests/agentidd/agentidd.ldif
+EXTRA_DIST += tests/nss/sync.ldif
+check_PROGRAMS += tests/agentidd/replica_dump
+tests_agentidd_replica_dump_SOURCES = tests/agentidd/replica_dump.c
+tests_agentidd_replica_dump_LDADD = libagentid-core.la
