@@ -24,10 +24,12 @@ DPID=
 SLAPD2=
 cleanup() {
 	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	[ -n "$SLAPD2" ] && kill -9 "$SLAPD2" 2>/dev/null
+	[ -n "$SLAPD2" ] && kill -9 "$SLAPD2" 2>/dev/null && wait "$SLAPD2" 2>/dev/null
 	slapd_stop
 }
 trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
 slapd_load "${top_srcdir:-.}/tests/nss/sync.ldif" || exit 1
 mkdir -p "$D/replica"
 CONF=$D/agentid.conf
@@ -225,18 +227,18 @@ for i in $(seq 1 50); do
 	sleep 0.1
 done
 ldapmod <<EOF2 || fail "ldapmodify after slapd restart"
-dn: uid=helper,ou=agents,$AGENTID_TEST_LDAP_BASE
+dn: uid=alice,ou=people,$AGENTID_TEST_LDAP_BASE
 changetype: modify
-replace: agentStatus
-agentStatus: revoked
+replace: employeeType
+employeeType: staff
 EOF2
 for i in $(seq 1 300); do
-	nss_line helper | grep -q "^helper 41005 41005 2 " && break
+	nss_line ok-bot | grep -q "^ok-bot 41001 41001 0 " && break
 	sleep 0.1
 done
-nss_line helper | grep -q "^helper 41005 41005 2 " &&
+nss_line ok-bot | grep -q "^ok-bot 41001 41001 0 " &&
     ok "after slapd was killed and restarted agentidd caught up" ||
-    { fail "no catch-up after slapd restart: $(nss_line helper)"; tail "$D/agentidd.log" >&2; }
+    { fail "no catch-up after slapd restart: $(nss_line ok-bot)"; tail "$D/agentidd.log" >&2; }
 compare_with_sync && ok "equal to agentid sync's after the restart" ||
     fail "differs after slapd restart"
 
