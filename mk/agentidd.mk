@@ -24,7 +24,6 @@ endif
 # SKIP otherwise).
 dist_check_SCRIPTS += tests/agentidd/test_agentidd.sh
 TESTS += tests/agentidd/test_agentidd.sh
-EXTRA_DIST += tests/nss/sync.ldif
 check_PROGRAMS += tests/agentidd/replica_dump
 tests_agentidd_replica_dump_SOURCES = tests/agentidd/replica_dump.c
 tests_agentidd_replica_dump_LDADD = libagentid-core.la
