@@ -15,7 +15,7 @@ EXTRA_DIST += LICENSE
 
 # ---- systemd units (written by the nss part) -------------------------------
 dist_systemdsystemunit_DATA = packaging/systemd/agentid-sync.service \
-	packaging/systemd/agentid-sync.timer
+	packaging/systemd/agentid-sync.timer packaging/systemd/agentidd.service
 
 # ---- logrotate (written by the audit part) ---------------------------------
 # Installed as $(sysconfdir)/logrotate.d/agentid by the hook below.

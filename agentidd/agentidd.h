@@ -1,0 +1,106 @@
+/*
+ * agentidd.h - shared by the files of the host daemon: the in-memory store
+ * of directory entries (store.c), the RFC 4533 consumer (syncrepl.c), the
+ * process's privileges and readiness (system.c) and the main loop
+ * (agentidd.c).
+ */
+#ifndef AGENTIDD_H
+#define AGENTIDD_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ldap.h>
+
+#include "agentid.h"
+#include "records.h"
+
+struct agentid_ldap;
+
+/* One entry of the store; deleted nodes stay as tombstones until the next
+ * base is written. */
+struct node {
+	struct agentid_stored s;
+	bool deleted;
+	bool dirty;               /* changed since the base */
+	bool present;             /* seen in the current refresh */
+	bool needs_eval;          /* filters not evaluated since it changed */
+};
+
+struct store {
+	const struct agentid_config *cfg;
+	const char *replica;
+	struct node **slot;       /* open addressing by entryUUID */
+	size_t cap, n;            /* n: nodes, live or tombstones */
+	size_t n_live, n_dirty, n_agents;
+	uint64_t base_gen, gen;
+	bool force_base;          /* loaded from a delta: compact on next flush */
+	bool changed;             /* something to flush */
+	uint64_t changes;         /* applied since start */
+	int64_t last_change;
+};
+
+int store_init(struct store *st, const struct agentid_config *cfg,
+    const char *replica);
+void store_free(struct store *st);
+/* Loads the records replica (if any): 0, or ENOENT/EBADMSG (start empty). */
+int store_load(struct store *st);
+struct node *store_find(struct store *st, const unsigned char uuid[16]);
+/* Takes s (its contents are moved; s is zeroed). */
+int store_put(struct store *st, struct agentid_stored *s);
+void store_delete(struct store *st, const unsigned char uuid[16]);
+/* Writes the records delta (or a new base) and the NSS replica. */
+int store_flush(struct store *st, int64_t now, struct agentid_error *err);
+/* Calls fn for every live node. */
+void store_each(struct store *st, void (*fn)(struct node *, void *), void *arg);
+
+/* The consumer of one connection. */
+struct syncrepl {
+	const struct agentid_config *cfg;
+	struct store *st;
+	LDAP *ld;
+	int msgid;
+	char *filter;
+	struct berval cookie;     /* last cookie received (applied or not) */
+	bool full;                /* this refresh started with no cookie */
+	bool refresh_done;
+	bool refresh_required;    /* e-syncRefreshRequired */
+	bool nonpresent_done;     /* deletes of this refresh applied */
+	bool held_back;           /* a mass delete waits for confirmation */
+	bool ended;               /* the server ended the search */
+	uint64_t received;        /* entries received on this connection */
+};
+
+/* From the last run: was a mass delete held back (kept across refreshes). */
+extern bool agentidd_mass_delete_pending;
+
+int syncrepl_start(struct syncrepl *sr, struct store *st,
+    const struct agentid_config *cfg, LDAP *ld, const struct berval *cookie,
+    struct agentid_error *err);
+/* Reads what is available (waits up to timeout_ms for the first message):
+ * 0, or an errno code (the connection is unusable). */
+int syncrepl_read(struct syncrepl *sr, int timeout_ms,
+    struct agentid_error *err);
+/* Evaluates the filters of changed entries with base-scope reads. */
+int syncrepl_eval(struct syncrepl *sr, struct agentid_error *err);
+void syncrepl_free(struct syncrepl *sr);
+
+/* system.c */
+void agentidd_log(int prio, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+extern bool agentidd_foreground;
+/* As root: creates/chowns the replica directory, keeps the bind secret,
+ * drops to user; refuses when user does not exist. Not root: nothing. */
+int agentidd_drop(const char *user, struct agentid_config *cfg,
+    const char *replica, struct agentid_error *err);
+void agentidd_cleanup_secret(void);
+/* READY=1 (or another state line) to $NOTIFY_SOCKET, when set. */
+void agentidd_notify(const char *state);
+
+/* Cookie file beside the replica. */
+int cookie_load(const char *replica, struct berval *out);
+int cookie_save(const char *replica, const struct berval *c);
+
+#endif

@@ -1,0 +1,565 @@
+/*
+ * syncrepl.c - the RFC 4533 consumer: one refreshAndPersist search, its
+ * messages applied to the store.
+ *
+ * The search is sent with libldap's ldap_sync_t parameters and the Sync
+ * Request control, but messages are read one at a time (LDAP_MSG_ONE) and
+ * the Sync State / Sync Info values decoded here: libldap 2.5's
+ * ldap_sync_init and ldap_sync_poll read with LDAP_MSG_RECEIVED and pass
+ * the head of the chain to the handler for every message in it, so a burst
+ * of changes arriving together loses entries (design-notes.md).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include <lber.h>
+#include <ldap.h>
+
+#include "agentid.h"
+#include "agentidd.h"
+#include "internal.h"
+#include "ldap_internal.h"
+#include "records.h"
+
+#define DEFAULT_AGENT_FILTER "(objectClass=agentIdentity)"
+#define DEFAULT_OWNER_FILTER "(objectClass=person)"
+
+bool agentidd_mass_delete_pending;
+
+static char *sync_attrs[] = {
+	"objectClass", "uid", "agentOwner", "agentScope", "agentKeyFingerprint",
+	"agentNotBefore", "agentNotAfter", "agentStatus", "uidNumber",
+	"gidNumber", "homeDirectory", "loginShell", "gecos", "description",
+	"cn", "memberUid", "entryUUID", NULL
+};
+
+static const char *
+agent_filter(const struct agentid_config *cfg)
+{
+	return cfg->agent_filter != NULL ? cfg->agent_filter :
+	    DEFAULT_AGENT_FILTER;
+}
+
+static const char *
+owner_filter(const struct agentid_config *cfg)
+{
+	return cfg->owner_filter != NULL ? cfg->owner_filter :
+	    DEFAULT_OWNER_FILTER;
+}
+
+/* True if the entry lists objectClass oc. */
+static bool
+has_class(LDAP *ld, LDAPMessage *e, const char *oc)
+{
+	struct berval **v;
+	size_t i;
+	bool found = false;
+
+	if ((v = ldap_get_values_len(ld, e, "objectClass")) == NULL)
+		return false;
+	for (i = 0; v[i] != NULL; i++)
+		if (v[i]->bv_len == strlen(oc) &&
+		    strncasecmp(v[i]->bv_val, oc, v[i]->bv_len) == 0)
+			found = true;
+	ldap_value_free_len(v);
+	return found;
+}
+
+/* Every value of attr (none with a NUL byte) into *vec. */
+static int
+values(LDAP *ld, LDAPMessage *e, const char *attr, char ***vec, size_t *n)
+{
+	struct berval **v;
+	size_t i;
+	char *s;
+	int r = 0;
+
+	if ((v = ldap_get_values_len(ld, e, attr)) == NULL)
+		return 0;
+	for (i = 0; v[i] != NULL && r == 0; i++) {
+		if (i >= AGENTID_RECORDS_MAX_VALUES ||
+		    memchr(v[i]->bv_val, '\0', v[i]->bv_len) != NULL) {
+			r = EBADMSG;
+			break;
+		}
+		if ((s = strndup(v[i]->bv_val, v[i]->bv_len)) == NULL) {
+			r = ENOMEM;
+			break;
+		}
+		r = agentid_strv_add(vec, n, s);
+		free(s);
+	}
+	ldap_value_free_len(v);
+	return r;
+}
+
+/* A gidNumber: decimal, fits in uint32_t. */
+static bool
+parse_u32(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > UINT32_MAX)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* An entry sent with state add or modify: into the store. */
+static int
+apply_entry(struct syncrepl *sr, LDAPMessage *e, const unsigned char uuid[16])
+{
+	struct agentid_stored s;
+	char **gid = NULL;
+	size_t ngid = 0;
+	uint64_t g;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	memcpy(s.uuid, uuid, 16);
+	if ((r = aidl_entry_record(sr->ld, e, &s.rec)) != 0 ||
+	    (r = values(sr->ld, e, "uid", &s.uids, &s.n_uids)) != 0)
+		goto out;
+	if (has_class(sr->ld, e, "agentIdentity"))
+		s.flags |= AGENTID_STORED_AGENT_CLASS;
+	if (has_class(sr->ld, e, "posixGroup")) {
+		char **cn = NULL;
+		size_t ncn = 0;
+
+		if ((r = values(sr->ld, e, "cn", &cn, &ncn)) != 0 ||
+		    (r = values(sr->ld, e, "gidNumber", &gid, &ngid)) != 0 ||
+		    (r = values(sr->ld, e, "memberUid", &s.members,
+		    &s.n_members)) != 0) {
+			agentid_strv_free(cn);
+			goto out;
+		}
+		if (ncn > 0 && ngid > 0 && parse_u32(gid[0], &g)) {
+			s.group_name = cn[0];
+			cn[0] = NULL;
+			s.rec.gid_number = (uint32_t)g;
+			s.flags |= AGENTID_STORED_GROUP;
+		}
+		agentid_strv_free(cn);
+	}
+	r = store_put(sr->st, &s);
+out:
+	if (r == EBADMSG) {
+		/* an entry we cannot represent is dropped, not kept stale */
+		agentidd_log(LOG_WARNING, "entry refused as malformed; removed "
+		    "from the replica");
+		store_delete(sr->st, uuid);
+		r = 0;
+	}
+	agentid_strv_free(gid);
+	agentid_stored_clear(&s);
+	return r;
+}
+
+/* Deletes what a refresh did not present, unless that is more than half
+ * of the agents and not yet confirmed by a second refresh. */
+static int
+delete_nonpresent(struct syncrepl *sr)
+{
+	struct store *st = sr->st;
+	size_t i, gone = 0, gone_agents = 0;
+
+	sr->nonpresent_done = true;
+	for (i = 0; i < st->cap; i++) {
+		struct node *nd = st->slot[i];
+
+		if (nd != NULL && !nd->deleted && !nd->present) {
+			gone++;
+			if (nd->s.flags & AGENTID_STORED_AGENT_FILTER)
+				gone_agents++;
+		}
+	}
+	if (gone == 0) {
+		agentidd_mass_delete_pending = false;
+		return 0;
+	}
+	if (st->n_agents > 0 && gone_agents * 2 > st->n_agents &&
+	    !agentidd_mass_delete_pending) {
+		agentidd_log(LOG_CRIT, "refresh would delete %zu of %zu agents: "
+		    "held back until a second full refresh confirms it",
+		    gone_agents, st->n_agents);
+		agentidd_mass_delete_pending = true;
+		sr->held_back = true;
+		return 0;
+	}
+	if (agentidd_mass_delete_pending)
+		agentidd_log(LOG_CRIT, "second refresh confirms: deleting %zu "
+		    "entries (%zu agents)", gone, gone_agents);
+	agentidd_mass_delete_pending = false;
+	for (i = 0; i < st->cap; i++) {
+		struct node *nd = st->slot[i];
+
+		if (nd != NULL && !nd->deleted && !nd->present)
+			store_delete(st, nd->s.uuid);
+	}
+	return 0;
+}
+
+/* Keeps the cookie a message carried. */
+static void
+take_cookie(struct syncrepl *sr, const struct berval *c)
+{
+	if (c->bv_val != NULL)
+		ber_bvreplace(&sr->cookie, c);
+}
+
+/* A search entry with its Sync State control. */
+static int
+on_entry(struct syncrepl *sr, LDAPMessage *msg)
+{
+	LDAPControl **ctrls = NULL, *c;
+	BerElement *ber = NULL;
+	struct berval uuid = { 0, NULL }, cookie = { 0, NULL };
+	ber_len_t len;
+	ber_int_t state;
+	unsigned char u[16];
+	struct node *nd;
+	int r = EBADMSG;
+
+	if (ldap_get_entry_controls(sr->ld, msg, &ctrls) != LDAP_SUCCESS ||
+	    ctrls == NULL ||
+	    (c = ldap_control_find(LDAP_CONTROL_SYNC_STATE, ctrls, NULL)) == NULL ||
+	    (ber = ber_init(&c->ldctl_value)) == NULL ||
+	    ber_scanf(ber, "{em", &state, &uuid) == LBER_ERROR ||
+	    uuid.bv_len != 16)
+		goto out;
+	if (ber_peek_tag(ber, &len) == LDAP_TAG_SYNC_COOKIE &&
+	    ber_scanf(ber, "m", &cookie) == LBER_ERROR)
+		goto out;
+	memcpy(u, uuid.bv_val, 16);
+	sr->received++;
+	switch (state) {
+	case LDAP_SYNC_PRESENT:
+		if ((nd = store_find(sr->st, u)) != NULL)
+			nd->present = true;
+		r = 0;
+		break;
+	case LDAP_SYNC_ADD:
+	case LDAP_SYNC_MODIFY:
+		r = apply_entry(sr, msg, u);
+		break;
+	case LDAP_SYNC_DELETE:
+		store_delete(sr->st, u);
+		r = 0;
+		break;
+	default:
+		goto out;
+	}
+	take_cookie(sr, &cookie);
+out:
+	if (ber != NULL)
+		ber_free(ber, 1);
+	ldap_controls_free(ctrls);
+	return r;
+}
+
+/* A Sync Info intermediate message. */
+static int
+on_info(struct syncrepl *sr, LDAPMessage *msg)
+{
+	char *oid = NULL;
+	struct berval *data = NULL, cookie = { 0, NULL };
+	BerVarray uuids = NULL;
+	BerElement *ber = NULL;
+	ber_tag_t tag;
+	ber_len_t len;
+	ber_int_t done = 1, deletes = 0;
+	unsigned char u[16];
+	struct node *nd;
+	size_t i;
+	int r = EBADMSG;
+
+	if (ldap_parse_intermediate(sr->ld, msg, &oid, &data, NULL, 0) !=
+	    LDAP_SUCCESS || oid == NULL || strcmp(oid, LDAP_SYNC_INFO) != 0 ||
+	    data == NULL || (ber = ber_init(data)) == NULL)
+		goto out;
+	tag = ber_peek_tag(ber, &len);
+	switch (tag) {
+	case LDAP_TAG_SYNC_NEW_COOKIE:
+		if (ber_scanf(ber, "m", &cookie) == LBER_ERROR)
+			goto out;
+		break;
+	case LDAP_TAG_SYNC_REFRESH_DELETE:
+	case LDAP_TAG_SYNC_REFRESH_PRESENT:
+		if (ber_scanf(ber, "{") == LBER_ERROR)
+			goto out;
+		if (ber_peek_tag(ber, &len) == LDAP_TAG_SYNC_COOKIE &&
+		    ber_scanf(ber, "m", &cookie) == LBER_ERROR)
+			goto out;
+		if (ber_peek_tag(ber, &len) == LDAP_TAG_REFRESHDONE &&
+		    ber_scanf(ber, "b", &done) == LBER_ERROR)
+			goto out;
+		/* the end of a present phase, or of a refresh that started
+		 * from nothing: what was not presented is gone */
+		if (!sr->nonpresent_done &&
+		    (tag == LDAP_TAG_SYNC_REFRESH_PRESENT || (done && sr->full)))
+			delete_nonpresent(sr);
+		if (done)
+			sr->refresh_done = true;
+		break;
+	case LDAP_TAG_SYNC_ID_SET:
+		if (ber_scanf(ber, "{") == LBER_ERROR)
+			goto out;
+		if (ber_peek_tag(ber, &len) == LDAP_TAG_SYNC_COOKIE &&
+		    ber_scanf(ber, "m", &cookie) == LBER_ERROR)
+			goto out;
+		if (ber_peek_tag(ber, &len) == LDAP_TAG_REFRESHDELETES &&
+		    ber_scanf(ber, "b", &deletes) == LBER_ERROR)
+			goto out;
+		if (ber_scanf(ber, "[W]}", &uuids) == LBER_ERROR || uuids == NULL)
+			goto out;
+		for (i = 0; uuids[i].bv_val != NULL; i++) {
+			if (uuids[i].bv_len != 16)
+				continue;
+			memcpy(u, uuids[i].bv_val, 16);
+			if (deletes)
+				store_delete(sr->st, u);
+			else if ((nd = store_find(sr->st, u)) != NULL)
+				nd->present = true;
+		}
+		break;
+	default:
+		goto out;
+	}
+	take_cookie(sr, &cookie);
+	r = 0;
+out:
+	if (uuids != NULL)
+		ber_bvarray_free(uuids);
+	if (ber != NULL)
+		ber_free(ber, 1);
+	if (oid != NULL)
+		ldap_memfree(oid);
+	if (data != NULL)
+		ber_bvfree(data);
+	return r;
+}
+
+/* The search ended: e-syncRefreshRequired or an error. */
+static int
+on_result(struct syncrepl *sr, LDAPMessage *msg, struct agentid_error *err)
+{
+	int code = LDAP_OTHER;
+	char *text = NULL;
+
+	sr->ended = true;
+	if (ldap_parse_result(sr->ld, msg, &code, NULL, &text, NULL, NULL, 0) !=
+	    LDAP_SUCCESS)
+		code = LDAP_OTHER;
+	if (code == LDAP_SYNC_REFRESH_REQUIRED) {
+		sr->refresh_required = true;
+		agentidd_log(LOG_NOTICE, "directory asks for a full refresh");
+	} else {
+		agentid_seterr(err, EHOSTDOWN, "sync search ended: %s",
+		    ldap_err2string(code));
+	}
+	if (text != NULL)
+		ldap_memfree(text);
+	return sr->refresh_required ? 0 : EHOSTDOWN;
+}
+
+int
+syncrepl_start(struct syncrepl *sr, struct store *st,
+    const struct agentid_config *cfg, LDAP *ld, const struct berval *cookie,
+    struct agentid_error *err)
+{
+	LDAPControl ctrl, *ctrls[2] = { &ctrl, NULL };
+	BerElement *ber = NULL;
+	size_t i, len;
+	int rc, r = ENOMEM;
+
+	memset(sr, 0, sizeof(*sr));
+	memset(&ctrl, 0, sizeof(ctrl));
+	sr->cfg = cfg;
+	sr->st = st;
+	sr->ld = ld;
+	sr->full = cookie == NULL || cookie->bv_val == NULL;
+	/* agents, groups and owners: whatever a chain or NSS may read */
+	len = strlen(agent_filter(cfg)) + strlen(owner_filter(cfg)) + 64;
+	if ((sr->filter = malloc(len)) == NULL)
+		goto out;
+	snprintf(sr->filter, len, "(|%s%s%s(objectClass=posixGroup))",
+	    DEFAULT_AGENT_FILTER, agent_filter(cfg), owner_filter(cfg));
+	if (!sr->full && ber_dupbv(&sr->cookie, (struct berval *)cookie) == NULL)
+		goto out;
+	for (i = 0; i < st->cap; i++)
+		if (st->slot[i] != NULL)
+			st->slot[i]->present = false;
+	if ((ber = ber_alloc_t(LBER_USE_DER)) == NULL)
+		goto out;
+	if (sr->full)
+		rc = ber_printf(ber, "{eb}", LDAP_SYNC_REFRESH_AND_PERSIST, 0);
+	else
+		rc = ber_printf(ber, "{eOb}", LDAP_SYNC_REFRESH_AND_PERSIST,
+		    &sr->cookie, 0);
+	if (rc < 0 || ber_flatten2(ber, &ctrl.ldctl_value, 0) < 0)
+		goto out;
+	ctrl.ldctl_oid = LDAP_CONTROL_SYNC;
+	ctrl.ldctl_iscritical = 1;
+	rc = ldap_search_ext(ld, cfg->base, LDAP_SCOPE_SUBTREE, sr->filter,
+	    sync_attrs, 0, ctrls, NULL, NULL, 0, &sr->msgid);
+	if (rc != LDAP_SUCCESS) {
+		r = agentid_seterr(err, EHOSTDOWN, "sync search: %s",
+		    ldap_err2string(rc));
+		goto out;
+	}
+	r = 0;
+out:
+	if (ber != NULL)
+		ber_free(ber, 1);
+	return r;
+}
+
+int
+syncrepl_read(struct syncrepl *sr, int timeout_ms, struct agentid_error *err)
+{
+	struct timeval tv;
+	LDAPMessage *msg = NULL;
+	int rc, r = 0, n;
+
+	for (n = 0; !sr->ended; n++) {
+		/* wait for the first message, then take what is there */
+		tv.tv_sec = n == 0 ? timeout_ms / 1000 : 0;
+		tv.tv_usec = n == 0 ? (timeout_ms % 1000) * 1000 : 0;
+		rc = ldap_result(sr->ld, sr->msgid, LDAP_MSG_ONE, &tv, &msg);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			int code = LDAP_SERVER_DOWN;
+
+			(void)ldap_get_option(sr->ld, LDAP_OPT_RESULT_CODE, &code);
+			return agentid_seterr(err, EHOSTDOWN, "connection lost: %s",
+			    ldap_err2string(code));
+		}
+		switch (ldap_msgtype(msg)) {
+		case LDAP_RES_SEARCH_ENTRY:
+			r = on_entry(sr, msg);
+			break;
+		case LDAP_RES_INTERMEDIATE:
+			r = on_info(sr, msg);
+			break;
+		case LDAP_RES_SEARCH_RESULT:
+			r = on_result(sr, msg, err);
+			break;
+		default:
+			r = 0; /* references: not followed */
+			break;
+		}
+		ldap_msgfree(msg);
+		msg = NULL;
+		if (r == EBADMSG)
+			return agentid_seterr(err, EBADMSG, "malformed sync "
+			    "message: starting over");
+		if (r != 0)
+			return r;
+		if (n > 100000)
+			break; /* let the caller flush a very long burst */
+	}
+	return 0;
+}
+
+/* Base-scope read of dn with filter: *match. */
+static int
+matches(struct syncrepl *sr, const char *dn, const char *filter, bool *match,
+    struct agentid_error *err)
+{
+	struct timeval tv = { sr->cfg->timeout > 0 ? sr->cfg->timeout : 3, 0 };
+	char *attrs[] = { LDAP_NO_ATTRS, NULL };
+	LDAPMessage *res = NULL;
+	int rc;
+
+	*match = false;
+	rc = ldap_search_ext_s(sr->ld, dn, LDAP_SCOPE_BASE, filter, attrs, 0,
+	    NULL, NULL, &tv, 2, &res);
+	if (rc == LDAP_SUCCESS)
+		*match = ldap_first_entry(sr->ld, res) != NULL;
+	if (res != NULL)
+		ldap_msgfree(res);
+	if (rc == LDAP_SUCCESS || rc == LDAP_NO_SUCH_OBJECT)
+		return 0;
+	return agentid_seterr(err, EHOSTDOWN, "evaluating a filter on %s: %s",
+	    dn, ldap_err2string(rc));
+}
+
+/* Evaluates agent_filter, owner_filter and owner_active_filter for each
+ * changed entry, as the live lookups would (ldap_lookup.c): the server
+ * judges its own filters. Entries keep the answer until they change. */
+int
+syncrepl_eval(struct syncrepl *sr, struct agentid_error *err)
+{
+	struct store *st = sr->st;
+	const struct agentid_config *cfg = sr->cfg;
+	bool default_agent = strcasecmp(agent_filter(cfg),
+	    DEFAULT_AGENT_FILTER) == 0;
+	size_t i;
+	bool m;
+	int r;
+
+	for (i = 0; i < st->cap; i++) {
+		struct node *nd = st->slot[i];
+		struct agentid_stored *s;
+		bool was_agent;
+
+		if (nd == NULL || nd->deleted || !nd->needs_eval)
+			continue;
+		s = &nd->s;
+		was_agent = (s->flags & AGENTID_STORED_AGENT_FILTER) != 0;
+		s->flags &= ~(AGENTID_STORED_AGENT_FILTER |
+		    AGENTID_STORED_OWNER_FILTER | AGENTID_STORED_OWNER_ACTIVE);
+		if (s->flags & AGENTID_STORED_AGENT_CLASS) {
+			m = true;
+			if (!default_agent && (r = matches(sr, s->rec.dn,
+			    agent_filter(cfg), &m, err)) != 0)
+				return r;
+			if (m)
+				s->flags |= AGENTID_STORED_AGENT_FILTER;
+		} else if (!default_agent) {
+			if ((r = matches(sr, s->rec.dn, agent_filter(cfg), &m,
+			    err)) != 0)
+				return r;
+			if (m)
+				s->flags |= AGENTID_STORED_AGENT_FILTER;
+		}
+		if (!(s->flags & AGENTID_STORED_AGENT_CLASS)) {
+			if ((r = matches(sr, s->rec.dn, owner_filter(cfg), &m,
+			    err)) != 0)
+				return r;
+			if (m)
+				s->flags |= AGENTID_STORED_OWNER_FILTER;
+			m = true;
+			if (m && cfg->owner_active_filter != NULL &&
+			    (r = matches(sr, s->rec.dn, cfg->owner_active_filter,
+			    &m, err)) != 0)
+				return r;
+			if (m)
+				s->flags |= AGENTID_STORED_OWNER_ACTIVE;
+		}
+		if (was_agent != ((s->flags & AGENTID_STORED_AGENT_FILTER) != 0))
+			st->n_agents += was_agent ? (size_t)-1 : 1;
+		nd->needs_eval = false;
+	}
+	return 0;
+}
+
+void
+syncrepl_free(struct syncrepl *sr)
+{
+	free(sr->filter);
+	ber_memfree(sr->cookie.bv_val);
+	memset(sr, 0, sizeof(*sr));
+}

@@ -1,0 +1,126 @@
+/*
+ * records_lookup.c - the records replica as a lookup source of the chain
+ * builder (chain.h). It answers every question as ldap_lookup.c answers it
+ * from the live directory, from what agentidd evaluated against the
+ * directory when each entry last changed (agent_filter, owner_filter,
+ * owner_active_filter), so that a decision from a caught-up replica equals
+ * a decision from the directory, reason for reason.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agentid.h"
+#include "chain.h"
+#include "records.h"
+
+struct agent_hits {
+	struct agentid_stored first;
+	size_t n;
+};
+
+/* Keeps the first entry under agent_filter with the uid; counts them. */
+static int
+agent_hit(struct agentid_stored *s, void *arg)
+{
+	struct agent_hits *h = arg;
+
+	if (!(s->flags & AGENTID_STORED_AGENT_FILTER))
+		return 0;
+	if (h->n++ == 0) {
+		h->first = *s;
+		memset(s, 0, sizeof(*s)); /* moved */
+	}
+	return 0;
+}
+
+/* lookup.agent: as ldap_lookup.c's lookup_agent. */
+static int
+records_agent(void *ctx, const char *user, struct agentid_record *rec,
+    bool *found, struct agentid_error *err)
+{
+	struct agentid_records_lookup_ctx *c = ctx;
+	struct agent_hits h;
+	size_t i;
+	bool exact = false;
+	int r;
+
+	*found = false;
+	memset(&h, 0, sizeof(h));
+	if ((r = agentid_records_by_uid(c->r, user, agent_hit, &h)) != 0) {
+		agentid_seterr(err, r, "replica: uid=%s: unreadable record", user);
+		goto out;
+	}
+	if (h.n > 1) {
+		r = agentid_seterr(err, EBADMSG, "replica: uid=%s matches more "
+		    "than one agent entry", user);
+		goto out;
+	}
+	if (h.n == 0)
+		goto out;
+	/* uid matching is case-insensitive in LDAP; user names are not */
+	for (i = 0; i < h.first.n_uids; i++)
+		if (strcmp(h.first.uids[i], user) == 0)
+			exact = true;
+	if (!exact || !h.first.rec.is_agent)
+		goto out;
+	*rec = h.first.rec;
+	memset(&h.first.rec, 0, sizeof(h.first.rec));
+	free(rec->uid);
+	if ((rec->uid = strdup(user)) == NULL) {
+		agentid_record_clear(rec);
+		r = ENOMEM;
+		goto out;
+	}
+	*found = true;
+out:
+	agentid_stored_clear(&h.first);
+	return r;
+}
+
+/* lookup.entry: as ldap_lookup.c's lookup_entry. */
+static int
+records_entry(void *ctx, const char *dn, struct agentid_record *rec,
+    bool *found, struct agentid_error *err)
+{
+	struct agentid_records_lookup_ctx *c = ctx;
+	struct agentid_stored s;
+	bool hit;
+	int r;
+
+	*found = false;
+	if ((r = agentid_records_by_dn(c->r, dn, &s, &hit)) != 0)
+		return agentid_seterr(err, r, "replica: %s: unreadable record", dn);
+	if (!hit)
+		return 0;
+	/* the directory's filter: (|(objectClass=agentIdentity)OWNER_FILTER) */
+	if (!(s.flags & (AGENTID_STORED_AGENT_CLASS | AGENTID_STORED_OWNER_FILTER))) {
+		agentid_stored_clear(&s);
+		return 0;
+	}
+	*rec = s.rec;
+	memset(&s.rec, 0, sizeof(s.rec));
+	rec->owner_match = false;
+	rec->owner_active = true;
+	if (!rec->is_agent) {
+		rec->owner_match = !rec->ambiguous;
+		if (rec->owner_match && c->cfg->owner_active_filter != NULL)
+			rec->owner_active =
+			    (s.flags & AGENTID_STORED_OWNER_ACTIVE) != 0;
+	}
+	agentid_stored_clear(&s);
+	*found = true;
+	return 0;
+}
+
+/* The lookup interface over an open records replica. */
+void
+agentid_records_lookup(struct agentid_records_lookup_ctx *ctx,
+    struct agentid_lookup *lk)
+{
+	lk->agent = records_agent;
+	lk->entry = records_entry;
+	lk->ctx = ctx;
+}

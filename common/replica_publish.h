@@ -1,0 +1,26 @@
+/*
+ * replica_publish.h - one agent's NSS line from its chain: the same
+ * decision `agentid sync` makes (rules 1-5 at a given time; scope and
+ * certificates depend on the login and are left to PAM), for writers that
+ * build chains from another source (agentidd, from the records replica).
+ * Not part of the ABI.
+ */
+#ifndef AGENTID_REPLICA_PUBLISH_H
+#define AGENTID_REPLICA_PUBLISH_H
+
+#include "agentid.h"
+#include "agentid_replica_writer.h"
+
+struct agentid_lookup;
+
+/*
+ * Builds agent's chain through lk (agent first, as listed), decides it at
+ * now and fills *e (its strings point into agent). 0, or the lookup's
+ * error. ENOENT: the agent cannot be served by NSS (ambiguous uid, no
+ * posixAccount); err says why.
+ */
+int agentid_replica_entry_decide(const struct agentid_config *cfg,
+    const struct agentid_lookup *lk, const struct agentid_record *agent,
+    int64_t now, struct agentid_replica_entry *e, struct agentid_error *err);
+
+#endif

@@ -1,0 +1,29 @@
+# agentidd: the host daemon (RFC 4533 consumer) and the records replica it
+# writes beside the NSS file (common/records*.c, in libagentid so that every
+# front can decide from it). Owner: daemon (issue #11).
+
+libagentid_core_la_SOURCES += common/records.h common/records_write.c \
+	common/records_read.c common/records_lookup.c \
+	common/replica_publish.h common/replica_publish.c
+
+sbin_PROGRAMS += agentidd/agentidd
+agentidd_agentidd_SOURCES = agentidd/agentidd.h agentidd/agentidd.c \
+	agentidd/store.c agentidd/syncrepl.c agentidd/system.c
+agentidd_agentidd_CFLAGS = $(AM_CFLAGS) $(LDAP_CFLAGS)
+agentidd_agentidd_LDADD = libagentid-ldap.la libagentid-core.la $(LDAP_LIBS) $(CDB_LIBS)
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_records
+TESTS += tests/unit/test_records
+tests_unit_test_records_SOURCES = tests/unit/test_records.c
+tests_unit_test_records_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_records_LDADD = libagentid-core.la $(CMOCKA_LIBS)
+endif
+
+# agentidd against a slapd with syncprov (root for the privilege drop,
+# SKIP otherwise).
+dist_check_SCRIPTS += tests/agentidd/test_agentidd.sh
+TESTS += tests/agentidd/test_agentidd.sh
+check_PROGRAMS += tests/agentidd/replica_dump
+tests_agentidd_replica_dump_SOURCES = tests/agentidd/replica_dump.c
+tests_agentidd_replica_dump_LDADD = libagentid-core.la

@@ -1,0 +1,272 @@
+#!/bin/bash
+# test_agentidd.sh - agentidd against a slapd with syncprov: the initial
+# refresh writes the replica (equal to what `agentid sync` writes); an add,
+# a revocation and a delete show in the NSS replica (latency printed, 5 s
+# ceiling); a restart resumes with the saved cookie (no entries resent); a
+# burst of 10,000 changes ends with the replica equal to the directory; a
+# SIGKILLed slapd comes back and agentidd catches up. As root agentidd
+# drops to the system user `agentid`, which the packages create: here it
+# exists only in a private mount namespace, in a copy of /etc/passwd bound
+# over the real one (readers accept a replica owned by root or agentid).
+set -u
+if [ "$(id -u)" = 0 ] && [ -z "${AGENTIDD_TEST_ETC:-}" ]; then
+	if ! unshare -m --propagation private true 2>/dev/null; then
+		echo "SKIP: unshare -m is not permitted here" >&2
+		exit 77
+	fi
+	AGENTIDD_TEST_ETC=$(mktemp -d /tmp/agentidd-etc.XXXXXX) || exit 1
+	export AGENTIDD_TEST_ETC
+	cp /etc/passwd /etc/group "$AGENTIDD_TEST_ETC/" || exit 1
+	grep -q '^agentid:' /etc/passwd ||
+	    echo 'agentid:x:64910:64910:agentid test:/nonexistent:/usr/sbin/nologin' \
+	    >>"$AGENTIDD_TEST_ETC/passwd"
+	grep -q '^agentid:' /etc/group ||
+	    echo 'agentid:x:64910:' >>"$AGENTIDD_TEST_ETC/group"
+	unshare -m --propagation private bash -c '
+	    mount --bind "$AGENTIDD_TEST_ETC/passwd" /etc/passwd &&
+	    mount --bind "$AGENTIDD_TEST_ETC/group" /etc/group &&
+	    exec bash "$0"' "$0"
+	rc=$?
+	rm -rf "$AGENTIDD_TEST_ETC"
+	exit $rc
+fi
+. "${top_srcdir:-.}/tests/integration/slapd-fixture.sh"
+B=${top_builddir:-.}
+AGENTIDD=$B/agentidd/agentidd
+AGENTID=$B/agentid
+DUMP=$B/tests/agentidd/replica_dump
+FAILS=0 CHECKS=0
+fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
+ok() { CHECKS=$((CHECKS + 1)); echo "ok: $*"; }
+
+[ -r /usr/lib/ldap/syncprov.so ] || [ -r /usr/lib/ldap/syncprov.la ] ||
+    _slapd_skip "slapd's syncprov module is missing"
+slapd_start --syncprov
+D=$AGENTID_TEST_LDAP_DIR
+DPID=
+SLAPD2=
+cleanup() {
+	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	[ -n "$SLAPD2" ] && kill -9 "$SLAPD2" 2>/dev/null && wait "$SLAPD2" 2>/dev/null
+	slapd_stop
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+slapd_load "${top_srcdir:-.}/tests/nss/sync.ldif" || exit 1
+mkdir -p "$D/replica"
+CONF=$D/agentid.conf
+R=$D/replica/agents.cdb
+slapd_write_conf "$CONF" "owner_active_filter (employeeType=staff)" \
+    "heartbeat 1" "replica $R"
+USEROPT=()
+[ "$(id -u)" = 0 ] && USEROPT=(--user agentid)
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+
+start_daemon() {
+	"$AGENTIDD" --foreground --config "$CONF" "${USEROPT[@]}" \
+	    >>"$D/agentidd.log" 2>&1 &
+	DPID=$!
+}
+stop_daemon() {
+	kill -TERM "$DPID" 2>/dev/null
+	wait "$DPID"
+	local rc=$?
+	DPID=
+	return $rc
+}
+# Waits (up to $1 s) until the log has $2 lines matching "caught up".
+wait_caught_up() {
+	local i
+	for i in $(seq 1 $(($1 * 10))); do
+		[ "$(grep -c 'caught up' "$D/agentidd.log")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+ldapmod() {
+	ldapmodify -x -H "$AGENTID_TEST_LDAP_LDAPI_URI" -D "$AGENTID_TEST_LDAP_ROOTDN" \
+	    -w "$AGENTID_TEST_LDAP_ROOTPW" "$@" >/dev/null
+}
+nss_line() { "$DUMP" nss "$R" 2>/dev/null | grep "^$1 "; }
+# Polls (5 s) until CMD succeeds; prints the latency in ms.
+poll() {
+	local t0 t1 i
+	t0=$(date +%s%N)
+	for i in $(seq 1 500); do
+		if "$@"; then
+			t1=$(date +%s%N)
+			echo $(((t1 - t0) / 1000000))
+			return 0
+		fi
+		sleep 0.01
+	done
+	return 1
+}
+compare_with_sync() {
+	"$AGENTID" --config "$CONF" sync --replica "$D/ref.cdb" >/dev/null 2>&1 ||
+	    { echo "agentid sync failed"; return 1; }
+	"$DUMP" nss "$D/ref.cdb" | sort >"$D/ref.txt"
+	"$DUMP" nss "$R" | sort >"$D/got.txt"
+	cmp -s "$D/ref.txt" "$D/got.txt"
+}
+
+# --- initial refresh
+start_daemon
+wait_caught_up 20 1 && ok "initial refresh caught up" ||
+    { fail "no initial refresh"; cat "$D/agentidd.log" >&2; exit 1; }
+[ -s "$R" ] && ok "NSS replica written" || fail "no NSS replica"
+if compare_with_sync; then
+	ok "replica equals agentid sync's ($(wc -l <"$D/ref.txt") agents)"
+else
+	fail "replica differs from agentid sync's"; diff "$D/ref.txt" "$D/got.txt" >&2
+fi
+[ -s "${R%.cdb}.records" ] && [ -s "${R%.cdb}.contact" ] &&
+    [ -s "${R%.cdb}.cookie" ] && ok "records, contact and cookie written" ||
+    fail "companion files missing: $(ls "$D/replica")"
+if [ "$(id -u)" = 0 ]; then
+	[ "$(stat -c %U "$D/replica")" = agentid ] &&
+	    [ "$(stat -c %U "${R%.cdb}.records")" = agentid ] &&
+	    ok "dropped to agentid; the replica directory is its" ||
+	    fail "owner $(stat -c %U "$D/replica")"
+fi
+m1=$(stat -c %Y "${R%.cdb}.contact")
+sleep 2.2
+m2=$(stat -c %Y "${R%.cdb}.contact")
+[ "$m2" -gt "$m1" ] && ok "heartbeat refreshes the contact file" ||
+    fail "contact not refreshed ($m1 -> $m2)"
+
+# --- add, revoke, delete
+ldapmod -a <<EOF2 || fail "ldapadd new-bot"
+dn: uid=new-bot,ou=agents,$AGENTID_TEST_LDAP_BASE
+objectClass: account
+objectClass: posixAccount
+objectClass: agentIdentity
+uid: new-bot
+cn: new-bot
+uidNumber: 41100
+gidNumber: 41100
+homeDirectory: /home/new-bot
+loginShell: /bin/sh
+agentOwner: uid=alice,ou=people,$AGENTID_TEST_LDAP_BASE
+agentNotAfter: $(_slapd_gentime +30d)
+EOF2
+if ms=$(poll eval 'nss_line new-bot | grep -q " 0 "'); then
+	ok "add visible through the NSS replica after $ms ms"
+else fail "added agent not visible within 5 s"; fi
+ldapmod <<EOF2 || fail "ldapmodify revoke"
+dn: uid=new-bot,ou=agents,$AGENTID_TEST_LDAP_BASE
+changetype: modify
+replace: agentStatus
+agentStatus: revoked
+EOF2
+if ms=$(poll eval 'nss_line new-bot | grep -q "^new-bot 41100 41100 2 "'); then
+	ok "revocation visible after $ms ms"
+else fail "revocation not visible within 5 s: $(nss_line new-bot)"; fi
+ldapmod <<EOF2 || fail "ldapmodify delete"
+dn: uid=new-bot,ou=agents,$AGENTID_TEST_LDAP_BASE
+changetype: delete
+EOF2
+if ms=$(poll eval '! nss_line new-bot >/dev/null'); then
+	ok "delete visible after $ms ms"
+else fail "delete not visible within 5 s"; fi
+# an owner leaving owner_active_filter orphans alice's agents
+ldapmod <<EOF2 || fail "ldapmodify alice"
+dn: uid=alice,ou=people,$AGENTID_TEST_LDAP_BASE
+changetype: modify
+replace: employeeType
+employeeType: departed
+EOF2
+if ms=$(poll eval 'nss_line ok-bot | grep -q "^ok-bot 41001 41001 3 "'); then
+	ok "owner made inactive: ok-bot orphaned after $ms ms"
+else fail "owner change not applied: $(nss_line ok-bot)"; fi
+compare_with_sync && ok "still equal to agentid sync's" ||
+    { fail "differs after changes"; diff "$D/ref.txt" "$D/got.txt" >&2; }
+
+# --- restart resumes with the cookie
+stop_daemon && ok "SIGTERM: clean exit" || fail "exit status on SIGTERM"
+start_daemon
+wait_caught_up 20 2 && ok "restart caught up" || fail "restart did not catch up"
+grep -q 'incremental refresh started' "$D/agentidd.log" &&
+    ok "restart resumed incrementally" || fail "no incremental refresh"
+n=$(grep 'caught up' "$D/agentidd.log" | tail -1 | sed 's/.*(\([0-9]*\) entries.*/\1/')
+[ "${n:-999}" -lt 5 ] && ok "restart: $n entries received (no full reload)" ||
+    fail "restart received $n entries"
+
+# --- a burst of 10,000 changes
+{
+	for i in $(seq 1 5000); do
+		cat <<EOF2
+dn: uid=burst-$i,ou=agents,$AGENTID_TEST_LDAP_BASE
+changetype: add
+objectClass: account
+objectClass: posixAccount
+objectClass: agentIdentity
+uid: burst-$i
+cn: burst-$i
+uidNumber: $((50000 + i))
+gidNumber: 50000
+homeDirectory: /home/burst-$i
+agentOwner: uid=dave,ou=people,$AGENTID_TEST_LDAP_BASE
+agentNotAfter: $(_slapd_gentime +30d)
+
+EOF2
+	done
+	for i in $(seq 1 5000); do
+		if [ $((i % 3)) = 0 ]; then
+			printf 'dn: uid=burst-%s,ou=agents,%s\nchangetype: delete\n\n' \
+			    "$i" "$AGENTID_TEST_LDAP_BASE"
+		else
+			printf 'dn: uid=burst-%s,ou=agents,%s\nchangetype: modify\nreplace: agentStatus\nagentStatus: suspended\n\n' \
+			    "$i" "$AGENTID_TEST_LDAP_BASE"
+		fi
+	done
+} >"$D/burst.ldif"
+t0=$(date +%s)
+ldapmod -c -f "$D/burst.ldif" || fail "burst ldapmodify"
+t1=$(date +%s)
+echo "burst: 10,000 changes sent in $((t1 - t0)) s"
+for i in $(seq 1 120); do
+	compare_with_sync && break
+	sleep 1
+done
+if cmp -s "$D/ref.txt" "$D/got.txt"; then
+	ok "after the burst the replica equals the directory ($(wc -l <"$D/got.txt") agents)"
+else
+	fail "replica differs after the burst"; diff "$D/ref.txt" "$D/got.txt" | head >&2
+fi
+
+# --- SIGKILL slapd, restart it, catch up
+kill -9 "$AGENTID_TEST_LDAP_PID"
+wait "$AGENTID_TEST_LDAP_PID" 2>/dev/null
+sleep 1
+# the same listeners and database
+slapd -f "$D/slapd.conf" -d 0 -h "ldap://127.0.0.1:$AGENTID_TEST_LDAP_PORT/ \
+ldaps://127.0.0.1:$AGENTID_TEST_LDAP_LDAPS_PORT/ $AGENTID_TEST_LDAP_LDAPI_URI" \
+    >>"$D/slapd.log" 2>&1 &
+SLAPD2=$!
+for i in $(seq 1 50); do
+	ldapsearch -x -LLL -H "$AGENTID_TEST_LDAP_LDAPI_URI" -s base -b "" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+ldapmod <<EOF2 || fail "ldapmodify after slapd restart"
+dn: uid=alice,ou=people,$AGENTID_TEST_LDAP_BASE
+changetype: modify
+replace: employeeType
+employeeType: staff
+EOF2
+for i in $(seq 1 300); do
+	nss_line ok-bot | grep -q "^ok-bot 41001 41001 0 " && break
+	sleep 0.1
+done
+nss_line ok-bot | grep -q "^ok-bot 41001 41001 0 " &&
+    ok "after slapd was killed and restarted agentidd caught up" ||
+    { fail "no catch-up after slapd restart: $(nss_line ok-bot)"; tail "$D/agentidd.log" >&2; }
+compare_with_sync && ok "equal to agentid sync's after the restart" ||
+    fail "differs after slapd restart"
+
+stop_daemon || fail "exit status"
+grep -q 'ERROR: AddressSanitizer\|runtime error' "$D/agentidd.log" &&
+    fail "sanitizer report in the log"
+echo "$CHECKS checks, $FAILS failures"
+[ $FAILS -eq 0 ]
