@@ -23,7 +23,7 @@ DEMO_ALICE="uid=alice,ou=people,$AGENTID_TEST_LDAP_BASE"
 demo_lc() {
 	local shown=("$@") i
 	for i in "${!shown[@]}"; do
-		[ "${shown[$i]}" != "$DEMO_PW" ] || shown[$i]=operator.pw
+		[ "${shown[$i]}" != "$DEMO_PW" ] || shown[i]=operator.pw
 	done
 	printf '\n$ agentid %s\n' "${shown[*]}"
 	"$AGENTID" --config "$CONF" "$@" 2>&1
