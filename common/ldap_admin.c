@@ -215,6 +215,100 @@ out:
 	return r;
 }
 
+/*
+ * After dn was added holding uidNumber n: must dn give the number up?
+ * Every entry under base holding n is read with its entryCSN (the
+ * server's change sequence: a total order of the writes it accepted).
+ * dn yields when another holder's CSN is earlier, or when a CSN is
+ * missing (then every contender may yield: a retry or a refusal, never
+ * two holders). Of two creates racing for n, the later add sees the
+ * earlier one (it was written first) and yields; the earlier keeps it
+ * whether or not it saw the later. *other: a holder that made dn yield.
+ */
+int
+agentid_ldap_uid_contested(struct agentid_ldap *l, uint32_t n, const char *dn,
+    bool *yield, char **other, struct agentid_error *err)
+{
+	char *attrs[] = { "entryCSN", NULL };
+	LDAPMessage *res = NULL, *e;
+	struct berval **v;
+	struct timeval tv;
+	char filter[40], *edn, *mine = NULL, *best = NULL, *best_dn = NULL;
+	bool unknown = false, found_self = false;
+	int rc, r = ENOMEM;
+
+	*yield = false;
+	*other = NULL;
+	snprintf(filter, sizeof(filter), "(uidNumber=%u)", n);
+	aidl_deadline_restart(l);
+	tv = aidl_timeout(l);
+	rc = ldap_search_ext_s(l->ld, l->cfg->base, LDAP_SCOPE_SUBTREE, filter,
+	    attrs, 0, NULL, NULL, &tv, 0, &res);
+	if (rc != LDAP_SUCCESS) {
+		r = aidl_seterr(l, rc, err, filter);
+		goto out;
+	}
+	/* mine first: the CSN the others are compared with */
+	for (e = ldap_first_entry(l->ld, res); e != NULL;
+	    e = ldap_next_entry(l->ld, e)) {
+		if ((edn = ldap_get_dn(l->ld, e)) == NULL)
+			goto out;
+		if (agentid_dn_equal(edn, dn)) {
+			found_self = true;
+			v = ldap_get_values_len(l->ld, e, "entryCSN");
+			if (v != NULL && v[0] != NULL && mine == NULL)
+				mine = strndup(v[0]->bv_val, v[0]->bv_len);
+			ldap_value_free_len(v);
+		}
+		ldap_memfree(edn);
+	}
+	for (e = ldap_first_entry(l->ld, res); e != NULL;
+	    e = ldap_next_entry(l->ld, e)) {
+		char *csn = NULL;
+
+		if ((edn = ldap_get_dn(l->ld, e)) == NULL)
+			goto out;
+		if (agentid_dn_equal(edn, dn)) {
+			ldap_memfree(edn);
+			continue;
+		}
+		v = ldap_get_values_len(l->ld, e, "entryCSN");
+		if (v != NULL && v[0] != NULL)
+			csn = strndup(v[0]->bv_val, v[0]->bv_len);
+		ldap_value_free_len(v);
+		if (csn == NULL || mine == NULL) {
+			unknown = true;
+		} else if (strcmp(csn, mine) <= 0 &&
+		    (best == NULL || strcmp(csn, best) < 0)) {
+			free(best);
+			best = csn;
+			csn = NULL;
+			free(best_dn);
+			best_dn = strdup(edn);
+		}
+		if (unknown && best_dn == NULL)
+			best_dn = strdup(edn);
+		free(csn);
+		ldap_memfree(edn);
+	}
+	if (!found_self) {
+		/* our entry is gone (deleted meanwhile): nothing to keep */
+		*yield = true;
+	} else if (best != NULL || unknown) {
+		*yield = true;
+		*other = best_dn;
+		best_dn = NULL;
+	}
+	r = 0;
+out:
+	free(mine);
+	free(best);
+	free(best_dn);
+	if (res != NULL)
+		ldap_msgfree(res);
+	return r;
+}
+
 /* LDAPMod array for ch (values borrowed from ch); NULL when out of memory. */
 static LDAPMod **
 ldap_mods(const struct agentid_change *ch, LDAPMod **store)

@@ -124,6 +124,11 @@ void agentid_ldap_dns_free(char **dns);
 /* Every uidNumber under base within [lo, hi], in *nums (malloc'd). */
 int agentid_ldap_uid_numbers(struct agentid_ldap *l, uint32_t lo, uint32_t hi,
     uint32_t **nums, size_t *n, struct agentid_error *err);
+/* After an add of dn with uidNumber n: *yield when another entry under
+ * base holds n and was written first (entryCSN), or when that cannot be
+ * told (a CSN missing); *other (malloc'd, may be NULL) names it. */
+int agentid_ldap_uid_contested(struct agentid_ldap *l, uint32_t n,
+    const char *dn, bool *yield, char **other, struct agentid_error *err);
 /* Writes ch. */
 int agentid_ldap_apply(struct agentid_ldap *l, const struct agentid_change *ch,
     struct agentid_error *err);

@@ -18,7 +18,8 @@ agentid_LDFLAGS = $(AM_LDFLAGS) -Wl,--undefined=aidl_dir_ops
 # slapd-fixture.sh; SKIP without slapd).
 TOOL_INTEGRATION_TESTS = tests/integration/test_cli.sh \
 	tests/integration/test_cli_escape.sh \
-	tests/integration/test_lifecycle.sh
+	tests/integration/test_lifecycle.sh \
+	tests/integration/test_inventory.sh
 dist_check_SCRIPTS += $(TOOL_INTEGRATION_TESTS)
 TESTS += $(TOOL_INTEGRATION_TESTS)
 

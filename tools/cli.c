@@ -21,9 +21,9 @@ static const struct {
 	{ "check", cmd_check,
 	  "check USER [--service S] [--rhost ADDR] [--host H]\n"
 	  "                [--ca-fingerprint FP] [--key-fingerprint FP] [--json]" },
-	{ "show", cmd_show, "show USER [--json]" },
+	{ "show", cmd_show, "show USER [--json] | show --tree USER-or-DN [--json]" },
 	{ "list", cmd_list,
-	  "list [--expiring DUR] [--expired] [--orphaned] [--json]" },
+	  "list [--expiring DUR] [--expired] [--orphaned] [--owner DN] [--json]" },
 	{ "sync", cmd_sync, "sync [--replica PATH]" },
 	{ "audit", cmd_audit, "audit verify [--quiet] [--key KEY] [FILE...] | keygen | seal" },
 	{ "principals", cmd_principals,

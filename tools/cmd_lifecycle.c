@@ -289,7 +289,13 @@ struct lc_run {
 	struct agentid_chain chain;   /* the agent (as written for create) */
 	struct agentid_refusal ref;
 	char task[512];               /* the change in one line (audit) */
+	uint32_t uidn;                /* create: the uidNumber written */
+	uint32_t uid_floor;           /* create: numbers up to it were lost
+	                               * to a concurrent create */
 };
+
+/* Creates that lose their uidNumber to a concurrent one and try the next. */
+#define UID_RETRIES 8
 
 /* Appends an admin event; allow (d non-NULL, allow), deny (rule) or error. */
 static int
@@ -445,7 +451,10 @@ pick_uid(struct lc_run *r, uint32_t *out)
 		tool_err("create: give --uid-number or set uid_range in %s",
 		    r->ctx->config_path);
 		return EXIT_ERROR;
-	}
+	} else if (r->uid_floor >= lo && r->uid_floor < hi)
+		lo = r->uid_floor + 1;
+	else if (r->uid_floor >= hi)
+		lo = hi + 1;  /* the range was lost: nothing left to try */
 	if ((rc = agentid_ldap_uid_numbers(r->l, lo, hi, &used, &n, &err)) != 0) {
 		tool_err("%s", err.msg[0] ? err.msg : strerror(rc));
 		return EXIT_ERROR;
@@ -524,6 +533,7 @@ plan_create(struct lc_run *r, struct agentid_change *ch)
 		return EXIT_DENY;
 	if ((rc = pick_uid(r, &uidn)) != 0)
 		return rc;
+	r->uidn = uidn;
 	a = &r->chain.rec[0];
 	snprintf(num, sizeof(num), "%u", uidn);
 	if (agentid_change_init(ch, AGENTID_CHANGE_ADD, a->dn) != 0 ||
@@ -660,6 +670,57 @@ plan_modify(struct lc_run *r, struct agentid_change *ch)
 }
 
 /*
+ * After an add: is the uidNumber ours alone? Two operators creating at once
+ * may pick the same free number (each read the numbers in use before the
+ * other wrote). The later add yields (agentid_ldap_uid_contested: entryCSN
+ * order): it deletes its entry and, when the number came from uid_range,
+ * the create is planned again above it (bounded); a --uid-number given is
+ * refused. 0 (kept), EAGAIN (deleted: plan again), EXIT_DENY, EXIT_ERROR.
+ */
+static int
+claim_uid(struct lc_run *r, const struct agentid_change *ch, int attempt)
+{
+	struct agentid_change undo;
+	struct agentid_error err = { "" };
+	char *other = NULL;
+	bool yield = false;
+	int rc;
+
+	if ((rc = agentid_ldap_uid_contested(r->l, r->uidn, ch->dn, &yield,
+	    &other, &err)) != 0) {
+		tool_err("%s was written; checking its uidNumber %u: %s", ch->dn,
+		    r->uidn, err.msg[0] ? err.msg : strerror(rc));
+		free(other);
+		return EXIT_ERROR;
+	}
+	if (!yield)
+		return 0;
+	if (agentid_change_init(&undo, AGENTID_CHANGE_DELETE, ch->dn) != 0) {
+		free(other);
+		return EXIT_ERROR;
+	}
+	rc = agentid_ldap_apply(r->l, &undo, &err);
+	agentid_change_clear(&undo);
+	if (rc != 0 && rc != ENOENT) {
+		tool_err("%s was written with uidNumber %u, which %s holds too; "
+		    "removing it failed: %s", ch->dn, r->uidn, other ? other :
+		    "another entry", err.msg);
+		free(other);
+		return EXIT_ERROR;
+	}
+	r->ref.rule = "uid_number_in_use";
+	snprintf(r->ref.msg, sizeof(r->ref.msg), "uidNumber %u was taken by "
+	    "%s, created at the same time%s", r->uidn, other ? other :
+	    "another entry", r->o->has_uid ? "" : "; no free number after "
+	    "the retries");
+	free(other);
+	if (r->o->has_uid || attempt + 1 >= UID_RETRIES)
+		return EXIT_DENY;
+	r->uid_floor = r->uidn;
+	return EAGAIN;
+}
+
+/*
  * After an add: the chain read back from the directory must still pass
  * (a delegator narrowed or shortened meanwhile, by another operator, would
  * otherwise leave the new agent holding more). Refused: the entry is
@@ -703,7 +764,7 @@ cmd_lifecycle(struct tool_ctx *ctx, int argc, char **argv)
 	struct cli_syntax syn = { lc_longopts, "h", NULL, 1, 1 };
 	char *ldif = NULL;
 	size_t i;
-	int rc, ret = EXIT_ERROR;
+	int rc, attempt, ret = EXIT_ERROR;
 
 	memset(&o, 0, sizeof(o));
 	memset(&r, 0, sizeof(r));
@@ -748,11 +809,32 @@ cmd_lifecycle(struct tool_ctx *ctx, int argc, char **argv)
 		ret = EXIT_ALLOW;
 		goto out;
 	}
-	if ((rc = agentid_ldap_apply(r.l, &ch, &err)) != 0) {
-		tool_err("%s %s: %s", o.cmd->name, r.user,
-		    err.msg[0] ? err.msg : strerror(rc));
-		(void)audit_admin(&r, NULL, "ldap_write_failed");
-		goto out;
+	for (attempt = 0;; attempt++) {
+		if ((rc = agentid_ldap_apply(r.l, &ch, &err)) != 0) {
+			tool_err("%s %s: %s", o.cmd->name, r.user,
+			    err.msg[0] ? err.msg : strerror(rc));
+			(void)audit_admin(&r, NULL, "ldap_write_failed");
+			goto out;
+		}
+		if (ch.op != AGENTID_CHANGE_ADD ||
+		    (rc = claim_uid(&r, &ch, attempt)) == 0)
+			break;
+		if (rc != EAGAIN) {
+			ret = rc == EXIT_DENY ? refused(&r) : EXIT_ERROR;
+			goto out;
+		}
+		/* lost the number to a concurrent create: plan again */
+		agentid_change_clear(&ch);
+		agentid_chain_clear(&r.chain);
+		memset(&r.ref, 0, sizeof(r.ref));
+		r.task[0] = '\0';
+		if ((ret = plan_create(&r, &ch)) == EXIT_DENY) {
+			ret = refused(&r);
+			goto out;
+		}
+		if (ret != 0)
+			goto out;
+		ret = EXIT_ERROR;
 	}
 	if (ch.op == AGENTID_CHANGE_ADD && (rc = recheck_create(&r, &ch)) != 0) {
 		ret = rc == EXIT_DENY ? refused(&r) : EXIT_ERROR;

@@ -1,7 +1,10 @@
 /*
  * cmd_list.c - agentid list: the inventory of agents under base, sorted by
- * uid, optionally only those expiring, expired or orphaned, in a table or
- * JSON (paged searches through libagentid's LDAP source). Uids and owner
+ * uid, optionally only those expiring, expired or orphaned, or only those
+ * a person (or an agent) is accountable for through delegation, in a table
+ * or JSON (paged searches through libagentid's LDAP source). The walk over
+ * the agents, each judged by the chain builder and the engine, is shared
+ * with show --tree (inventory_walk). Uids and owner
  * DNs are the directory writer's text: escaped before they are printed.
  */
 #include "config.h"
@@ -18,6 +21,7 @@
 #include "agentid_ldap.h"
 #include "cli_util.h"
 #include "commands.h"
+#include "internal.h"
 
 /* The selections and the output form. */
 struct opts {
@@ -26,24 +30,29 @@ struct opts {
 	bool orphaned;
 	bool has_expiring;
 	int64_t expiring;
+	const char *owner;    /* --owner: only agents whose chain holds it */
 };
 
-enum { OPT_JSON = 1, OPT_EXPIRING, OPT_EXPIRED, OPT_ORPHANED };
+enum { OPT_JSON = 1, OPT_EXPIRING, OPT_EXPIRED, OPT_ORPHANED, OPT_OWNER };
 
 static const struct option list_longopts[] = {
 	{ "expiring", required_argument, NULL, OPT_EXPIRING },
 	{ "expired", no_argument, NULL, OPT_EXPIRED },
 	{ "orphaned", no_argument, NULL, OPT_ORPHANED },
+	{ "owner", required_argument, NULL, OPT_OWNER },
 	{ "json", no_argument, NULL, OPT_JSON },
 	CLI_COMMON_OPTIONS,
 };
 
 static const struct cli_syntax list_syntax = {
 	list_longopts, "h",
-	"usage: agentid list [--expiring DUR] [--expired] [--orphaned] [--json] "
-	"[--config PATH]\n"
+	"usage: agentid list [--expiring DUR] [--expired] [--orphaned] "
+	"[--owner DN] [--json]\n"
+	"         [--config PATH]\n"
 	"Every agent; with selections, those expiring within DUR, expired or\n"
-	"orphaned (owner missing or inactive): any of them.\n",
+	"orphaned (owner missing or inactive): any of them. --owner DN keeps\n"
+	"only what DN is accountable for: the agents whose delegation chain\n"
+	"passes through DN (its agents, their sub-agents, ...).\n",
 	0, 0,
 };
 
@@ -72,6 +81,14 @@ list_opt(int c, const char *arg, void *op)
 	case OPT_ORPHANED:
 		o->orphaned = true;
 		break;
+	case OPT_OWNER:
+		if (arg[0] == '\0' || strchr(arg, '=') == NULL) {
+			tool_err("list: --owner: not a DN: %s "
+			    "(e.g. uid=alice,ou=people,dc=example,dc=org)", arg);
+			return EXIT_ERROR;
+		}
+		o->owner = arg;
+		break;
 	}
 	return 0;
 }
@@ -93,13 +110,20 @@ struct row {
 };
 
 struct list_state {
-	struct agentid_ldap *l;
-	const struct agentid_config *cfg;
 	const struct opts *o;
 	int64_t now;
 	struct row *rows;
 	size_t n;
-	int err;
+};
+
+/* The walk's state: the caller's callback and what judging needs. */
+struct walk {
+	struct agentid_ldap *l;
+	const struct agentid_config *cfg;
+	int64_t now;
+	const char *through;
+	inventory_cb cb;
+	void *arg;
 	struct agentid_error *e;
 };
 
@@ -110,7 +134,7 @@ struct list_state {
  * reasons and its effective window, with clock_skew: no rule of its own.
  */
 static int
-judge(struct list_state *s, const struct agentid_record *a,
+judge(struct walk *w, const struct agentid_record *a,
     struct agentid_decision *d, struct agentid_chain *chain)
 {
 	struct agentid_request req;
@@ -118,49 +142,87 @@ judge(struct list_state *s, const struct agentid_record *a,
 	int r;
 
 	memset(d, 0, sizeof(*d));
-	if ((r = agentid_ldap_chain_from(s->l, a, chain, s->e)) != 0)
+	if ((r = agentid_ldap_chain_from(w->l, a, chain, w->e)) != 0)
 		return r;
 	memset(&req, 0, sizeof(req));
 	req.user = a->uid;
 	req.service = "";
 	req.host = "";
-	req.now = s->now;
-	agentid_policy_from_config(&pol, s->cfg);
+	req.now = w->now;
+	agentid_policy_from_config(&pol, w->cfg);
 	agentid_decide(chain, &req, &pol, d);
 	return 0;
 }
 
-/* each_agent callback: keeps the agents that the selections ask for. */
+/* Does the chain pass through dn above its agent (rec[0])? */
+static bool
+passes_through(const struct agentid_chain *chain, const char *dn)
+{
+	size_t i;
+
+	for (i = 1; i < chain->n; i++)
+		if (chain->rec[i].dn != NULL &&
+		    agentid_dn_equal(chain->rec[i].dn, dn))
+			return true;
+	return false;
+}
+
+/* each_agent callback: judges one agent and hands it on. */
 static int
-list_one(const struct agentid_record *a, void *arg)
+walk_one(const struct agentid_record *a, void *arg)
+{
+	struct walk *w = arg;
+	struct agentid_chain chain = { NULL, 0 };
+	struct agentid_decision d;
+	int r;
+
+	memset(&d, 0, sizeof(d));
+	if (a->ambiguous) {
+		/* two uid values: no login resolves it, no chain to follow */
+		if (w->through != NULL)
+			return 0;
+		return w->cb(a, &chain, &d, w->arg);
+	}
+	if ((r = judge(w, a, &d, &chain)) == 0 &&
+	    (w->through == NULL || passes_through(&chain, w->through)))
+		r = w->cb(a, &chain, &d, w->arg);
+	agentid_chain_clear(&chain);
+	return r;
+}
+
+int
+inventory_walk(struct agentid_ldap *l, const struct agentid_config *cfg,
+    int64_t now, const char *through, inventory_cb cb, void *arg,
+    struct agentid_error *err)
+{
+	struct walk w = { l, cfg, now, through, cb, arg, err };
+
+	return agentid_ldap_each_agent(l, walk_one, &w, err);
+}
+
+/* inventory_walk callback: keeps the agents that the selections ask for. */
+static int
+list_one(const struct agentid_record *a, const struct agentid_chain *chain,
+    const struct agentid_decision *d, void *arg)
 {
 	struct list_state *s = arg;
 	const struct opts *o = s->o;
-	struct agentid_chain chain = { NULL, 0 };
-	struct agentid_decision d;
 	bool any = o->expired || o->has_expiring || o->orphaned;
 	bool expired, expiring, orphaned;
 	const char *flag = NULL;
 	struct row *nr, *row;
-	int r;
 
-	if (a->ambiguous) {
-		/* two uid values: no login resolves it */
+	(void)chain;
+	if (a->ambiguous)
 		flag = "ambiguous_uid";
-		memset(&d, 0, sizeof(d));
-	} else if ((r = judge(s, a, &d, &chain)) != 0) {
-		agentid_chain_clear(&chain);
-		return r;
-	}
-	agentid_chain_clear(&chain); /* d.owner is not used below */
-	expired = !a->ambiguous && d.reason == AGENTID_EXPIRED;
+	expired = !a->ambiguous && d->reason == AGENTID_EXPIRED;
 	expiring = !a->ambiguous && !expired && o->has_expiring &&
-	    d.has_window && d.not_after <= s->now + o->expiring;
-	orphaned = d.reason == AGENTID_OWNER_MISSING ||
-	    d.reason == AGENTID_OWNER_INACTIVE;
+	    d->has_window && d->not_after <= s->now + o->expiring;
+	orphaned = !a->ambiguous && (d->reason == AGENTID_OWNER_MISSING ||
+	    d->reason == AGENTID_OWNER_INACTIVE);
 	if (flag == NULL) {
 		if (orphaned)
-			flag = agentid_reason_name(d.reason);
+			flag = agentid_reason_name(d->reason);
 		else if (expired)
 			flag = "expired";
 		else if (expiring)
@@ -184,12 +246,12 @@ list_one(const struct agentid_record *a, void *arg)
 	    (a->owner_dn != NULL && row->owner == NULL))
 		return ENOMEM;
 	/* the chain's effective notAfter: what the engine holds the agent to */
-	row->has_not_after = d.has_window || a->has_not_after;
-	row->not_after = d.has_window ? d.not_after : a->not_after;
+	row->has_not_after = d->has_window || a->has_not_after;
+	row->not_after = d->has_window ? d->not_after : a->not_after;
 	row->has_uid_number = a->has_posix;
 	row->uid_number = a->uid_number;
 	row->flag = flag;
-	row->orphan = orphaned ? agentid_reason_name(d.reason) : NULL;
+	row->orphan = orphaned ? agentid_reason_name(d->reason) : NULL;
 	row->expired = expired;
 	row->ambiguous = a->ambiguous;
 	return 0;
@@ -263,6 +325,7 @@ int
 cmd_list(struct tool_ctx *ctx, int argc, char **argv)
 {
 	struct agentid_config *cfg = NULL;
+	struct agentid_ldap *l = NULL;
 	struct agentid_error err = { "" };
 	struct list_state s;
 	struct opts o;
@@ -275,12 +338,11 @@ cmd_list(struct tool_ctx *ctx, int argc, char **argv)
 		return r;
 	if (cli_load_config(ctx, &cfg) != 0)
 		goto out;
-	s.cfg = cfg;
 	s.o = &o;
 	s.now = (int64_t)time(NULL);
-	s.e = &err;
-	if ((r = agentid_ldap_open(cfg, &s.l, &err)) != 0 ||
-	    (r = agentid_ldap_each_agent(s.l, list_one, &s, &err)) != 0) {
+	if ((r = agentid_ldap_open(cfg, &l, &err)) != 0 ||
+	    (r = inventory_walk(l, cfg, s.now, o.owner, list_one, &s,
+	    &err)) != 0) {
 		tool_err("list: %s", err.msg[0] ? err.msg : strerror(r));
 		goto out;
 	}
@@ -297,7 +359,7 @@ out:
 		free(s.rows[i].status);
 	}
 	free(s.rows);
-	agentid_ldap_close(s.l);
+	agentid_ldap_close(l);
 	agentid_config_free(cfg);
 	return ret;
 }

@@ -230,6 +230,47 @@ run 2 suspend cyc-a --sasl-external
 last_audit '"event":"admin"' '"decision":"error"' "\"operator\":\"$AGENTID_TEST_LDAP_READERDN\""
 C=$C_SAVE
 
+# --- concurrent creates with automatic uidNumbers ------------------------
+# Each create reads the numbers in use, then adds: run at once, they may
+# pick the same one. Every create must succeed with its own number or be
+# refused cleanly (uid_number_in_use); never two agents with one number.
+slapd_write_conf "$D/race.conf" "uid_range 70000-70099"
+# race N PREFIX: N creates at once; checks the outcome.
+race() {
+	local n=$1 p=$2 i nums dup made=0 pids=()
+	for i in $(seq 1 "$n"); do
+		"$AGENTID" --config "$D/race.conf" create "$p$i" --owner "$ALICE" \
+		    --for 1d "${ADMIN[@]}" >"$D/$p$i.out" 2>"$D/$p$i.err" &
+		pids+=($!)
+	done
+	# only these (slapd is a job of this shell too), each exit kept
+	for i in $(seq 1 "$n"); do
+		wait "${pids[$((i - 1))]}"
+		echo "exit $?" >>"$D/$p$i.err"
+	done
+	for i in $(seq 1 "$n"); do
+		CHECKS=$((CHECKS + 1))
+		if grep -q "^create $p$i: done" "$D/$p$i.out"; then
+			made=$((made + 1))
+		elif ! grep -q "refused: uid_number_in_use " "$D/$p$i.err"; then
+			fail "concurrent create $p$i: neither done nor refused cleanly: $(cat "$D/$p$i.out" "$D/$p$i.err" | tr '\n' ' ')"
+		fi
+	done
+	nums=$("$AGENTID" --config "$D/race.conf" list --json | grep -o \
+	    "\"uid\":\"$p[0-9]*\",[^}]*\"uid_number\":[0-9]*" |
+	    sed 's/.*"uid_number"://' | sort)
+	CHECKS=$((CHECKS + 1))
+	dup=$(printf '%s\n' "$nums" | uniq -d)
+	[ -z "$dup" ] || fail "concurrent creates: uidNumber(s) $dup held by two agents"
+	CHECKS=$((CHECKS + 1))
+	[ "$(printf '%s\n' "$nums" | grep -c .)" = "$made" ] ||
+	    fail "concurrent creates: $made done, but $(printf '%s' "$nums" | grep -c .) $p* agents hold a number"
+	[ "$made" -ge 1 ] || fail "concurrent creates: none succeeded"
+	echo "ok: $n concurrent creates: $made done, uidNumbers" $nums
+}
+race 2 duo
+race 4 quad
+
 # --- the trail is one intact chain ----------------------------------------
 run 0 audit verify "$LOG"
 
