@@ -9,7 +9,7 @@
 #   ... run agentid / pamtester / getent against it ...
 #   slapd_stop                       # also run by the EXIT/INT/TERM trap
 #
-# slapd_start [--anon read|none]
+# slapd_start [--anon read|none] [--syncprov]
 #   Starts a slapd (Debian's slapd package) on loopback with a generated
 #   slapd.conf: schemas core, cosine, nis, inetorgperson and the project's
 #   schema/agentid.schema; an mdb database in a fresh temp dir; listeners
@@ -19,7 +19,8 @@
 #   entry, ou=services and the read-only service account cn=reader. Waits
 #   until slapd answers. --anon none: anonymous may only bind (the reader,
 #   the root DN and SASL EXTERNAL identities still read everything); the
-#   default is anonymous read. ACL: userPassword is readable by nobody.
+#   default is anonymous read. --syncprov: the syncprov overlay on the
+#   database (RFC 4533 refreshAndPersist, for agentidd). ACL: userPassword is readable by nobody.
 #   Size limit 500 entries per search, unlimited with paged results.
 #   SASL EXTERNAL: the peer credentials of the user running the test over
 #   ldapi://, and the TLS client certificate below, both map (authz-regexp)
@@ -134,9 +135,10 @@ _slapd_make_tls() {
 	) >"$d/openssl.log" 2>&1
 }
 
-# Generates slapd.conf for instance dir $1, base $2, anonymous access $3.
+# Generates slapd.conf for instance dir $1, base $2, anonymous access $3,
+# the syncprov overlay when $4 is 1.
 _slapd_write_slapd_conf() {
-	local d=$1 base=$2 anon=$3 schema uid gid
+	local d=$1 base=$2 anon=$3 sync=${4:-0} schema uid gid
 	schema="${top_srcdir:-.}/schema/agentid.schema"
 	uid=$(id -u)
 	gid=$(id -g)
@@ -177,14 +179,20 @@ access to *
 	by users read
 	by anonymous $anon
 EOF
+	if [ "$sync" = 1 ]; then
+		sed -i 's/^moduleload back_mdb$/&\nmoduleload syncprov/' "$d/slapd.conf"
+		printf '%s\n' "index entryCSN,entryUUID eq" "overlay syncprov" \
+		    "syncprov-checkpoint 100 10" >>"$d/slapd.conf"
+	fi
 }
 
 # slapd_start [--anon read|none]: see the top of this file.
 slapd_start() {
-	local anon=read d try port port2 sock enc i
+	local anon=read sync=0 d try port port2 sock enc i
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--anon) anon=$2; shift 2 ;;
+		--syncprov) sync=1; shift ;;
 		*) echo "slapd_start: unknown argument $1" >&2; return 2 ;;
 		esac
 	done
@@ -221,7 +229,7 @@ slapd_start() {
 		echo "slapd_start: openssl failed" >&2
 		return 1
 	}
-	_slapd_write_slapd_conf "$d" "$AGENTID_TEST_LDAP_BASE" "$anon"
+	_slapd_write_slapd_conf "$d" "$AGENTID_TEST_LDAP_BASE" "$anon" "$sync"
 	sock="$d/ldapi"
 	enc=${sock//\//%2F}
 
