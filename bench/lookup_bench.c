@@ -7,8 +7,10 @@
  *   lookup_bench OP PREFIX UIDBASE N COUNT PASSES
  *
  * OP is name, uid or initgroups. Keys are COUNT distinct numbers k in
- * [1, N] (a stride permutation, so that neighbours in the directory are not
- * neighbours in time): the name is PREFIX and k on 7 digits, the uid
+ * [1, N], k = 1 + i * S mod N with S near 0.618 N and prime to N: spread
+ * over the whole range whatever COUNT is (a small stride would keep a few
+ * hundred keys at the top of a passwd file, and files would look fast),
+ * and neighbours in the directory are not neighbours in time. The name is PREFIX and k on 7 digits, the uid
  * UIDBASE + k. PASSES >= 1 (the first one is the cold one). The client's
  * resident set size after all the lookups is printed as rss_kb.
  */
@@ -59,6 +61,18 @@ lookup(enum op op, const char *prefix, unsigned long uidbase, unsigned long k)
 	return 1;
 }
 
+static unsigned long
+gcd(unsigned long a, unsigned long b)
+{
+	while (b != 0) {
+		unsigned long t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -98,7 +112,7 @@ rss_kb(void)
 int
 main(int argc, char **argv)
 {
-	unsigned long uidbase, n, count, passes, i, p, fails = 0;
+	unsigned long uidbase, n, count, passes, i, p, stride, fails = 0;
 	double *cold, *warm, t0, t, csum = 0, wsum = 0;
 	const char *prefix;
 	enum op op;
@@ -123,13 +137,17 @@ main(int argc, char **argv)
 	passes = strtoul(argv[6], NULL, 10);
 	if (n == 0 || count == 0 || count > n || passes == 0)
 		return 2;
+	stride = (unsigned long)((double)n * 0.6180339887) | 1;
+	while (gcd(stride, n) != 1)
+		stride++;
 	cold = calloc(count, sizeof(*cold));
 	warm = calloc(count * (passes > 1 ? passes - 1 : 1), sizeof(*warm));
 	if (cold == NULL || warm == NULL)
 		return 2;
 	for (p = 0; p < passes; p++)
 		for (i = 0; i < count; i++) {
-			unsigned long k = 1 + (i * 1000003ul) % n;
+			unsigned long k = 1 + (unsigned long)
+			    (((unsigned long long)i * stride) % n);
 
 			t0 = now();
 			fails += (unsigned long)lookup(op, prefix, uidbase, k);
