@@ -146,7 +146,9 @@ _slapd_write_slapd_conf() {
 	gid=$(id -g)
 	if [ -n "$syncprov" ]; then
 		mod="moduleload syncprov"
-		ovl="overlay syncprov"
+		ovl="index entryCSN,entryUUID eq
+overlay syncprov
+syncprov-checkpoint 100 10"
 		lim="limits dn.exact=\"cn=reader,ou=services,$base\" size=unlimited
 limits anonymous size=unlimited"
 	fi
