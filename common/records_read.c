@@ -215,13 +215,17 @@ file_open(const char *path, struct records_file *f)
 {
 	struct cdb c;
 	struct cur cur;
+	struct stat st;
 	const unsigned char *v;
+	char why[256];
 	unsigned vlen;
 	int fd, r;
 
 	memset(f, 0, sizeof(*f));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-		return errno == ENOENT ? ENOENT : errno;
+	/* the replica's rules: root or agentid writes it, nobody else */
+	if ((r = agentid_replica_open_trusted(path, &fd, &st, why,
+	    sizeof(why))) != 0)
+		return r;
 	r = cdb_init(&f->cdb, fd);
 	close(fd); /* the mapping outlives the descriptor */
 	if (r != 0)
@@ -610,7 +614,7 @@ agentid_records_each(const struct agentid_records *r, agentid_records_cb cb,
 int
 agentid_records_contact(const char *replica, struct agentid_contact *c)
 {
-	char *path, buf[1024], *line, *save = NULL;
+	char *path, buf[1024], *line, *save = NULL, why[256];
 	struct stat st;
 	ssize_t n;
 	int fd, rc = 0;
@@ -619,17 +623,12 @@ agentid_records_contact(const char *replica, struct agentid_contact *c)
 	if ((path = agentid_records_path(replica != NULL ? replica :
 	    AGENTID_DEFAULT_REPLICA, ".contact")) == NULL)
 		return ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	/* only root or agentid may vouch for freshness: the replica's
+	 * trust rules, for the file and its directory */
+	rc = agentid_replica_open_trusted(path, &fd, &st, why, sizeof(why));
 	free(path);
-	if (fd < 0)
-		return errno;
-	/* only root or agentid (whoever owns the replica's files) may
-	 * vouch for freshness: refuse a file others could have written */
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 0022) != 0) {
-		close(fd);
-		return EACCES;
-	}
+	if (rc != 0)
+		return rc == EPERM ? EACCES : rc;
 	c->last_contact = (int64_t)st.st_mtime;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);

@@ -695,8 +695,8 @@ check_trust(const struct stat *st, const char *what, const char *path,
 
 /* Opens path's directory, checks it, then opens the file in it (not
  * following a symbolic link, not blocking on a FIFO) and checks that. */
-static int
-open_trusted(const char *path, int *fd, struct stat *st, char *why,
+int
+agentid_replica_open_trusted(const char *path, int *fd, struct stat *st, char *why,
     size_t why_len)
 {
 	const char *slash = strrchr(path, '/'), *base;
@@ -781,7 +781,8 @@ agentid_replica_open_why(const char *path, struct agentid_replica **out,
 		rc = ENOMEM;
 		goto out;
 	}
-	if ((rc = open_trusted(path, &fd, &st, why, why_len)) != 0)
+	if ((rc = agentid_replica_open_trusted(path, &fd, &st, why,
+	    why_len)) != 0)
 		goto out;
 	if (st.st_size < (off_t)(AGENTID_REPLICA_HEADER_VAL +
 	    AGENTID_REPLICA_HEADER_FIXED) || st.st_size > (off_t)UINT32_MAX) {

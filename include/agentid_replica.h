@@ -99,6 +99,16 @@ int agentid_replica_open(const char *path, struct agentid_replica **out);
  * for a tool to print (the NSS module has no logging). */
 int agentid_replica_open_why(const char *path, struct agentid_replica **out,
     char *why, size_t why_len);
+/*
+ * Opens path read-only (no symbolic link, no blocking on a FIFO) when it and
+ * its directory pass the replica's trust rules: owned by root or the system
+ * user agentid, writable by nobody else, a regular file. The replica's
+ * companion files (agentidd's records and contact files) are opened so too.
+ * 0 with *fd open and *st filled; EPERM (why says which rule), ENOENT, or
+ * the errno of a failed call.
+ */
+int agentid_replica_open_trusted(const char *path, int *fd, struct stat *st,
+    char *why, size_t why_len);
 void agentid_replica_close(struct agentid_replica *r);
 /* True when st (from stat) names the file r maps, unchanged: same inode,
  * size, mtime and ctime. A caller stats the path before each lookup: a file
