@@ -4,7 +4,7 @@ bin_PROGRAMS += agentid
 agentid_SOURCES = tools/cli.c tools/commands.h \
 	tools/cli_util.c tools/cli_util.h \
 	tools/cmd_check.c tools/cmd_show.c tools/cmd_list.c \
-	tools/cmd_audit.c tools/cmd_sync.c tools/cmd_principals.c \
+	tools/cmd_audit.c tools/cmd_status.c tools/cmd_sync.c tools/cmd_principals.c \
 	tools/cmd_lifecycle.c
 agentid_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
 # linked with the library's code itself, not libagentid.so: the command uses

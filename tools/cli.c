@@ -24,6 +24,7 @@ static const struct {
 	{ "show", cmd_show, "show USER [--json] | show --tree USER-or-DN [--json]" },
 	{ "list", cmd_list,
 	  "list [--expiring DUR] [--expired] [--orphaned] [--owner DN] [--json]" },
+	{ "status", cmd_status, "status [--json]" },
 	{ "sync", cmd_sync, "sync [--replica PATH]" },
 	{ "audit", cmd_audit, "audit verify [--quiet] [--key KEY] [FILE...] | keygen | seal" },
 	{ "principals", cmd_principals,

@@ -21,6 +21,7 @@ struct tool_ctx {
 int cmd_check(struct tool_ctx *ctx, int argc, char **argv);
 int cmd_show(struct tool_ctx *ctx, int argc, char **argv);
 int cmd_list(struct tool_ctx *ctx, int argc, char **argv);
+int cmd_status(struct tool_ctx *ctx, int argc, char **argv);
 int cmd_sync(struct tool_ctx *ctx, int argc, char **argv);
 int cmd_audit(struct tool_ctx *ctx, int argc, char **argv);
 int cmd_principals(struct tool_ctx *ctx, int argc, char **argv);

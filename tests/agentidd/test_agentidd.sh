@@ -135,6 +135,17 @@ sleep 2.2
 m2=$(stat -c %Y "${R%.cdb}.contact")
 [ "$m2" -gt "$m1" ] && ok "heartbeat refreshes the contact file" ||
     fail "contact not refreshed ($m1 -> $m2)"
+# agentid status: the daemon, its directory, and the source a decision uses
+st=$("$AGENTID" --config "$CONF" status --json 2>&1)
+case $st in
+*'"agentidd":"running"'*'"uri":"ldap://127.0.0.1:'*'"source":"replica"'*)
+	ok "status: agentidd running, decisions from the replica" ;;
+*) fail "status: $st" ;;
+esac
+case $st in
+*'"replica_agents":0,'*|*'"replica_agents":null'*) fail "status: no agents: $st" ;;
+*) ok "status: the replica's agents counted" ;;
+esac
 
 # --- add, revoke, delete
 ldapmod -a <<EOF2 || fail "ldapadd new-bot"
