@@ -221,8 +221,10 @@ check "no unversioned .so or .la is installed" \
 	-a ! -e "$LIBDIR/security/pam_agent.la"
 check "/etc/agentid.conf is a conffile of agentid" \
 	sh -c "dpkg-query -W -f='\${Conffiles}\n' agentid | grep -q '^ /etc/agentid.conf '"
-check "agentid-sync.timer is enabled" \
-	test -L /etc/systemd/system/timers.target.wants/agentid-sync.timer
+check "agentidd.service is enabled" \
+	test -L /etc/systemd/system/multi-user.target.wants/agentidd.service
+check "agentid-sync.timer is installed but not enabled (agentidd is)" \
+	test ! -e /etc/systemd/system/timers.target.wants/agentid-sync.timer
 check "ldconfig knows libnss_agent.so.2" sh -c "ldconfig -p | grep -q 'libnss_agent.so.2 '"
 check "libnss_agent.so.2 links neither libldap nor libssl" \
 	sh -c "! ldd '$LIBDIR/libnss_agent.so.2' | grep -Eq 'libldap|libssl|libcrypto'"
