@@ -125,6 +125,8 @@ print_decision(const struct opts *o, const struct agentid_request *req,
 		json_object_set_new(v, "service", cli_json_str(req->service));
 		json_object_set_new(v, "host", cli_json_str(req->host));
 		json_object_set_new(v, "rhost", cli_json_str(req->rhost));
+		json_object_set_new(v, "source",
+		    cli_json_str(agentid_source_name(d->source)));
 		json_object_set_new(v, "culprit", chain->n > 0 && !d->allow &&
 		    d->culprit < chain->n ? cli_json_str(chain->rec[d->culprit].dn) :
 		    json_null());
