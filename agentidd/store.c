@@ -313,7 +313,7 @@ publish_one(struct node *nd, void *arg)
 	if (!(s->flags & AGENTID_STORED_AGENT_FILTER))
 		return;
 	rc = agentid_replica_entry_decide(p->st->cfg, &p->lk, &s->rec, p->now,
-	    &e, &err);
+	    &e, NULL, &err);
 	if (rc == ENOENT) {
 		p->skipped++;
 		return;

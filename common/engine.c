@@ -59,6 +59,15 @@ agentid_reason_name(enum agentid_reason r)
 	return reason_names[r];
 }
 
+/* Scope and certificate reasons: about the login, not the identity. */
+bool
+agentid_reason_is_login(enum agentid_reason r)
+{
+	return r == AGENTID_SCOPE_SERVICE || r == AGENTID_SCOPE_HOST ||
+	    r == AGENTID_SCOPE_FROM || r == AGENTID_CERT_MISMATCH ||
+	    r == AGENTID_CERT_REQUIRED || r == AGENTID_CERT_EXPIRED;
+}
+
 /* The reason named s, or AGENTID_REASON_MAX. */
 enum agentid_reason
 agentid_reason_parse(const char *s)

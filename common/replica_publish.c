@@ -32,7 +32,8 @@ state_of(const struct agentid_decision *d)
 	case AGENTID_LIFETIME_EXCEEDS_POLICY:
 		return AGENTID_REPLICA_POLICY;
 	default:
-		/* ok, not yet valid, or a rule that depends on the login */
+		/* ok, not yet valid, or a rule that depends on the login
+		 * (agentid_reason_is_login): the window decides */
 		return AGENTID_REPLICA_OK;
 	}
 }
@@ -41,7 +42,8 @@ state_of(const struct agentid_decision *d)
 int
 agentid_replica_entry_decide(const struct agentid_config *cfg,
     const struct agentid_lookup *lk, const struct agentid_record *agent,
-    int64_t now, struct agentid_replica_entry *e, struct agentid_error *err)
+    int64_t now, struct agentid_replica_entry *e, enum agentid_reason *reason,
+    struct agentid_error *err)
 {
 	struct agentid_chain chain = { NULL, 0 };
 	struct agentid_record *first;
@@ -87,6 +89,8 @@ agentid_replica_entry_decide(const struct agentid_config *cfg,
 	e->home = agent->home;
 	e->shell = agent->shell;
 	e->state = state_of(&d);
+	if (reason != NULL)
+		*reason = d.reason;
 	e->has_not_before = d.has_window && d.not_before != 0;
 	e->not_before = d.not_before;
 	e->not_after = d.has_window ? d.not_after : 0;

@@ -15,12 +15,14 @@ struct agentid_lookup;
 
 /*
  * Builds agent's chain through lk (agent first, as listed), decides it at
- * now and fills *e (its strings point into agent). 0, or the lookup's
+ * now and fills *e (its strings point into agent) and, when reason is not
+ * NULL, the engine's reason (for counting). 0, or the lookup's
  * error. ENOENT: the agent cannot be served by NSS (ambiguous uid, no
  * posixAccount); err says why.
  */
 int agentid_replica_entry_decide(const struct agentid_config *cfg,
     const struct agentid_lookup *lk, const struct agentid_record *agent,
-    int64_t now, struct agentid_replica_entry *e, struct agentid_error *err);
+    int64_t now, struct agentid_replica_entry *e, enum agentid_reason *reason,
+    struct agentid_error *err);
 
 #endif

@@ -19,6 +19,7 @@
 #include "agentid_ldap.h"
 #include "agentid_replica_writer.h"
 #include "chain.h"
+#include "replica_publish.h"
 #include "internal.h"
 #include "ldap_internal.h"
 
@@ -254,97 +255,27 @@ sync_agent(void *ctx, const char *user, struct agentid_record *rec,
 	return 0;
 }
 
-/* The replica state of an agent from the engine's decision at sync time. */
-static enum agentid_replica_state
-state_of(const struct agentid_decision *d, struct agentid_sync_result *res)
-{
-	switch (d->reason) {
-	case AGENTID_SUSPENDED:
-		res->suspended++;
-		return AGENTID_REPLICA_SUSPENDED;
-	case AGENTID_REVOKED:
-		res->suspended++;
-		return AGENTID_REPLICA_REVOKED;
-	case AGENTID_CHAIN_CYCLE:
-	case AGENTID_CHAIN_TOO_DEEP:
-	case AGENTID_OWNER_MISSING:
-	case AGENTID_OWNER_INACTIVE:
-		res->orphaned++;
-		return AGENTID_REPLICA_ORPHANED;
-	case AGENTID_EXPIRED:
-		res->expired++;
-		/* no agentNotAfter at all: never valid */
-		return d->has_window ? AGENTID_REPLICA_OK : AGENTID_REPLICA_POLICY;
-	case AGENTID_LIFETIME_EXCEEDS_POLICY:
-		return AGENTID_REPLICA_POLICY;
-	default:
-		/* ok, not yet valid, or a scope/certificate rule that depends on
-		 * the login, not on the identity: the window decides */
-		return AGENTID_REPLICA_OK;
-	}
-}
-
-/* Decides one agent's chain and writes it. */
+/* Decides one agent's chain (replica_publish.c: the same entry agentidd
+ * writes) and writes it. */
 static int
 write_agent(struct sync_state *s, const struct agentid_record *a, int64_t now,
     struct agentid_error *err)
 {
 	struct agentid_lookup lk = { sync_agent, sync_entry, s };
 	struct agentid_replica_entry e;
-	struct agentid_chain chain = { NULL, 0 };
-	struct agentid_record *first;
-	struct agentid_decision d;
-	struct agentid_request req;
-	struct agentid_policy pol;
-	struct agentid_error werr;
-	struct agentid_sync_result counted;
+	struct agentid_error werr = { "" };
+	enum agentid_reason why;
 	int rc;
 
-	if (a->ambiguous) {
-		warnf(s, "%s: more than one uid value: not an agent entry, not "
-		    "served by NSS", a->dn != NULL ? a->dn : "?");
+	rc = agentid_replica_entry_decide(s->cfg, &lk, a, now, &e, &why, &werr);
+	if (rc == ENOENT) {
+		/* not servable (two uid values, no posixAccount): warned */
+		warnf(s, "%s", werr.msg);
 		s->res->skipped++;
 		return 0;
 	}
-	if (a->uid == NULL || !a->has_posix) {
-		warnf(s, "%s: no uid or posixAccount (uidNumber, gidNumber): not "
-		    "served by NSS", a->dn != NULL ? a->dn : "?");
-		s->res->skipped++;
-		return 0;
-	}
-	if ((first = agentid_chain_add(&chain)) == NULL)
-		return agentid_seterr(err, ENOMEM, "out of memory");
-	if ((rc = agentid_record_copy(first, a)) != 0) {
-		chain.n--;
-		agentid_chain_clear(&chain);
-		return agentid_seterr(err, rc, "out of memory");
-	}
-	if ((rc = agentid_chain_extend(&lk, s->cfg->max_delegation_depth,
-	    &chain, err)) != 0) {
-		agentid_chain_clear(&chain);
-		return rc;
-	}
-	memset(&req, 0, sizeof(req));
-	req.user = a->uid;
-	req.service = "";
-	req.host = "";
-	req.now = now;
-	agentid_policy_from_config(&pol, s->cfg);
-	pol.require_scope = 0;
-	agentid_decide(&chain, &req, &pol, &d);
-	agentid_chain_clear(&chain); /* d keeps no pointer that e needs */
-	memset(&counted, 0, sizeof(counted));
-	memset(&e, 0, sizeof(e));
-	e.name = a->uid;
-	e.uid = a->uid_number;
-	e.gid = a->gid_number;
-	e.gecos = a->gecos;
-	e.home = a->home;
-	e.shell = a->shell;
-	e.state = state_of(&d, &counted);
-	e.has_not_before = d.has_window && d.not_before != 0;
-	e.not_before = d.not_before;
-	e.not_after = d.has_window ? d.not_after : 0;
+	if (rc != 0)
+		return agentid_seterr(err, rc, "%s", werr.msg);
 	if ((rc = agentid_replica_write_user(s->w, &e, &werr)) != 0) {
 		if (rc == ENOMEM || rc == EFBIG || rc == EIO || rc == ENOSPC)
 			return agentid_seterr(err, rc, "%s", werr.msg);
@@ -355,9 +286,12 @@ write_agent(struct sync_state *s, const struct agentid_record *a, int64_t now,
 		return 0;
 	}
 	s->res->agents++;
-	s->res->expired += counted.expired;
-	s->res->suspended += counted.suspended;
-	s->res->orphaned += counted.orphaned;
+	if (why == AGENTID_EXPIRED)
+		s->res->expired++;
+	else if (why == AGENTID_SUSPENDED || why == AGENTID_REVOKED)
+		s->res->suspended++;
+	else if (e.state == AGENTID_REPLICA_ORPHANED)
+		s->res->orphaned++;
 	return 0;
 }
 

@@ -239,6 +239,10 @@ enum agentid_reason {
 
 /* The reason code exactly as DESIGN.md names it ("scope_host"). */
 const char *agentid_reason_name(enum agentid_reason r);
+/* True for the reasons that depend on the login (scope, certificate), not
+ * on the identity: an inventory or the NSS replica, which ask no login,
+ * do not hold them against an agent. */
+bool agentid_reason_is_login(enum agentid_reason r);
 /* Parses a reason name; returns AGENTID_REASON_MAX if unknown. */
 enum agentid_reason agentid_reason_parse(const char *s);
 

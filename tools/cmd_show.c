@@ -90,16 +90,6 @@ struct tree {
 	int64_t now;
 };
 
-/* Reasons that depend on the login (scope, certificate), not the
- * identity: the tree asks no login, so they do not count against it. */
-static bool
-login_reason(enum agentid_reason r)
-{
-	return r == AGENTID_SCOPE_SERVICE || r == AGENTID_SCOPE_HOST ||
-	    r == AGENTID_SCOPE_FROM || r == AGENTID_CERT_MISMATCH ||
-	    r == AGENTID_CERT_REQUIRED || r == AGENTID_CERT_EXPIRED;
-}
-
 /* inventory_walk callback: one agent below the root, as a node. */
 static int
 tree_one(const struct agentid_record *a, const struct agentid_chain *chain,
@@ -131,7 +121,7 @@ tree_one(const struct agentid_record *a, const struct agentid_chain *chain,
 	t->v = nv;
 	x = &nv[t->n++];
 	memset(x, 0, sizeof(*x));
-	if (d->allow || login_reason(d->reason)) {
+	if (d->allow || agentid_reason_is_login(d->reason)) {
 		note = "ok";
 		x->reason = "ok";
 	} else {

@@ -40,7 +40,7 @@ print_agent(struct agentid_stored *s, void *arg)
 	if (!(s->flags & AGENTID_STORED_AGENT_FILTER))
 		return 0;
 	rc = agentid_replica_entry_decide(w->cfg, &w->lk, &s->rec,
-	    (int64_t)time(NULL), &e, &err);
+	    (int64_t)time(NULL), &e, NULL, &err);
 	if (rc == ENOENT)
 		return 0;
 	if (rc != 0)
