@@ -71,3 +71,12 @@ fuzz:
 	FUZZ_SECONDS='$(FUZZ_SECONDS)' \
 	FUZZ_TARGETS='$(if $(FUZZ_TARGETS),$(FUZZ_TARGETS),$(FUZZ_TARGETS_ALL))' \
 	$(SHELL) $(abs_top_srcdir)/tests/fuzz/libfuzzer.sh run
+
+# Memory: the PAM and NSS module tests and the corpus replays under valgrind
+# memcheck, on a build of its own without sanitizers (tests/valgrind/run.sh;
+# scripts/test runs it after make check).
+EXTRA_DIST += tests/valgrind/run.sh
+.PHONY: check-valgrind
+check-valgrind:
+	VALGRIND_BUILD='$(abs_top_builddir)/valgrind' \
+	$(SHELL) $(abs_top_srcdir)/tests/valgrind/run.sh
