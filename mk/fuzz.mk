@@ -80,3 +80,10 @@ EXTRA_DIST += tests/valgrind/run.sh
 check-valgrind:
 	VALGRIND_BUILD='$(abs_top_builddir)/valgrind' \
 	$(SHELL) $(abs_top_srcdir)/tests/valgrind/run.sh
+
+# what libfuzzer.sh and check-valgrind leave in the build directory
+# (distcheck's distcleancheck wants none of it after distclean)
+clean-local: fuzz-clean-local
+.PHONY: fuzz-clean-local
+fuzz-clean-local:
+	-rm -rf fuzz valgrind
