@@ -121,7 +121,7 @@ int
 main(int argc, char **argv)
 {
 	long iters = argc > 1 ? atol(argv[1]) : 20000, i;
-	uint8_t buf[1024];
+	uint8_t buf[1024] = { 0 }; /* the "duplicate a run" mutation exposes bytes past n */
 	static const char alphabet[] = "0123456789Zz+-.,:/|*?[]()=\n# \tabcdefhostuidservicefrom";
 
 	for (i = 0; i < iters; i++) {
