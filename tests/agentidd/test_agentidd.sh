@@ -6,7 +6,7 @@
 # burst of 10,000 changes ends with the replica equal to the directory; a
 # SIGKILLed slapd comes back and agentidd catches up. As root agentidd
 # drops to the system user `agentid`, which the packages create: here it
-# exists only in a private mount namespace, in a copy of /etc/passwd bound
+# exists only in a private mount namespace, in a copy of /etc bound
 # over the real one (readers accept a replica owned by root or agentid).
 set -u
 if [ "$(id -u)" = 0 ] && [ -z "${AGENTIDD_TEST_ETC:-}" ]; then
@@ -16,16 +16,17 @@ if [ "$(id -u)" = 0 ] && [ -z "${AGENTIDD_TEST_ETC:-}" ]; then
 	fi
 	AGENTIDD_TEST_ETC=$(mktemp -d /tmp/agentidd-etc.XXXXXX) || exit 1
 	export AGENTIDD_TEST_ETC
-	cp /etc/passwd /etc/group "$AGENTIDD_TEST_ETC/" || exit 1
+	# a copy of the whole /etc, bound over /etc: a file bound over
+	# /etc/passwd alone would be detached the moment anything on the host
+	# replaced /etc/passwd (adduser renames a new file over it)
+	cp -a /etc/. "$AGENTIDD_TEST_ETC/" || exit 1
 	grep -q '^agentid:' /etc/passwd ||
 	    echo 'agentid:x:64910:64910:agentid test:/nonexistent:/usr/sbin/nologin' \
 	    >>"$AGENTIDD_TEST_ETC/passwd"
 	grep -q '^agentid:' /etc/group ||
 	    echo 'agentid:x:64910:' >>"$AGENTIDD_TEST_ETC/group"
 	unshare -m --propagation private bash -c '
-	    mount --bind "$AGENTIDD_TEST_ETC/passwd" /etc/passwd &&
-	    mount --bind "$AGENTIDD_TEST_ETC/group" /etc/group &&
-	    exec bash "$0"' "$0"
+	    mount --bind "$AGENTIDD_TEST_ETC" /etc && exec bash "$0"' "$0"
 	rc=$?
 	rm -rf "$AGENTIDD_TEST_ETC"
 	exit $rc
@@ -250,6 +251,7 @@ if cmp -s "$D/ref.txt" "$D/got.txt"; then
 	ok "after the burst the replica equals the directory ($(wc -l <"$D/got.txt") agents)"
 else
 	fail "replica differs after the burst"; diff "$D/ref.txt" "$D/got.txt" | head >&2
+	tail -n 20 "$D/agentidd.log" >&2
 fi
 
 # --- SIGKILL slapd, restart it, catch up
