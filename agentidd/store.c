@@ -22,16 +22,11 @@
 #define DELTA_MAX 4096     /* records in a delta before compaction */
 #define DELTA_SHARE 10     /* or this percentage of the base */
 
-/* FNV-1a of a UUID. */
+/* The library's one hash, of a UUID. */
 static size_t
 uuid_hash(const unsigned char u[16])
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t i;
-
-	for (i = 0; i < 16; i++)
-		h = (h ^ u[i]) * 0x100000001b3ull;
-	return (size_t)h;
+	return (size_t)agentid_fnv1a(u, 16);
 }
 
 int

@@ -31,6 +31,7 @@
 #include "agentid.h"
 #include "agentid_audit.h"
 #include "audit_internal.h"
+#include "internal.h"
 
 #define VERIFY_BUF (4 * 1024 * 1024)
 
@@ -278,17 +279,7 @@ check_line(struct verifier *v, const char *line, size_t len, struct pos p)
 static bool
 lock_briefly(int fd)
 {
-	struct timespec ts = { 0, 10 * 1000000L };
-	int i;
-
-	for (i = 0; i < 200; i++) {
-		if (flock(fd, LOCK_SH | LOCK_NB) == 0)
-			return true;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return false;
-		nanosleep(&ts, NULL);
-	}
-	return false;
+	return agentid_flock_wait(fd, LOCK_SH, 2000) == 0;
 }
 
 /* Streams one file through buf, checking each line; 0, EBADMSG or errno. */

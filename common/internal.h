@@ -20,6 +20,8 @@ bool agentid_dn_equal(const char *a, const char *b);
 
 /* util.c: flock(op) on fd, waiting at most max_ms; 0, ETIMEDOUT, errno. */
 int agentid_flock_wait(int fd, int op, long max_ms);
+/* util.c: FNV-1a (64 bits) of n bytes: the tables' one hash. */
+uint64_t agentid_fnv1a(const void *p, size_t n);
 /* util.c: fsyncs the directory holding path; 0 or errno. */
 int agentid_fsync_parent(const char *path);
 

@@ -210,22 +210,6 @@ add_index(struct cdb_make *cm, const struct agentid_stored *s)
 	return 0;
 }
 
-/* fsyncs the directory of path so the rename survives a crash. */
-static void
-sync_dir(const char *path)
-{
-	char *copy = strdup(path);
-	int fd;
-
-	if (copy == NULL)
-		return;
-	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-	free(copy);
-}
-
 /* Writes a records file: see records.h. */
 int
 agentid_records_write(const char *path, unsigned kind, uint64_t generation,
@@ -308,7 +292,7 @@ agentid_records_write(const char *path, unsigned kind, uint64_t generation,
 	}
 	free(tmp);
 	tmp = NULL;
-	sync_dir(path);
+	(void)agentid_fsync_parent(path);
 	r = 0;
 out:
 	if (started)

@@ -77,15 +77,14 @@ warnf(struct sync_state *s, const char *fmt, ...)
 static size_t
 dn_hash(const char *dn)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	char buf[512], *canon = buf, *p;
+	char buf[512], *canon = buf;
 	size_t len = strlen(dn);
+	uint64_t h;
 
 	if (len >= sizeof(buf) && (canon = malloc(len + 1)) == NULL)
 		return 0; /* one bucket for all: slower, still correct */
 	agentid_dn_canon(dn, canon);
-	for (p = canon; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	h = agentid_fnv1a(canon, strlen(canon));
 	if (canon != buf)
 		free(canon);
 	return (size_t)h;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "agentid_replica_writer.h"
+#include "internal.h"
 #include "replica_format.h"
 
 /* A set of strings (open addressing, linear probing). */
@@ -67,15 +68,11 @@ struct agentid_replica_writer {
 	struct bytes val;
 };
 
-/* FNV-1a of a string; hashing for the writer's sets only. */
+/* The writer's sets hash names with the library's one hash. */
 static uint64_t
 hash_str(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (*s != '\0')
-		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
-	return h;
+	return agentid_fnv1a(s, strlen(s));
 }
 
 /* A new, empty slot array (*slot) when n + 1 entries would pass half load;
@@ -747,24 +744,6 @@ finish_file(struct agentid_replica_writer *w, struct agentid_error *err)
 	return 0;
 }
 
-/* fsyncs the directory that holds path, so that the rename is durable. */
-static int
-sync_dir(const char *path)
-{
-	char *copy = strdup(path);
-	int fd, rc = 0;
-
-	if (copy == NULL)
-		return ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0)
-		rc = errno;
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return rc;
-}
-
 /* Indexes, header, verification, fsync, rename. */
 int
 agentid_replica_commit(struct agentid_replica_writer *w,
@@ -807,7 +786,7 @@ agentid_replica_commit(struct agentid_replica_writer *w,
 		goto out;
 	}
 	w->committed = true;
-	if ((rc = sync_dir(w->path)) != 0)
+	if ((rc = agentid_fsync_parent(w->path)) != 0)
 		rc = agentid_seterr(err, rc, "%s: fsync of directory: %s", w->path,
 		    strerror(rc));
 out:

@@ -95,3 +95,16 @@ agentid_fsync_parent(const char *path)
 	close(fd);
 	return r;
 }
+
+/* FNV-1a, 64 bits: the one hash of the library's in-memory tables (sync's
+ * DN index, the replica writer's name and id sets, agentidd's store). */
+uint64_t
+agentid_fnv1a(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (n-- > 0)
+		h = (h ^ *b++) * 0x100000001b3ull;
+	return h;
+}
