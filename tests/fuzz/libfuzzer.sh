@@ -31,8 +31,13 @@ printf '#include <stdint.h>\n#include <stddef.h>\nint LLVMFuzzerTestOneInput(con
 	skip "$cc cannot link -fsanitize=fuzzer,address,undefined (Debian: libclang-rt-14-dev)"
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+# what Makefile.am defines on the command line (quotes would not survive
+# the sh -c below): a forced include
+printf '%s\n' '#define SYSCONFDIR "/etc"' '#define LOCALSTATEDIR "/var"' \
+    '#define AGENTID_LDAP_MODULE_PATH "/nonexistent/agentid-ldap.so"' \
+    >"$out/fuzz-defs.h"
 CFLAGS="-std=gnu11 -g -O1 -Wall -Wno-unused-command-line-argument $SAN \
- -I$bld -I$src/include -I$src/common -DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\""
+ -I$bld -I$src/include -I$src/common -include $out/fuzz-defs.h"
 LIBS="-lldap -llber -lcrypto -ljansson -lcdb -lpthread"
 
 # libagentid (every source of common/ is in libagentid-core), with coverage;
