@@ -11,7 +11,7 @@
  * max in milliseconds. A PATH that does not exist prints "not installed".
  * -l loads PRELOAD into this process first (as glibc has loaded
  * libnss_agent.so.2, and with it libcdb, when sshd looked the user up).
- * bench/dlopen.sh runs it on a build without sanitizers.
+ * scripts/bench runs it on a build without sanitizers.
  */
 #include "config.h"
 

@@ -13,6 +13,12 @@
  * and neighbours in the directory are not neighbours in time. The name is PREFIX and k on 7 digits, the uid
  * UIDBASE + k. PASSES >= 1 (the first one is the cold one). The client's
  * resident set size after all the lookups is printed as rss_kb.
+ *
+ *   lookup_bench watch NAME TIMEOUT
+ *
+ * getpwnam_r(NAME) every 2 ms until it resolves; prints "at=" and the
+ * wall-clock time (CLOCK_REALTIME seconds) it first did, or "at=timeout"
+ * after TIMEOUT seconds (scripts/bench's change -> visible rows).
  */
 #include <errno.h>
 #include <grp.h>
@@ -109,6 +115,30 @@ rss_kb(void)
 	return kb;
 }
 
+/* See the header: the first time NAME resolves. */
+static int
+watch(const char *name, double timeout)
+{
+	struct timespec nap = { 0, 2 * 1000000L }, rt;
+	char buf[4096];
+	struct passwd pw, *res;
+	double end = now() + timeout;
+
+	while (now() < end) {
+		res = NULL;
+		if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 &&
+		    res != NULL) {
+			clock_gettime(CLOCK_REALTIME, &rt);
+			printf("at=%.6f\n", (double)rt.tv_sec +
+			    (double)rt.tv_nsec / 1e9);
+			return 0;
+		}
+		nanosleep(&nap, NULL);
+	}
+	printf("at=timeout\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -117,9 +147,12 @@ main(int argc, char **argv)
 	const char *prefix;
 	enum op op;
 
+	if (argc == 4 && strcmp(argv[1], "watch") == 0)
+		return watch(argv[2], strtod(argv[3], NULL));
 	if (argc != 7) {
 		fprintf(stderr, "usage: lookup_bench name|uid|initgroups PREFIX "
-		    "UIDBASE N COUNT PASSES\n");
+		    "UIDBASE N COUNT PASSES\n"
+		    "       lookup_bench watch NAME TIMEOUT\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "name") == 0)

@@ -102,12 +102,12 @@ TESTS += tests/pam/test_pam_env.sh
 dist_check_SCRIPTS += tests/pam/test_pam_env.sh
 EXTRA_DIST += tests/pam/agents.ldif
 
-# Benchmark (prints figures, never fails on time; not a test): the
+# Benchmark probe (prints figures, never fails on time; not a test): the
 # fresh-process dlopen of pam_agent.so beside pam_permit.so, pam_ldap.so and
-# pam_sss.so, and pam_agent.so's load-time dependencies:
-#   top_srcdir=... top_builddir=... bash bench/dlopen.sh
+# pam_sss.so; scripts/bench builds and runs it (`make bench/dlopen`).
 EXTRA_PROGRAMS += bench/dlopen
 bench_dlopen_SOURCES = bench/dlopen.c
 bench_dlopen_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 bench_dlopen_LDADD = $(PAM_LIBS) $(CRYPTO_LIBS) $(DL_LIBS)
-EXTRA_DIST += bench/dlopen.sh
+# scripts/bench's other probes, compiled by the script itself
+EXTRA_DIST += bench/lookup_bench.c bench/pam_bench.c bench/nss_null.c
