@@ -36,3 +36,8 @@ TESTS += tests/agentidd/test_equivalence.sh
 EXTRA_DIST += tests/agentidd/agentidd-lib.sh
 check_PROGRAMS += tests/agentidd/gen_directory
 tests_agentidd_gen_directory_SOURCES = tests/agentidd/gen_directory.c
+
+# Where decisions come from: the replica while fresh (0 LDAP operations),
+# the directory when stale, offline cache / deny when slapd is down.
+dist_check_SCRIPTS += tests/agentidd/test_replica_source.sh
+TESTS += tests/agentidd/test_replica_source.sh
