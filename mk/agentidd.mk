@@ -41,3 +41,8 @@ tests_agentidd_gen_directory_SOURCES = tests/agentidd/gen_directory.c
 # the directory when stale, offline cache / deny when slapd is down.
 dist_check_SCRIPTS += tests/agentidd/test_replica_source.sh
 TESTS += tests/agentidd/test_replica_source.sh
+
+# A provider and a consumer slapd: agentidd fails over when the provider
+# is SIGKILLed or SIGSTOPped, with no wrong decision.
+dist_check_SCRIPTS += tests/agentidd/test_replicated.sh
+TESTS += tests/agentidd/test_replicated.sh

@@ -594,7 +594,31 @@ change(FILE *f)
 		fprintf(f, "dn: uid=%s,ou=people,%s\nchangetype: delete\n\n",
 		    people[k].uid, base);
 		people[k].alive = 0;
+	} else if (r < 90) {
+		/* a person renamed: the agents naming the old DN lose their
+		 * owner */
+		k = pick(n_people);
+		fprintf(f, "dn: uid=%s,ou=people,%s\nchangetype: modrdn\n"
+		    "newrdn: uid=%s-x\ndeleteoldrdn: 0\n\n", people[k].uid, base,
+		    people[k].uid);
+		people[k].alive = 0;
+	} else if (r < 91 && a->uid[0] != 'A') {
+		/* moved to another OU: same uid, new DN */
+		fprintf(f, "dn: %s\nchangetype: modrdn\nnewrdn: uid=%s\n"
+		    "deleteoldrdn: 1\nnewsuperior: ou=more,ou=agents,%s\n\n",
+		    a->dn, a->uid, base);
+		snprintf(a->dn, sizeof(a->dn), "uid=%s,ou=more,ou=agents,%s",
+		    a->uid, base);
 	} else if (r < 92) {
+		/* no longer an agent: the entry stays, as a plain account */
+		fprintf(f, "dn: %s\nchangetype: modify\ndelete: objectClass\n"
+		    "objectClass: agentIdentity\n-\nreplace: agentOwner\n-\n"
+		    "replace: agentNotAfter\n-\nreplace: agentNotBefore\n-\n"
+		    "replace: agentScope\n-\nreplace: agentStatus\n-\n"
+		    "replace: agentKeyFingerprint\n-\n\n", a->dn);
+		a->alive = 0;
+		add_dead(a->uid);
+	} else if (r < 94) {
 		fprintf(f, "dn: cn=role%u,ou=roles,%s\nchangetype: modify\n"
 		    "replace: description\ndescription: %s\n-\n\n", pick(n_roles),
 		    base, chance(50) ? "active role" : "retired");
