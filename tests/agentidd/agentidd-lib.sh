@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # agentidd-lib.sh - what the agentidd tests share (bash, sourced after
 # tests/integration/slapd-fixture.sh, inside the private mount namespace
 # the tests set up as root).
@@ -14,7 +15,8 @@
 
 B=${top_builddir:-.}
 AGENTIDD=$B/agentidd/agentidd
-AGENTID=$B/agentid
+AGENTID=$B/agentid # used by the tests that source this file
+export AGENTID
 FAILS=0 CHECKS=0
 DPID=
 fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
@@ -67,8 +69,7 @@ stop_daemon() {
 }
 
 wait_caught_up() {
-	local i
-	for i in $(seq 1 $(($1 * 10))); do
+	for _ in $(seq 1 $(($1 * 10))); do
 		[ "$(grep -c 'caught up' "$D/agentidd.log")" -ge "$2" ] && return 0
 		sleep 0.1
 	done
@@ -99,8 +100,8 @@ cookie_csn() {
 # replica carries the provider's contextCSN, and the contact file was
 # written after it: everything the provider holds is in the replica.
 wait_in_step() {
-	local i want
-	for i in $(seq 1 $(($1 * 10))); do
+	local want
+	for _ in $(seq 1 $(($1 * 10))); do
 		want=$(context_csn "${2:-}")
 		[ -n "$want" ] && [ "$(cookie_csn)" = "$want" ] && return 0
 		sleep 0.1

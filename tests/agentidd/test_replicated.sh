@@ -84,7 +84,7 @@ cat "$P_CA" "$AGENTID_TEST_LDAP_CACERT" >"$P_DIR/both-ca.pem"
 # consumer in step with the provider
 in_step() { [ -n "$(context_csn "$C_LDAPI")" ] &&
     [ "$(context_csn "$C_LDAPI")" = "$(context_csn "$P_LDAPI")" ]; }
-for i in $(seq 1 100); do in_step && break; sleep 0.1; done
+for _ in $(seq 1 100); do in_step && break; sleep 0.1; done
 in_step && ok "the consumer replicated the provider" ||
     { fail "consumer not in step: $(context_csn "$C_LDAPI") vs $(context_csn "$P_LDAPI")"; finish; }
 AGENTID_TEST_LDAP_DIR=$P_DIR
@@ -152,7 +152,7 @@ verify_all after-sigkill
 slapd -f "$P_DIR/slapd.conf" -d 0 -h "ldap://127.0.0.1:$P_PORT/ \
 ldaps://127.0.0.1:$P_LDAPS_PORT/ $P_LDAPI" >>"$P_DIR/slapd.log" 2>&1 &
 P2=$!
-for i in $(seq 1 50); do
+for _ in $(seq 1 50); do
 	ldapsearch -x -LLL -H "$P_LDAPI" -s base -b "" >/dev/null 2>&1 && break
 	sleep 0.1
 done
