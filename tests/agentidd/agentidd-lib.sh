@@ -92,7 +92,7 @@ context_csn() {
 
 # The csn in agentidd's saved cookie ("rid=000,csn=...").
 cookie_csn() {
-	tr ',' '\n' <"${R%.cdb}.cookie" 2>/dev/null | sed -n 's/^csn=//p' |
+	tr "," "\n" 2>/dev/null <"${R%.cdb}.cookie" | sed -n 's/^csn=//p' |
 	    tr ';' '\n' | sort | tail -1
 }
 
