@@ -27,3 +27,22 @@ TESTS += tests/agentidd/test_agentidd.sh
 check_PROGRAMS += tests/agentidd/replica_dump
 tests_agentidd_replica_dump_SOURCES = tests/agentidd/replica_dump.c
 tests_agentidd_replica_dump_LDADD = libagentid-core.la
+
+# The equivalence property: decisions from agentidd's replica equal
+# decisions from the live directory over a random directory (seeded;
+# AGENTID_EQUIV_N=10000 for the big run).
+dist_check_SCRIPTS += tests/agentidd/test_equivalence.sh
+TESTS += tests/agentidd/test_equivalence.sh
+EXTRA_DIST += tests/agentidd/agentidd-lib.sh
+check_PROGRAMS += tests/agentidd/gen_directory
+tests_agentidd_gen_directory_SOURCES = tests/agentidd/gen_directory.c
+
+# Where decisions come from: the replica while fresh (0 LDAP operations),
+# the directory when stale, offline cache / deny when slapd is down.
+dist_check_SCRIPTS += tests/agentidd/test_replica_source.sh
+TESTS += tests/agentidd/test_replica_source.sh
+
+# A provider and a consumer slapd: agentidd fails over when the provider
+# is SIGKILLed or SIGSTOPped, with no wrong decision.
+dist_check_SCRIPTS += tests/agentidd/test_replicated.sh
+TESTS += tests/agentidd/test_replicated.sh

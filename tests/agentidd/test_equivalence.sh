@@ -1,0 +1,151 @@
+#!/bin/bash
+# test_equivalence.sh - the correctness property of the replica (DESIGN.md:
+# "decisions from a caught-up replica equal decisions from the directory,
+# reason for reason"). gen_directory makes a random directory from a seed
+# (chains, statuses, windows, scopes, fingerprints, owners of every kind,
+# cycles, two uid values); agentidd replicates it; random modifications,
+# renames and deletions follow through ldapmodify; after agentidd caught up
+# (its saved cookie carries the provider's contextCSN), every request is
+# decided by `agentid check --json` twice, with `source replica` and with
+# `source directory` on the same slapd, and the two answers must be the same
+# (decision, reason, owner, chain, window, culprit; or both an error).
+#
+#   AGENTID_EQUIV_SEED=N   replay a run (the seed is printed)
+#   AGENTID_EQUIV_N=N      entries (default 300; ~N*5/3 requests, N/3 changes)
+#   AGENTID_EQUIV_JOBS=N   parallel checks (default 2)
+#   AGENTID_EQUIV_REQUESTS=N  decide only the first N requests (a big
+#                          directory with a bounded run time)
+# Root runs agentidd as the system user agentid in a private mount
+# namespace, as test_agentidd.sh does.
+set -u
+if [ "$(id -u)" = 0 ] && [ -z "${AGENTIDD_TEST_ETC:-}" ]; then
+	if ! unshare -m --propagation private true 2>/dev/null; then
+		echo "SKIP: unshare -m is not permitted here" >&2
+		exit 77
+	fi
+	AGENTIDD_TEST_ETC=$(mktemp -d /tmp/agentidd-etc.XXXXXX) || exit 1
+	export AGENTIDD_TEST_ETC
+	cp /etc/passwd /etc/group "$AGENTIDD_TEST_ETC/" || exit 1
+	grep -q '^agentid:' /etc/passwd ||
+	    echo 'agentid:x:64910:64910:agentid test:/nonexistent:/usr/sbin/nologin' \
+	    >>"$AGENTIDD_TEST_ETC/passwd"
+	grep -q '^agentid:' /etc/group ||
+	    echo 'agentid:x:64910:' >>"$AGENTIDD_TEST_ETC/group"
+	unshare -m --propagation private bash -c '
+	    mount --bind "$AGENTIDD_TEST_ETC/passwd" /etc/passwd &&
+	    mount --bind "$AGENTIDD_TEST_ETC/group" /etc/group &&
+	    exec bash "$0"' "$0"
+	rc=$?
+	rm -rf "$AGENTIDD_TEST_ETC"
+	exit $rc
+fi
+. "${top_srcdir:-.}/tests/integration/slapd-fixture.sh"
+. "${top_srcdir:-.}/tests/agentidd/agentidd-lib.sh"
+B=${top_builddir:-.}
+GEN=$B/tests/agentidd/gen_directory
+N=${AGENTID_EQUIV_N:-300}
+JOBS=${AGENTID_EQUIV_JOBS:-2}
+SEED=${AGENTID_EQUIV_SEED:-$(( (RANDOM << 15 | RANDOM) ))}
+echo "equivalence: seed $SEED, $N entries (replay: AGENTID_EQUIV_SEED=$SEED" \
+    "AGENTID_EQUIV_N=$N)"
+
+[ -x "$GEN" ] || { echo "FAIL: $GEN not built" >&2; exit 1; }
+agentidd_setup || exit $?
+D=$AGENTID_TEST_LDAP_DIR
+"$GEN" "$SEED" "$N" "$D" "$AGENTID_TEST_LDAP_BASE" ||
+    { echo "FAIL: gen_directory" >&2; exit 1; }
+common=("owner_filter (|(objectClass=person)(objectClass=organizationalRole))"
+    "owner_active_filter (|(employeeType=staff)(description=active*))"
+    "hostname web1.example.org" "heartbeat 1" "replica $R")
+slapd_write_conf "$CONF" "${common[@]}"
+CONF_R=$D/agentid-replica.conf CONF_D=$D/agentid-directory.conf
+slapd_write_conf "$CONF_R" "${common[@]}" "source replica" \
+    "audit_log $D/audit-replica.log"
+slapd_write_conf "$CONF_D" "${common[@]}" "source directory" \
+    "audit_log $D/audit-directory.log"
+
+t0=$(date +%s)
+ldapmod -a -c -f "$D/initial.ldif" 2>"$D/initial.err"
+echo "initial: $(grep -c '^dn:' "$D/initial.ldif") entries sent," \
+    "$(grep -c 'ldap_add' "$D/initial.err") refused (duplicate names)"
+start_daemon
+wait_caught_up $((60 + N / 100)) 1 || { fail "no initial refresh"; tail "$D/agentidd.log" >&2; exit 1; }
+wait_in_step $((60 + N / 100)) && ok "agentidd caught up with the initial directory" ||
+    fail "agentidd's cookie never reached the provider's contextCSN"
+
+# One request (a line of requests.txt) decided from both sources; prints
+# "same REASON" or "DIFF ..." with both answers.
+decide_both() {
+	local user=$1 service=$2 host=$3 rhost=$4 fp=$5 args a b ra rb
+	args=(check "$user" --json --service "$service")
+	[ "$host" != - ] && args+=(--host "$host")
+	[ "$rhost" != - ] && args+=(--rhost "$rhost")
+	[ "$fp" != - ] && args+=(--ca-fingerprint "$fp")
+	a=$("$AGENTID" --config "$CONF_R" "${args[@]}" 2>/dev/null); ra=$?
+	b=$("$AGENTID" --config "$CONF_D" "${args[@]}" 2>/dev/null); rb=$?
+	# the explanation is prose; the fields around it are the decision
+	a=$(printf '%s' "$a" | tr -d '\n' | sed 's/"explanation": *"[^"]*"//')
+	b=$(printf '%s' "$b" | tr -d '\n' | sed 's/"explanation": *"[^"]*"//')
+	if [ "$ra" = "$rb" ] && [ "$a" = "$b" ]; then
+		if [ "$ra" = 2 ] && [ -z "$a" ]; then
+			echo "same error"
+		else
+			echo "same $(printf '%s' "$a" | sed -n 's/.*"reason": *"\([a-z_]*\)".*/\1/p')"
+		fi
+	else
+		printf 'DIFF %s\n  replica   (exit %s): %s\n  directory (exit %s): %s\n' \
+		    "${args[*]}" "$ra" "$a" "$rb" "$b"
+	fi
+}
+export -f decide_both
+export AGENTID CONF_R CONF_D ASAN_OPTIONS
+
+# Decides the first $1 requests from both sources in $JOBS processes;
+# counts reasons and differences.
+compare_requests() {
+	local n=$1 label=$2 out=$D/compare-$2.txt diffs
+	head -n "$n" "$D/requests.txt" |
+	    xargs -d '\n' -P "$JOBS" -n 1 bash -c \
+	    'IFS=$'"'"'\t'"'"' read -r u s h r f <<<"$1"; decide_both "$u" "$s" "$h" "$r" "$f"' _ \
+	    >"$out"
+	diffs=$(grep -c '^DIFF' "$out")
+	echo "$label: $(grep -c '^same' "$out") requests decided alike; per reason:"
+	grep '^same' "$out" | sort | uniq -c | sort -rn | sed 's/same //' |
+	    awk '{ printf "  %6d %s\n", $1, $2 }'
+	if [ "$diffs" = 0 ] && [ "$(grep -c '^same' "$out")" = "$n" ]; then
+		ok "$label: $n requests, replica and directory decide alike"
+	else
+		fail "$label: $diffs of $n requests decided differently (seed $SEED)"
+		grep -A2 '^DIFF' "$out" | head -30 >&2
+	fi
+}
+
+nreq=$(wc -l <"$D/requests.txt")
+[ -n "${AGENTID_EQUIV_REQUESTS:-}" ] && [ "$AGENTID_EQUIV_REQUESTS" -lt "$nreq" ] &&
+    nreq=$AGENTID_EQUIV_REQUESTS
+compare_requests $((nreq / 10)) before-changes
+
+ldapmod -c -f "$D/changes.ldif" 2>"$D/changes.err"
+echo "changes: $(grep -c '^changetype' "$D/changes.ldif") sent," \
+    "$(grep -c '^ldap_' "$D/changes.err") refused (their entry was gone)"
+wait_in_step $((60 + N / 100)) && ok "agentidd caught up with the changes" ||
+    fail "agentidd's cookie never reached the provider's contextCSN"
+compare_requests "$nreq" after-changes
+
+# the replica config really decided from the replica (not a fallback)
+nr=$(grep -c '"source":"replica"' "$D/audit-replica.log")
+nx=$(grep -c '"event":"check"' "$D/audit-replica.log")
+[ "$nr" -gt 0 ] && [ "$nr" = "$nx" ] &&
+    ok "all $nr audited checks of the replica config have source replica" ||
+    fail "$nr of $nx checks of the replica config came from the replica"
+nd=$(grep -c '"source":"directory"' "$D/audit-directory.log")
+nx=$(grep -c '"event":"check"' "$D/audit-directory.log")
+[ "$nd" -gt 0 ] && [ "$nd" = "$nx" ] &&
+    ok "all $nd audited checks of the directory config have source directory" ||
+    fail "$nd of $nx checks of the directory config came from the directory"
+
+stop_daemon || fail "agentidd exit status"
+grep -q 'ERROR: AddressSanitizer\|runtime error' "$D/agentidd.log" &&
+    fail "sanitizer report in agentidd's log"
+echo "equivalence: $(($(date +%s) - t0)) s"
+finish
