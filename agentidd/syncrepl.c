@@ -117,6 +117,38 @@ parse_u32(const char *s, uint64_t *out)
 }
 
 /* An entry sent with state add or modify: into the store. */
+/* Stores a marker for an entry aidl_entry_record refused (see below). */
+static int
+put_malformed(struct syncrepl *sr, LDAPMessage *e, const unsigned char uuid[16])
+{
+	struct agentid_stored m;
+	char *dn;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	memcpy(m.uuid, uuid, 16);
+	m.flags = AGENTID_STORED_MALFORMED;
+	if (has_class(sr->ld, e, "agentIdentity"))
+		m.flags |= AGENTID_STORED_AGENT_CLASS;
+	if ((dn = ldap_get_dn(sr->ld, e)) == NULL) {
+		store_delete(sr->st, uuid); /* no DN: nothing can find it */
+		return 0;
+	}
+	m.rec.dn = aidl_dn_normalize(dn);
+	ldap_memfree(dn);
+	if (m.rec.dn == NULL)
+		return ENOMEM;
+	/* the uid values, when they read (a NUL in a uid: by DN only) */
+	if (values(sr->ld, e, "uid", &m.uids, &m.n_uids) != 0) {
+		agentid_strv_free(m.uids);
+		m.uids = NULL;
+		m.n_uids = 0;
+	}
+	r = store_put(sr->st, &m);
+	agentid_stored_clear(&m);
+	return r;
+}
+
 static int
 apply_entry(struct syncrepl *sr, LDAPMessage *e, const unsigned char uuid[16])
 {
@@ -155,11 +187,13 @@ apply_entry(struct syncrepl *sr, LDAPMessage *e, const unsigned char uuid[16])
 	r = store_put(sr->st, &s);
 out:
 	if (r == EBADMSG) {
-		/* an entry we cannot represent is dropped, not kept stale */
-		agentidd_log(LOG_WARNING, "entry refused as malformed; removed "
-		    "from the replica");
-		store_delete(sr->st, uuid);
-		r = 0;
+		/* an entry we cannot represent is kept as a marker under its
+		 * DN (and uids, when readable): a lookup that meets it fails,
+		 * as a live read of it does; dropping it would turn a
+		 * malformed agent into "no such agent", a pass-through */
+		agentidd_log(LOG_WARNING, "entry refused as malformed; lookups "
+		    "that meet it fail");
+		r = put_malformed(sr, e, uuid);
 	}
 	agentid_strv_free(gid);
 	agentid_stored_clear(&s);

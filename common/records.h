@@ -65,6 +65,11 @@ struct agentid_lookup;
 #define AGENTID_STORED_HAS_NB       0x100u
 #define AGENTID_STORED_HAS_NA       0x200u
 #define AGENTID_STORED_HAS_POSIX    0x400u
+#define AGENTID_STORED_MALFORMED    0x800u /* the directory holds an entry
+                                            * here that cannot be read (a
+                                            * NUL in a value...): lookups
+                                            * that hit it fail, as live
+                                            * reads do */
 
 /* One directory entry as the replica keeps it. */
 struct agentid_stored {

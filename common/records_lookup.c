@@ -60,6 +60,12 @@ records_agent(void *ctx, const char *user, struct agentid_record *rec,
 	}
 	if (h.n == 0)
 		goto out;
+	if (h.first.flags & AGENTID_STORED_MALFORMED) {
+		/* the live search would fail on this entry too */
+		r = agentid_seterr(err, EBADMSG, "replica: uid=%s: malformed "
+		    "agent entry", user);
+		goto out;
+	}
 	/* uid matching is case-insensitive in LDAP; user names are not */
 	for (i = 0; i < h.first.n_uids; i++)
 		if (strcmp(h.first.uids[i], user) == 0)
@@ -99,6 +105,11 @@ records_entry(void *ctx, const char *dn, struct agentid_record *rec,
 	if (!(s.flags & (AGENTID_STORED_AGENT_CLASS | AGENTID_STORED_OWNER_FILTER))) {
 		agentid_stored_clear(&s);
 		return 0;
+	}
+	if (s.flags & AGENTID_STORED_MALFORMED) {
+		agentid_stored_clear(&s);
+		return agentid_seterr(err, EBADMSG, "replica: %s: malformed entry",
+		    dn);
 	}
 	*rec = s.rec;
 	memset(&s.rec, 0, sizeof(s.rec));

@@ -164,6 +164,42 @@ hb=$(tail -n +"$((n0 + 1))" "$SLOG" | grep -c ' SRCH base=""')
     ok "slapd saw 0 operations for 10 decisions from the replica ($hb heartbeats of agentidd meanwhile)" ||
     fail "$ops LDAP operations during decisions from the replica (agentidd: conn $mine)"
 
+# --- an entry a reader cannot represent (a NUL byte in a value, which slapd
+# accepts): the replica fails the decision as a live read does; it never
+# turns the agent into "no such agent" (a pass-through for PAM)
+ldapmod <<EOF || fail "adding a NUL byte to bot-rev"
+dn: uid=bot-rev,ou=agents,$AGENTID_TEST_LDAP_BASE
+changetype: modify
+add: agentScope
+agentScope:: c2VydmljZTpzc2gAZA==
+EOF
+for i in $(seq 50); do
+	check "$CONF" bot-rev
+	[ "$RC" = 2 ] && break
+	sleep 0.1
+done
+[ "$RC" = 2 ] && ok "malformed agent entry: check fails (exit 2), as from the directory" ||
+    fail "malformed agent entry: exit $RC: $OUT"
+account "$CONF" bot-rev
+[ "$CODE" = PAM_AUTHINFO_UNAVAIL ] &&
+    ok "malformed agent entry: PAM account PAM_AUTHINFO_UNAVAIL, not a pass-through" ||
+    fail "malformed agent entry: PAM $CODE"
+ldapmod <<EOF || fail "removing the NUL byte"
+dn: uid=bot-rev,ou=agents,$AGENTID_TEST_LDAP_BASE
+changetype: modify
+delete: agentScope
+agentScope:: c2VydmljZTpzc2gAZA==
+EOF
+for i in $(seq 50); do
+	check "$CONF" bot-rev
+	[ "$RC" = 1 ] && last_audit check bot-rev | grep -q '"source":"replica"' &&
+	    break
+	sleep 0.1
+done
+[ "$RC" = 1 ] && last_audit check bot-rev | grep -q '"source":"replica"' &&
+    ok "entry readable again: revoked, from the replica" ||
+    fail "after the repair: exit $RC: $OUT; $(last_audit check bot-rev)"
+
 # --- agentidd stopped: the replica goes stale, the directory decides
 stop_daemon || fail "agentidd exit status"
 sleep 3 # replica_max_age 2s
