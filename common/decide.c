@@ -123,7 +123,11 @@ agentid_decide_user(const struct agentid_config *cfg,
 		return r;
 	}
 	req.known_agent = req.known_agent || replica_serves(cfg, req.user);
-	have_contact = agentid_records_contact(cfg->replica, &contact) == 0;
+	/* a contact from the future (a clock stepped back) vouches for
+	 * nothing: it would keep a stale replica fresh until the clock caught
+	 * up (agentid_records_fresh's rule, one second of slack) */
+	have_contact = agentid_records_contact(cfg->replica, &contact) == 0 &&
+	    contact.last_contact <= req.now + 1;
 	if (cfg->source == AGENTID_PREFER_REPLICA && have_contact &&
 	    req.now - contact.last_contact <= cfg->replica_max_age &&
 	    from_records(cfg, &req, chain, d, err) == 0) {

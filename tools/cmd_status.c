@@ -91,7 +91,7 @@ cmd_status(struct tool_ctx *ctx, int argc, char **argv)
 	const char *replica, *src;
 	char a[64], b[64], d1[40], d2[40];
 	int64_t now = (int64_t)time(NULL), age = 0, lag = 0;
-	bool json = false, contact, running;
+	bool json = false, contact, fresh, running;
 	long sessions;
 	int r;
 
@@ -107,11 +107,13 @@ cmd_status(struct tool_ctx *ctx, int argc, char **argv)
 		lag = c.last_change > 0 && now > c.last_change ?
 		    now - c.last_change : 0;
 	}
-	/* agentidd confirms contact every heartbeat: two missed, not there */
-	running = contact && age <= 2 * cfg->heartbeat + 1;
+	/* agentidd confirms contact every heartbeat: two missed, not there;
+	 * a contact from the future vouches for nothing (decide.c's rule) */
+	fresh = contact && c.last_contact <= now + 1;
+	running = fresh && age <= 2 * cfg->heartbeat + 1;
 	if (agentid_replica_open(replica, &rp) == 0)
 		info = agentid_replica_info(rp);
-	src = next_source(cfg, contact, age);
+	src = next_source(cfg, fresh, age);
 	sessions = count_sessions();
 	if (json) {
 		json_t *v = json_object();

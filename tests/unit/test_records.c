@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -340,6 +341,62 @@ test_contact(void **state)
 	assert_false(agentid_records_fresh(f->replica, time(NULL) + 60, 15));
 }
 
+/* The contact's mtime says when agentidd last heard from the directory. One
+ * from the future (a clock stepped back, a contact written while the clock
+ * was ahead) vouches for nothing: decisions leave the replica, as
+ * agentid_records_fresh says, instead of trusting it until the clock
+ * catches up. */
+static void
+test_contact_from_future(void **state)
+{
+	struct fixture *f = *state;
+	struct agentid_stored v[2];
+	struct agentid_contact c;
+	struct agentid_request req;
+	struct agentid_decision d;
+	struct agentid_chain chain = { NULL, 0 };
+	struct agentid_error err = { "" };
+	struct timespec ts[2];
+	char *path;
+	int64_t now = (int64_t)time(NULL);
+
+	make(&v[0], 1, "uid=alice,ou=people,dc=example,dc=org", "alice", NULL,
+	    false);
+	make(&v[1], 2, "uid=bot,ou=agents,dc=example,dc=org", "bot",
+	    "uid=alice,ou=people,dc=example,dc=org", true);
+	assert_int_equal(agentid_strv_add(&v[1].rec.scope, &v[1].rec.n_scope,
+	    "service:*"), 0);
+	v[1].rec.not_after = now + 86400;
+	write_base(f, v, 2, 1);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(agentid_records_contact_write(f->replica, &c, &err), 0);
+	free(f->cfg->replica);
+	assert_non_null(f->cfg->replica = strdup(f->replica));
+	memset(&req, 0, sizeof(req));
+	req.user = "bot";
+	req.service = "sshd";
+	req.host = "h.example.org";
+	req.now = now;
+	/* fresh: from the replica */
+	assert_int_equal(agentid_decide_user(f->cfg, &req, &chain, &d, &err), 0);
+	assert_int_equal(d.source, AGENTID_SOURCE_REPLICA);
+	assert_true(d.allow);
+	agentid_chain_clear(&chain);
+	/* a day ahead of now: not fresh (no uri: the directory fails) */
+	assert_non_null(path = agentid_records_path(f->replica, ".contact"));
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)(now + 86400);
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	free(path);
+	assert_false(agentid_records_fresh(f->replica, now, 15));
+	agentid_decide_user(f->cfg, &req, &chain, &d, &err);
+	assert_int_not_equal(d.source, AGENTID_SOURCE_REPLICA);
+	assert_false(d.allow);
+	agentid_chain_clear(&chain);
+	agentid_stored_clear(&v[0]);
+	agentid_stored_clear(&v[1]);
+}
+
 int
 main(void)
 {
@@ -351,6 +408,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_corruption, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_contact_from_future, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
