@@ -135,7 +135,11 @@ flush(struct daemon *d, struct syncrepl *sr, const char *uri)
 		}
 		ber_bvreplace(&d->cookie, &sr->cookie);
 	}
-	contact(d->replica, &d->st, uri);
+	/* nor a contact: the replica still serves what the directory just
+	 * deleted, so decisions must not take it as caught up (they go to
+	 * the directory until the second refresh confirms or not) */
+	if (!sr->held_back)
+		contact(d->replica, &d->st, uri);
 	return 0;
 fail:
 	agentidd_log(LOG_ERR, "%s", err.msg);

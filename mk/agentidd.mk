@@ -42,6 +42,10 @@ tests_agentidd_gen_directory_SOURCES = tests/agentidd/gen_directory.c
 dist_check_SCRIPTS += tests/agentidd/test_replica_source.sh
 TESTS += tests/agentidd/test_replica_source.sh
 
+# A held-back mass delete does not vouch for the replica (no contact).
+dist_check_SCRIPTS += tests/agentidd/test_holdback.sh
+TESTS += tests/agentidd/test_holdback.sh
+
 # A provider and a consumer slapd: agentidd fails over when the provider
 # is SIGKILLed or SIGSTOPped, with no wrong decision.
 dist_check_SCRIPTS += tests/agentidd/test_replicated.sh
