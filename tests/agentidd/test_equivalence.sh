@@ -89,9 +89,12 @@ decide_both() {
 	[ "$fp" != - ] && args+=(--ca-fingerprint "$fp")
 	a=$("$AGENTID" --config "$CONF_R" "${args[@]}" 2>/dev/null); ra=$?
 	b=$("$AGENTID" --config "$CONF_D" "${args[@]}" 2>/dev/null); rb=$?
-	# the explanation is prose; the fields around it are the decision
-	a=$(printf '%s' "$a" | tr -d '\n' | sed 's/"explanation": *"[^"]*"//')
-	b=$(printf '%s' "$b" | tr -d '\n' | sed 's/"explanation": *"[^"]*"//')
+	# the explanation is prose and the source differs by design; the
+	# fields around them are the decision
+	a=$(printf '%s' "$a" | tr -d '\n' |
+	    sed 's/"explanation": *"[^"]*"//; s/"source": *"[a-z]*",\{0,1\}//')
+	b=$(printf '%s' "$b" | tr -d '\n' |
+	    sed 's/"explanation": *"[^"]*"//; s/"source": *"[a-z]*",\{0,1\}//')
 	if [ "$ra" = "$rb" ] && [ "$a" = "$b" ]; then
 		if [ "$ra" = 2 ] && [ -z "$a" ]; then
 			echo "same error"
