@@ -1,0 +1,239 @@
+/*
+ * enforcer_main.c - agentid-enforcer (libexecdir): the session enforcer as
+ * a process of its own (docs/design-notes.md says why), started by
+ * agentidd's unit as root with only CAP_KILL, CAP_DAC_READ_SEARCH (the
+ * registry is root's) and the logind bus.
+ *
+ *   agentid-enforcer [--config PATH] [--once]
+ *
+ * Without --once it runs a pass at start, whenever the registry or the
+ * replica's directory changes (inotify), when the deadline the last pass
+ * returned has passed, and every heartbeat. --once runs one pass and
+ * prints what it did on one line (tests, and the lead's end-to-end hook).
+ * Exit 0, or 1 on a configuration or registry error.
+ *
+ * The source: source_open() below. Until agentidd's records replica and its
+ * chain-builder lookup are joined, it reads the live directory; the join
+ * replaces that one function with the replica's lookup, after which this
+ * process has no network at all.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agentid.h"
+#include "agentid_ldap.h"
+#include "chain.h"
+#include "enforce.h"
+#include "ldap_internal.h"
+#include "session_registry.h"
+
+static volatile sig_atomic_t stop;
+
+/* SIGTERM/SIGINT: finish the pass, then leave. */
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* The decision source of one pass. */
+struct source {
+	struct agentid_ldap *ldap;
+	struct agentid_lookup lk;
+};
+
+/*
+ * Opens the source for one pass. JOIN HOOK: replace with the records
+ * replica's lookup (and enforcer_set_source(.., AGENTID_SOURCE_REPLICA));
+ * a replica older than replica_max_age must fail here (a lookup error
+ * never ends a session).
+ */
+static int
+source_open(const struct agentid_config *cfg, struct source *src,
+    struct agentid_error *err)
+{
+	int r;
+
+	memset(src, 0, sizeof(*src));
+	if ((r = agentid_ldap_open(cfg, &src->ldap, err)) != 0)
+		return r;
+	aidl_lookup(src->ldap, &src->lk);
+	return 0;
+}
+
+/* Closes what source_open opened. */
+static void
+source_close(struct source *src)
+{
+	agentid_ldap_close(src->ldap);
+	src->ldap = NULL;
+}
+
+/* A lookup whose every call fails with code: a pass that ends nothing. */
+static int unavailable_code;
+static int
+lookup_unavailable_agent(void *ctx, const char *user,
+    struct agentid_record *rec, bool *found, struct agentid_error *err)
+{
+	(void)ctx;
+	(void)user;
+	(void)rec;
+	*found = false;
+	return agentid_seterr(err, unavailable_code, "source unavailable");
+}
+static int
+lookup_unavailable_entry(void *ctx, const char *dn,
+    struct agentid_record *rec, bool *found, struct agentid_error *err)
+{
+	return lookup_unavailable_agent(ctx, dn, rec, found, err);
+}
+
+/* One pass; prints its summary when verbose. 0 or an errno. */
+static int
+one_pass(struct enforcer *e, const struct agentid_config *cfg, bool verbose,
+    int64_t *next)
+{
+	struct agentid_error err = { "" };
+	struct enforce_stats st;
+	struct source src;
+	int64_t now = (int64_t)time(NULL);
+	int r;
+
+	if ((r = source_open(cfg, &src, &err)) != 0) {
+		/* still walk the registry: prune what is gone, end nothing */
+		fprintf(stderr, "agentid-enforcer: source unavailable: %s\n",
+		    err.msg);
+		unavailable_code = r;
+		src.lk.agent = lookup_unavailable_agent;
+		src.lk.entry = lookup_unavailable_entry;
+		src.lk.ctx = NULL;
+	}
+	r = enforce_pass(e, now, &src.lk, next, &st);
+	source_close(&src);
+	if (r == ENOENT)
+		r = 0; /* no session was ever registered */
+	if (r != 0)
+		fprintf(stderr, "agentid-enforcer: registry %s: %s\n",
+		    sessreg_dir(), strerror(r));
+	if (verbose)
+		printf("sessions=%zu unreadable=%zu pruned=%zu allowed=%zu "
+		    "denied=%zu lookup_errors=%zu signalled=%zu "
+		    "next_deadline=%" PRId64 "\n", st.sessions, st.unreadable,
+		    st.pruned, st.allowed, st.denied, st.lookup_errors,
+		    st.signalled, *next == INT64_MAX ? (int64_t)-1 : *next);
+	return r;
+}
+
+/* The directory holding path ("." when none), into buf. */
+static void
+dir_of(const char *path, char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(buf, len, ".");
+	else if (slash == path)
+		snprintf(buf, len, "/");
+	else
+		snprintf(buf, len, "%.*s", (int)(slash - path), path);
+}
+
+/* Runs passes until SIGTERM; see the top of this file. */
+static int
+loop(struct enforcer *e, const struct agentid_config *cfg)
+{
+	char rdir[PATH_MAX], buf[4096];
+	int64_t next = INT64_MAX, now, wait_s;
+	struct pollfd pfd;
+	int fd, r;
+
+	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0) {
+		perror("agentid-enforcer: inotify");
+		return 1;
+	}
+	dir_of(cfg->replica != NULL ? cfg->replica : AGENTID_DEFAULT_REPLICA,
+	    rdir, sizeof(rdir));
+	/* either may be missing yet: the heartbeat covers that */
+	(void)inotify_add_watch(fd, rdir, IN_CLOSE_WRITE | IN_MOVED_TO);
+	(void)inotify_add_watch(fd, sessreg_dir(), IN_MOVED_TO | IN_DELETE);
+	while (!stop) {
+		(void)one_pass(e, cfg, false, &next);
+		now = (int64_t)time(NULL);
+		wait_s = cfg->heartbeat > 0 ? cfg->heartbeat : 5;
+		if (next != INT64_MAX && next - now < wait_s)
+			wait_s = next > now ? next - now : 0;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		r = poll(&pfd, 1, (int)(wait_s * 1000));
+		if (r > 0)
+			while (read(fd, buf, sizeof(buf)) > 0)
+				; /* drained: one pass covers every change */
+	}
+	close(fd);
+	return 0;
+}
+
+/* Prints the usage and exits 2. */
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: agentid-enforcer [--config PATH] [--once]\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = AGENTID_CONFIG_PATH;
+	struct agentid_config *cfg = NULL;
+	struct agentid_error err = { "" };
+	struct enforcer *e = NULL;
+	struct sigaction sa;
+	bool once = false;
+	int64_t next;
+	int i, r = 1;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			path = argv[++i];
+		else if (strcmp(argv[i], "--once") == 0)
+			once = true;
+		else
+			usage();
+	}
+	/* nothing this process runs may gain privileges */
+	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (agentid_config_load(path, &cfg, &err) != 0) {
+		fprintf(stderr, "agentid-enforcer: %s\n", err.msg);
+		goto out;
+	}
+	if (enforcer_new(cfg, &e) != 0)
+		goto out;
+	enforcer_set_source(e, AGENTID_SOURCE_DIRECTORY);
+	if (once)
+		r = one_pass(e, cfg, true, &next) == 0 ? 0 : 1;
+	else
+		r = loop(e, cfg);
+out:
+	enforcer_free(e);
+	agentid_config_free(cfg);
+	return r;
+}
