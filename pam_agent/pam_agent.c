@@ -458,8 +458,8 @@ out:
 /* pam_set_data name: this transaction's auth succeeded (for setcred). */
 #define PAM_AGENT_AUTH_DATA "agentid_auth"
 
-/* The request of auth: the registered session's remote host and
- * certificate (validity kept: auth needs a certificate still valid now). */
+/* The request of auth with the registered session's certificate (validity
+ * kept: auth needs a certificate still valid now). */
 static void
 auth_request(const struct pam_call *c, const struct sessreg_session *reg,
     struct agentid_credential *cred, struct agentid_request *req,
@@ -467,10 +467,7 @@ auth_request(const struct pam_call *c, const struct sessreg_session *reg,
 {
 	call_request(c, req);
 	req->creds_known = true;
-	if (reg == NULL)
-		return;
-	req->rhost = reg->rhost[0] != '\0' ? reg->rhost : NULL;
-	if (!reg->has_cert)
+	if (reg == NULL || !reg->has_cert)
 		return;
 	memset(cred, 0, sizeof(*cred));
 	principals[0] = reg->n_principals > 0 ? (char *)reg->principals[0] : NULL;
@@ -523,6 +520,9 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	if (found != 0 && found != ENOENT)
 		pam_syslog(pamh, LOG_ERR, "session registry unreadable: %s; "
 		    "user=%s", strerror(found), c.user);
+	/* sudo has no remote host: the session's is where the agent is */
+	if (found == 0 && reg->rhost[0] != '\0')
+		c.rhost = reg->rhost;
 	auth_request(&c, found == 0 ? reg : NULL, &cred, &req, principals);
 	rc = agentid_decide_user(c.cfg, &req, &chain, &d, &err);
 	pr = pam_code(&c, rc, &d);

@@ -13,6 +13,7 @@
 #                                   it, then `sleep 300` and an escaper
 #                                   (setsid + double fork) run there;
 #                                   $D/TAG.ses its id, $D/TAG.pids the pids
+#   session_run TAG CMD             runs CMD inside session TAG; $OUT
 #   ses_procs SES                   pids (not zombies) of audit session SES
 #   enforcer [ARGS]                 one pass of agentid-enforcer; $PASS is
 #                                   its summary line
@@ -156,8 +157,13 @@ session_start() {
 			[ "$(wc -l <"$D/$tag.pids")" -ge 2 ] && break
 			sleep 0.05
 		done
+		mkfifo "$D/$tag.cmd"
 		touch "$D/$tag.ready"
-		wait
+		# serve session_run: one command line per open of the FIFO
+		while read -r line <"$D/$tag.cmd"; do
+			eval "$line" >"$D/$tag.out" 2>&1
+			echo $? >"$D/$tag.rc"
+		done
 	) &
 	_BG_PIDS+=($!)
 	for i in $(seq 1 100); do
@@ -166,6 +172,21 @@ session_start() {
 	done
 	fail "session $tag did not start: $(cat "$D/$tag.open" 2>/dev/null)"
 	return 1
+}
+
+# session_run TAG COMMAND-LINE: runs the line (eval) inside session TAG's
+# audit session; $OUT is its output.
+session_run() {
+	local tag=$1 i
+	shift
+	rm -f "$D/$tag.rc"
+	printf '%s\n' "$*" >"$D/$tag.cmd"
+	for i in $(seq 1 300); do
+		[ -s "$D/$tag.rc" ] && break
+		sleep 0.05
+	done
+	OUT=$(cat "$D/$tag.out" 2>/dev/null)
+	[ -s "$D/$tag.rc" ] || fail "session $tag did not run: $*"
 }
 
 # enforcer [ARGS]: one pass; $PASS is its summary line.
