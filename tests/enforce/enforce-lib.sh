@@ -82,8 +82,8 @@ _enforce_cleanup() {
 	done
 	for p in "${_BG_PIDS[@]}"; do
 		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null # only ours: slapd is a child too
 	done
-	wait 2>/dev/null
 	slapd_stop
 }
 
