@@ -260,6 +260,10 @@ record_object(const struct agentid_audit_event *ev, uint64_t seq,
 	     put_int(o, "audit_session", ev->audit_session) != 0) ||
 	    put_text(o, "login_session", ev->login_session) != 0 ||
 	    (ev->duration >= 0 && put_int(o, "duration", ev->duration) != 0) ||
+	    put_text(o, "culprit", ev->culprit) != 0 ||
+	    put_text(o, "action", ev->action) != 0 ||
+	    (ev->has_signalled && ev->signalled <= INT64_MAX &&
+	     put_int(o, "signalled", (json_int_t)ev->signalled) != 0) ||
 	    put_text(o, "operator", ev->operator_name) != 0 ||
 	    (seq > 0 && seq <= INT64_MAX && put_int(o, "seq", (json_int_t)seq) != 0) ||
 	    put_text(o, "prev", prev_hex != NULL ? prev_hex : AUDIT_ZERO_HASH) != 0) {

@@ -380,6 +380,13 @@ struct agentid_audit_event {
 	uint32_t audit_session;   /* kernel audit session (/proc/self/sessionid) */
 	const char *login_session; /* logind's session id */
 	int64_t duration;         /* session_close: seconds; < 0 = absent */
+	/* session_terminate: the record at fault, what the enforcer did
+	 * ("logind", "signal", or "none" under enforce no) and to how many
+	 * processes */
+	const char *culprit;      /* DN of the chain record at fault */
+	const char *action;
+	bool has_signalled;
+	uint64_t signalled;
 	const char *operator_name; /* event admin: who ran it ("operator") */
 	/* the front let a user that is not an agent through (PAM_IGNORE):
 	 * a not_an_agent decision is written "ignore", not "deny" */

@@ -7,7 +7,8 @@
  *  - one compact JSON object per line, members in this order: ts host event
  *    service user decision reason owner chain rhost tty pid not_after cert
  *    {key_id serial ca valid_before} task on_behalf_of session boot_id
- *    audit_session login_session duration operator seq prev ("source"
+ *    audit_session login_session duration culprit action signalled operator seq
+ *    prev ("source"
  *    after "reason"). Absent optional members are omitted (never null);
  *    ts, decision, reason and prev are always there, except in a seal
  *    line: ts host event("seal") interval key seal seq prev.
@@ -19,7 +20,8 @@
  *    chain: every DN of ev->chain, agent first (human last when found).
  *  - times RFC 3339 UTC; a time past 9999-12-31 or negative is "forever".
  *    cert.serial is a number, or a decimal string above INT64_MAX.
- *    duration (seconds, session_close) appears when ev->duration >= 0.
+ *    duration (seconds, session_close) appears when ev->duration >= 0;
+ *    culprit, action and signalled (session_terminate) when set.
  *  - strings that are not valid UTF-8 have each offending byte replaced by
  *    U+FFFD, so that one hostile field never loses the whole record;
  *    control characters, quotes and backslashes are JSON-escaped, so a

@@ -1,10 +1,12 @@
 /*
- * pam_agent.c - pam_agent.so: account and session for AI agents. A thin
- * front: it gathers the request from PAM, lets libagentid resolve the chain
- * and decide, audits the decision, and translates it into a PAM code.
+ * pam_agent.c - pam_agent.so: account, session and session-bound auth for
+ * AI agents. A thin front: it gathers the request from PAM, lets libagentid
+ * resolve the chain and decide, audits the decision, and translates it into
+ * a PAM code.
  *
  *   account  required pam_agent.so [config=PATH] [debug] [unknown=ignore|deny]
  *   session  required pam_agent.so [config=PATH] [debug] [unknown=ignore|deny]
+ *   auth     sufficient pam_agent.so [config=PATH] [debug]   (sudo)
  *
  * No rule lives here: everything the module knows (the user, the service,
  * the remote host, every key sshd reported) goes into the request, and the
@@ -29,6 +31,7 @@
 #include "agentid_sshcert.h"
 #include "internal.h"
 #include "pam_agent.h"
+#include "session_registry.h"
 
 /* A string for logs: "-" for NULL or empty. */
 static const char *
@@ -153,15 +156,16 @@ log_decision(const struct pam_call *c, const char *event, int rc,
 }
 
 /*
- * Writes the audit record of a decision (s: session fields, or NULL) and
- * returns the PAM code to give: pr, or PAM_AUTHINFO_UNAVAIL when the trail
- * cannot be written and audit_required is set (no audit, no access; users
+ * Writes the audit record of a decision (s: session fields, or NULL;
+ * reason: a reason written instead of the decision's, or NULL) and returns
+ * the PAM code to give: pr, or PAM_AUTHINFO_UNAVAIL when the trail cannot
+ * be written and audit_required is set (no audit, no access; users
  * that are not agents are not locked out by a broken trail).
  */
 static int
-audit(const struct pam_call *c, const char *event, int pr, int rc,
+audit_as(const struct pam_call *c, const char *event, int pr, int rc,
     const struct agentid_decision *d, const struct agentid_chain *chain,
-    const struct pam_session *s, int64_t duration)
+    const struct pam_session *s, int64_t duration, const char *reason)
 {
 	struct agentid_audit_event ev;
 	struct agentid_request req;
@@ -176,6 +180,7 @@ audit(const struct pam_call *c, const char *event, int pr, int rc,
 	ev.service = c->service;
 	ev.tty = c->tty;
 	ev.duration = duration;
+	ev.reason = reason;
 	/* a human PAM lets through is audited "ignore", not "deny" */
 	ev.passed_through = pr == PAM_IGNORE && not_an_agent(rc, d);
 	if (s != NULL) {
@@ -188,6 +193,11 @@ audit(const struct pam_call *c, const char *event, int pr, int rc,
 		ev.task = s->task;
 		ev.on_behalf_of = s->on_behalf_of;
 		ev.session = s->id[0] != '\0' ? s->id : NULL;
+		ev.boot_id = s->boot_id[0] != '\0' ? s->boot_id : NULL;
+		ev.has_audit_session = s->has_audit_session;
+		ev.audit_session = s->audit_session;
+		ev.login_session = s->login_session[0] != '\0' ?
+		    s->login_session : NULL;
 	}
 	if ((r = agentid_audit_append(c->cfg, &ev, &err)) == 0)
 		return pr;
@@ -198,6 +208,15 @@ audit(const struct pam_call *c, const char *event, int pr, int rc,
 	if (c->cfg->audit_required && !not_an_agent(rc, d))
 		return PAM_AUTHINFO_UNAVAIL;
 	return pr;
+}
+
+/* audit_as with the decision's own reason. */
+static int
+audit(const struct pam_call *c, const char *event, int pr, int rc,
+    const struct agentid_decision *d, const struct agentid_chain *chain,
+    const struct pam_session *s, int64_t duration)
+{
+	return audit_as(c, event, pr, rc, d, chain, s, duration, NULL);
 }
 
 /* Account management: may this agent log in here, now, for this service? */
@@ -357,10 +376,15 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		pr = PAM_BUF_ERR;
 		goto out;
 	}
+	session_kernel_ids(pamh, s);
 	log_decision(&c, "session_open", rc, &d, &chain,
 	    aerr.msg[0] != '\0' ? aerr.msg : NULL, &err);
 	pr = audit(&c, "session_open", pr, rc, &d, &chain, s, -1);
 	if (pr != PAM_SUCCESS)
+		goto out;
+	/* for the enforcer and for auth (sudo); refused when it cannot be */
+	if ((pr = session_register(&c, s, ai.n_certs > 0 ? ai.certs[0] : NULL)) !=
+	    PAM_SUCCESS)
 		goto out;
 	if ((pr = session_export(pamh, s)) != PAM_SUCCESS) {
 		pam_syslog(pamh, LOG_ERR, "cannot export the session variables: %s",
@@ -369,6 +393,10 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		goto out;
 	}
 out:
+	if (s != NULL && pr != PAM_SUCCESS) {
+		session_unregister(pamh, s);
+		s->registered = false;
+	}
 	pr = session_remember(pamh, s, pr); /* the handle owns s now */
 	agentid_ssh_authinfo_clear(&ai);
 	agentid_chain_clear(&chain);
@@ -395,6 +423,7 @@ pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
 		 * the module's other session line) */
 		return PAM_IGNORE;
 	}
+	session_unregister(pamh, s);
 	if ((pr = call_open(pamh, argc, argv, &c)) != PAM_SUCCESS)
 		goto out;
 	/* the decision this session was opened with, as the engine made it */
@@ -424,4 +453,134 @@ out:
 	agentid_config_free(c.cfg);
 	(void)pam_set_data(pamh, PAM_AGENT_SESSION_DATA, NULL, NULL);
 	return pr;
+}
+
+/* pam_set_data name: this transaction's auth succeeded (for setcred). */
+#define PAM_AGENT_AUTH_DATA "agentid_auth"
+
+/* The request of auth with the registered session's certificate (validity
+ * kept: auth needs a certificate still valid now). */
+static void
+auth_request(const struct pam_call *c, const struct sessreg_session *reg,
+    struct agentid_credential *cred, struct agentid_request *req,
+    char *principals[2])
+{
+	call_request(c, req);
+	req->creds_known = true;
+	if (reg == NULL || !reg->has_cert)
+		return;
+	memset(cred, 0, sizeof(*cred));
+	principals[0] = reg->n_principals > 0 ? (char *)reg->principals[0] : NULL;
+	principals[1] = NULL;
+	cred->kind = AGENTID_CRED_CERT;
+	cred->ca_fp = reg->ca_fp;
+	cred->key_fp = reg->key_fp;
+	cred->principals = principals;
+	cred->has_validity = true;
+	cred->valid_after = reg->valid_after;
+	cred->valid_before = reg->valid_before;
+	req->creds = cred;
+	req->n_creds = 1;
+}
+
+/*
+ * auth (sudo inside an agent's session): succeeds only for a process of a
+ * registered agent session of this user (the kernel audit session id
+ * matches), whose certificate is still valid and whose chain the engine
+ * allows for this service now. No password is asked, no ssh-agent used.
+ */
+PAM_EXTERN int
+pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
+{
+	struct agentid_chain chain = { NULL, 0 };
+	struct agentid_credential cred;
+	struct agentid_decision d;
+	struct agentid_request req;
+	struct agentid_error err = { "" };
+	struct pam_session *s = NULL;
+	struct sessreg_session *reg = NULL;
+	char *principals[2] = { NULL, NULL };
+	struct pam_call c;
+	int pr, rc, found;
+
+	(void)flags;
+	(void)pam_set_data(pamh, PAM_AGENT_AUTH_DATA, NULL, NULL);
+	if ((pr = call_open(pamh, argc, argv, &c)) != PAM_SUCCESS) {
+		if (pr == PAM_AUTHINFO_UNAVAIL)
+			pr = PAM_AUTH_ERR;
+		goto out;
+	}
+	if ((reg = calloc(1, sizeof(*reg))) == NULL ||
+	    (s = session_new()) == NULL) {
+		pr = PAM_BUF_ERR;
+		goto out;
+	}
+	found = session_find_mine(c.user, reg);
+	if (found != 0 && found != ENOENT)
+		pam_syslog(pamh, LOG_ERR, "session registry unreadable: %s; "
+		    "user=%s", strerror(found), c.user);
+	/* sudo has no remote host: the session's is where the agent is */
+	if (found == 0 && reg->rhost[0] != '\0')
+		c.rhost = reg->rhost;
+	auth_request(&c, found == 0 ? reg : NULL, &cred, &req, principals);
+	rc = agentid_decide_user(c.cfg, &req, &chain, &d, &err);
+	pr = pam_code(&c, rc, &d);
+	if (found == 0) {
+		/* audit what the session was: its id and kernel ids */
+		snprintf(s->id, sizeof(s->id), "%s", reg->id);
+		s->has_audit_session = reg->has_audit_session;
+		s->audit_session = reg->audit_session;
+		snprintf(s->login_session, sizeof(s->login_session), "%s",
+		    reg->login_session);
+		snprintf(s->boot_id, sizeof(s->boot_id), "%s", reg->boot_id);
+		s->has_valid_before = reg->has_cert &&
+		    reg->valid_before <= (uint64_t)INT64_MAX;
+		s->valid_before = (int64_t)reg->valid_before;
+	}
+	if (pr == PAM_IGNORE || pr == PAM_USER_UNKNOWN) {
+		log_decision(&c, "auth", rc, &d, &chain, NULL, &err);
+		pr = audit(&c, "auth", pr, rc, &d, &chain, s, -1);
+		goto out;
+	}
+	if (found != 0 && pr == PAM_SUCCESS) {
+		/* an agent, but not from inside one of its registered
+		 * sessions (another login, a cron job, a forwarded agent) */
+		d.allow = false;
+		pam_syslog(pamh, LOG_NOTICE, "denied; event=auth user=%s "
+		    "service=%s reason=not_in_session", c.user, str(c.service));
+		(void)audit_as(&c, "auth", PAM_AUTH_ERR, rc, &d, &chain, s, -1,
+		    "not_in_session");
+		pr = PAM_AUTH_ERR;
+		goto out;
+	}
+	log_decision(&c, "auth", rc, &d, &chain, NULL, &err);
+	pr = audit(&c, "auth", pr == PAM_SUCCESS ? pr : PAM_AUTH_ERR, rc, &d,
+	    &chain, s, -1);
+	if (pr != PAM_SUCCESS)
+		pr = PAM_AUTH_ERR;
+	else if (pam_set_data(pamh, PAM_AGENT_AUTH_DATA, (void *)1, NULL) !=
+	    PAM_SUCCESS)
+		pr = PAM_AUTH_ERR;
+out:
+	agentid_chain_clear(&chain);
+	agentid_config_free(c.cfg);
+	session_free(s);
+	free(reg);
+	return pr;
+}
+
+/* Credentials: none to set; PAM_SUCCESS after our own auth succeeded. */
+PAM_EXTERN int
+pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	const void *data = NULL;
+
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	if (pam_get_data(pamh, PAM_AGENT_AUTH_DATA, &data) == PAM_SUCCESS &&
+	    data != NULL)
+		return PAM_SUCCESS;
+	return PAM_IGNORE;
 }

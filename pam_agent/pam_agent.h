@@ -54,6 +54,12 @@ struct pam_session {
 	int outcome;              /* the PAM code the deciding call returned */
 	bool opened;              /* allowed and exported: close audits it */
 	char *auth_info;          /* SSH_AUTH_INFO_0 as the decision read it */
+	/* the session's kernel ids (registry.c), audited and registered */
+	bool has_audit_session;
+	uint32_t audit_session;   /* /proc/self/sessionid after pam_loginuid */
+	char login_session[64];   /* XDG_SESSION_ID from pam_systemd, or "" */
+	char boot_id[37];         /* "" when unreadable */
+	bool registered;          /* in the session registry: close removes */
 };
 
 #define PAM_AGENT_SESSION_DATA "agentid_session"
@@ -71,5 +77,13 @@ int session_export(pam_handle_t *pamh, const struct pam_session *s);
 bool session_repeat(pam_handle_t *pamh, int *pr);
 int session_remember(pam_handle_t *pamh, struct pam_session *s, int pr);
 const struct pam_session *session_opened(pam_handle_t *pamh);
+
+/* registry.c: the session registry (common/session_registry.h) */
+struct sessreg_session;
+void session_kernel_ids(pam_handle_t *pamh, struct pam_session *s);
+int session_register(const struct pam_call *c, struct pam_session *s,
+    const struct agentid_sshcert *cert);
+void session_unregister(pam_handle_t *pamh, const struct pam_session *s);
+int session_find_mine(const char *user, struct sessreg_session *out);
 
 #endif

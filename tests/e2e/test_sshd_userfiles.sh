@@ -89,6 +89,8 @@ NSSDIR=$SSHD_NSSDIR
 
 slapd_start || exit 1
 D=$AGENTID_TEST_LDAP_DIR
+# pam_agent registers sessions here, not in /run/agentid/sessions
+export AGENTID_SESSION_DIR=$D/sessions
 BASE=$AGENTID_TEST_LDAP_BASE
 LOG=$D/audit.log
 C=$D/agentid.conf

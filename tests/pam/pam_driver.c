@@ -6,7 +6,7 @@
  *   pam_driver --confdir DIR --service S --user U [--rhost H] [--tty T]
  *              [--env NAME=VALUE]... [--pin MODULE.so]... ACTION...
  *
- * ACTION is account, open or close. Prints "ACTION=PAM_CODE" per action,
+ * ACTION is auth, setcred, account, open or close. Prints "ACTION=PAM_CODE" per action,
  * then "env NAME=VALUE" for the PAM environment (tests/pam/pam_probe.so
  * records there what a module itself returned). --pin loads a module with
  * RTLD_NODELETE first, so that it stays mapped after pam_end (LeakSanitizer
@@ -105,7 +105,11 @@ main(int argc, char **argv)
 			return 2;
 		}
 	for (; i < argc; i++) {
-		if (strcmp(argv[i], "account") == 0)
+		if (strcmp(argv[i], "auth") == 0)
+			r = pam_authenticate(pamh, 0);
+		else if (strcmp(argv[i], "setcred") == 0)
+			r = pam_setcred(pamh, PAM_ESTABLISH_CRED);
+		else if (strcmp(argv[i], "account") == 0)
 			r = pam_acct_mgmt(pamh, 0);
 		else if (strcmp(argv[i], "open") == 0)
 			r = pam_open_session(pamh, 0);

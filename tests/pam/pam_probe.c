@@ -75,3 +75,17 @@ pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
 {
 	return probe(pamh, "close", "pam_sm_close_session", flags, argc, argv);
 }
+
+/* auth: the probed module's pam_sm_authenticate. */
+PAM_EXTERN int
+pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	return probe(pamh, "auth", "pam_sm_authenticate", flags, argc, argv);
+}
+
+/* setcred: the probed module's pam_sm_setcred. */
+PAM_EXTERN int
+pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	return probe(pamh, "setcred", "pam_sm_setcred", flags, argc, argv);
+}

@@ -35,6 +35,8 @@ command -v ssh-keygen >/dev/null || skip "ssh-keygen not installed (openssh-clie
 slapd_start || exit 1
 slapd_load "$top_srcdir/tests/pam/agents.ldif" || exit 1
 D=$AGENTID_TEST_LDAP_DIR
+# pam_agent registers sessions here, not in /run/agentid/sessions
+export AGENTID_SESSION_DIR=$D/sessions
 BASE=$AGENTID_TEST_LDAP_BASE
 LOG=$D/audit.log
 ERRF=$D/driver.err

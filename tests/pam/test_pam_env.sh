@@ -41,6 +41,8 @@ slapd_start || exit 1
 trap slapd_stop EXIT INT TERM
 slapd_load "$top_srcdir/tests/pam/agents.ldif" || exit 1
 D=$AGENTID_TEST_LDAP_DIR
+# pam_agent registers sessions here, not in /run/agentid/sessions
+export AGENTID_SESSION_DIR=$D/sessions
 BASE=$AGENTID_TEST_LDAP_BASE
 LOG=$D/audit.log
 C=$D/agentid.conf

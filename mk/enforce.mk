@@ -1,0 +1,38 @@
+# enforce: the session registry (pam_agent registers, the enforcer and
+# `auth` read), the session enforcer agentid-enforcer, and their tests.
+# Owner: enforce (issue #12).
+
+# The registry is part of libagentid-core: pam_agent.so links it.
+libagentid_core_la_SOURCES += common/session_registry.h \
+	common/session_registry.c
+
+# pam_agent's side of the registry.
+PAM_AGENT_SOURCES += pam_agent/registry.c
+
+# agentid-enforcer: the only binary that links libsystemd (sd-bus, for
+# logind's TerminateSession); never pam_agent.so or libnss_agent.so.2.
+pkglibexec_PROGRAMS = agentidd/agentid-enforcer
+ENFORCER_SOURCES = agentidd/enforce.h agentidd/enforce.c agentidd/logind.c
+agentidd_agentid_enforcer_SOURCES = $(ENFORCER_SOURCES) \
+	agentidd/enforcer_main.c
+agentidd_agentid_enforcer_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
+agentidd_agentid_enforcer_LDADD = libagentid-core.la $(SYSTEMD_LIBS)
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_session_registry
+TESTS += tests/unit/test_session_registry
+tests_unit_test_session_registry_SOURCES = tests/unit/test_session_registry.c
+tests_unit_test_session_registry_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_session_registry_LDADD = libagentid-core.la $(CMOCKA_LIBS)
+endif
+
+# Real parts: a fresh kernel audit session per test session (root), the
+# slapd fixture, libpam through tests/pam/pam_driver, a private
+# dbus-daemon with a stand-in for logind. Each exits 77 when it cannot run.
+ENFORCE_TESTS = tests/enforce/test_enforce_escape.sh \
+	tests/enforce/test_enforce_logind.sh \
+	tests/enforce/test_sudo_auth.sh
+dist_check_SCRIPTS += $(ENFORCE_TESTS)
+TESTS += $(ENFORCE_TESTS)
+EXTRA_DIST += tests/enforce/enforce-lib.sh tests/enforce/enforce.ldif \
+	tests/enforce/fake_logind.py
