@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * agentidd.c - the host daemon: keeps the records replica and the NSS
  * replica in step with the directory over one RFC 4533 refreshAndPersist

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * agentidd.h - shared by the files of the host daemon: the in-memory store
  * of directory entries (store.c), the RFC 4533 consumer (syncrepl.c), the

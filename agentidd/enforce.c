@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * enforce.c - the session enforcer: one pass over the session registry
  * (common/session_registry.h) deciding every open agent session again, the

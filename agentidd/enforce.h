@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * enforce.h - the session enforcer (DESIGN.md, agentidd "Session
  * enforcement"): re-decides every registered agent session with the chain

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * enforcer_main.c - agentid-enforcer (libexecdir): the session enforcer as
  * a process of its own (docs/design-notes.md says why), started by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * logind.c - ending a session through systemd-logind: TerminateSession on
  * org.freedesktop.login1.Manager (sd-bus, from libsystemd, linked only into

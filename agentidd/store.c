@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * store.c - agentidd's copy of the directory, by entryUUID, and how it is
  * written out after each batch: the records delta (or, past a threshold, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * syncrepl.c - the RFC 4533 consumer: one refreshAndPersist search, its
  * messages applied to the store.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * system.c - what agentidd asks of the system: logging, the privilege drop
  * to the `agentid` user (replica directory, bind secret), the readiness

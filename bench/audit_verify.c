@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * audit_verify.c - benchmark of the audit trail; prints figures, never
  * passes or fails on time.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bench/dlopen.c - what loading a PAM module costs a fresh process that has
  * libpam and libcrypto loaded already, as the sshd child that serves each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bench/engine.c - cost of one policy decision (pure engine, no I/O) and of
  * parsing a configuration. Prints figures; never fails on time.

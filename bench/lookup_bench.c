@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * lookup_bench.c - getpwnam_r / getpwuid_r / initgroups through glibc, mean
  * and p99, cold (first pass over the keys in this fresh process) and warm

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/nss.sh - figures for libnss_agent.so.2 and `agentid sync`. Prints
 # figures; never fails on time (exit 1 only if something does not work).
 #

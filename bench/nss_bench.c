@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nss_bench.c - mean cost of getpwnam_r / getpwuid_r, cold and warm.
  * Prints figures; never fails on time (exit 1 only when lookups fail).

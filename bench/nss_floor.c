@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nss_floor.c - an NSS module that answers every passwd lookup at once with
  * a constant entry: what glibc's NSS dispatch costs by itself. Built by

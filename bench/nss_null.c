@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nss_null.c - the glibc floor for scripts/bench: an NSS module ("null")
  * that answers passwd lookups at once with a constant entry and initgroups

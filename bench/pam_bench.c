@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pam_bench.c - PAM account decisions through the real libpam stack, for
  * scripts/bench. Prints one line of key=value figures; never fails on time.

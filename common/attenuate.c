@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * attenuate.c - the write-time rules of the lifecycle commands (pure): a
  * delegate never holds more than its delegators, never outlives them, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * audit_append.c - appends hash-chained records to the audit trail.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* audit_format.c - one audit record as a JSON line, and its syslog form. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* audit_hash.c - SHA-256 of trail lines (OpenSSL EVP), as lowercase hex. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * audit_internal.h - helpers shared by common/audit_*.c and their unit
  * tests; not part of the ABI (no agentid_ prefix, so the version script

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * audit_scan.c - a strict, allocation-free JSON scanner for trail lines.
  * Verification reads millions of lines: instead of building a jansson tree

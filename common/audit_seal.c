@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * audit_seal.c - the keys of forward-secure sealing (docs/audit-sealing.md):
  * the one-way step from one interval's key to the next, the MAC of a seal

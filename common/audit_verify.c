@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * audit_verify.c - checks that one or more trail files (oldest first, as
  * logrotate left them) form one unbroken hash chain.

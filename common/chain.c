@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * chain.c - the chain builder: the agent by uid, then each agentOwner by DN,
  * through a lookup interface (chain.h), up to the first entry that is not an

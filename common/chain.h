@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * chain.h - the one chain builder of libagentid and the lookup interface it
  * reads through. A source (the live directory, the replica, sync's listing)

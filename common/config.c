@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* config.c - /etc/agentid.conf: parsing (pure) and loading (permission checks). */
 #include "config.h"
 

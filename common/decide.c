@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * decide.c - one decision from the data, the way every front makes it:
  * pick the source (DESIGN.md's `source`), build the chain through the one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dir_source.c - finds the directory source for a decision: the LDAP code
  * linked into this object, or else the plugin agentid-ldap.so, opened only

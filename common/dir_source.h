@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dir_source.h - the live directory as a chain source, kept out of what
  * pam_agent.so loads at load time. sshd loads the module afresh for every

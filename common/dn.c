@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dn.c - the one DN comparison of libagentid. Sources hand over DNs in
  * RFC 4514 form (the LDAP source normalises them with libldap as it reads

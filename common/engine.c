@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * engine.c - the policy engine: a chain of records and a request in, a
  * decision out. Pure: no I/O, no clock, no globals. Rules and their order are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* error.c - error messages for callers. */
 #include "config.h"
 

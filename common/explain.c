@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* explain.c - a decision in words a sysadmin understands. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* hostname.c - this host's name, as host: grants match it. */
 #include "config.h"
 

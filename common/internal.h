@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* internal.h - helpers shared inside libagentid; not part of the ABI. */
 #ifndef AGENTID_INTERNAL_H
 #define AGENTID_INTERNAL_H

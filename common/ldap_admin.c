@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ldap_admin.c - the directory writes of the lifecycle commands, with the
  * operator's own connection: who am I, searches by one attribute, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ldap_conn.c - connecting to the directory: each uri in order, TLS with a
  * per-connection context, bind (anonymous, simple, SASL EXTERNAL), every

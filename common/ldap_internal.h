@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ldap_internal.h - shared by common/ldap_*.c; not part of the ABI. */
 #ifndef AGENTID_LDAP_INTERNAL_H
 #define AGENTID_LDAP_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ldap_list.c - walking every agent or group with the paged results
  * control (RFC 2696), so that listings are not cut at the server's

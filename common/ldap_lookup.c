@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ldap_lookup.c - the live directory as a lookup source of the chain builder
  * (chain.h): the agent by uid (agent_filter under base), an owner by a

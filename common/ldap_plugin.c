@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ldap_plugin.c - the live directory as a decision's chain source, behind
  * the table of dir_source.h. Built into libagentid.so (used directly there)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ldap_record.c - directory entries to struct agentid_record. Values come
  * from the network: each is length-checked, values with a NUL byte are

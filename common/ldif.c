@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ldif.c - one directory change (add, modify, delete of one entry) and its
  * LDIF (RFC 2849), which agentid --dry-run prints and ldapmodify accepts.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * lifecycle.h - what agentid create, narrow, renew, suspend, resume, revoke
  * and delete share with libagentid: the write-time rules (attenuate.c,

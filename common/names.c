@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* names.c - validation of user names coming from PAM, NSS or the tool. */
 #include "config.h"
 

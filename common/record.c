@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* record.c - the record and chain model. */
 #include "config.h"
 

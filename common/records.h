@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * records.h - the records replica: every directory entry a decision needs
  * (agents, their owners, posixGroups), kept by agentidd beside the NSS file

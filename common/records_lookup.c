@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * records_lookup.c - the records replica as a lookup source of the chain
  * builder (chain.h). It answers every question as ldap_lookup.c answers it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * records_read.c - reads the records replica (records.h): a base and a
  * delta mapped read-only as one consistent pair. The mapped bytes are

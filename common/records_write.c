@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * records_write.c - writes a records file (records.h): a base or a delta,
  * to a temporary file beside its path, fsynced and renamed into place, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * replica_format.h - the layout of the replica file, shared by the reader
  * and the writer only (not part of any public header).

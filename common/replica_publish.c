@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * replica_publish.c - an agent's NSS entry from its chain, decided as
  * `agentid sync` decides it (replica_publish.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * replica_publish.h - one agent's NSS line from its chain: the same
  * decision `agentid sync` makes (rules 1-5 at a given time; scope and

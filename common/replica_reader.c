@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * replica_reader.c - maps the replica and reads it without trusting it.
  * Uses libc and libcdb only: this file is compiled into libagentid and into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * replica_sync.c - `agentid sync`: every agent and group from the directory
  * into a new replica. Each agent's chain is resolved by the one chain

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * replica_writer.c - writes a replica (agentid_replica_writer.h) to a
  * temporary file next to its final path, checks it, and renames it into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* scope.c - matching of agentScope grants against a request (pure). */
 #include "config.h"
 

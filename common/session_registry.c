@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * session_registry.c - the registry of open agent sessions (see
  * session_registry.h for the file format) and the /proc readers that tie a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * session_registry.h - the registry of open agent sessions (DESIGN.md:
  * pam_agent registers, the enforcer re-decides, auth for sudo matches):

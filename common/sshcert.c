@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sshcert.c - parser of OpenSSH certificates (PROTOCOL.certkeys). Every
  * field goes through a bounds-checked reader: each length is checked against

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sshcert_authinfo.c - the SSH_AUTH_INFO_0 text sshd gives PAM: one line per
  * authentication method that succeeded ("publickey TYPE BASE64" for keys and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sshcert_internal.h - the bounds-checked reader and key helpers shared by
  * common/sshcert*.c; not part of the ABI. */
 #ifndef AGENTID_SSHCERT_INTERNAL_H

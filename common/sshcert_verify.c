@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sshcert_verify.c - verifies the CA signature of an OpenSSH certificate with
  * OpenSSL EVP: ssh-ed25519, ecdsa-sha2-nistp256/384/521 (SHA-256/384/512)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* timeutil.c - GeneralizedTime, durations and time formatting (pure). */
 #include "config.h"
 

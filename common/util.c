@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * util.c - the small helpers every part of libagentid shares: one strict
  * decimal parser, one bounded flock wait, one directory fsync. Internal

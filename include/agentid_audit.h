@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * agentid_audit.h - the tamper-evident audit trail (DESIGN.md "Audit
  * trail"): hash-chained JSON lines appended under flock, and verification.

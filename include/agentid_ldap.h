@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * agentid_ldap.h - the LDAP source of libagentid: connection with failover,
  * TLS and binds; chain resolution; paged listing of agents and groups.

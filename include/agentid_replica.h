@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * agentid_replica.h - the NSS side of the local replica: one tinycdb file
  * that `agentid sync` (or agentidd) writes and libnss_agent.so.2 maps

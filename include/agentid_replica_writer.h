@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * agentid_replica_writer.h - the writing side of the local replica: the
  * writer (common/replica_writer.c) and `agentid sync`

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * agentid_sshcert.h - OpenSSH certificates (PROTOCOL.certkeys,
  * draft-miller-ssh-cert): a bounds-checked parser, CA signature verification

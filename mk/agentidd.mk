@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # agentidd: the host daemon (RFC 4533 consumer) and the records replica it
 # writes beside the NSS file (common/records*.c, in libagentid so that every
 # front can decide from it). Owner: daemon (issue #11).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # audit: the tamper-evident audit trail (issue #5). Owner: audit.
 libagentid_core_la_SOURCES += \
 	include/agentid_audit.h \

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # libagentid: pure core (time, config, scope, policy engine). Owner: core.
 # All of libagentid but its LDAP code is compiled once into the convenience
 # library libagentid-core.la; the installed libagentid.so is that and the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # enforce: the session registry (pam_agent registers, the enforcer and
 # `auth` read), the session enforcer agentid-enforcer, and their tests.
 # Owner: enforce (issue #12).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # fuzz: one target per parser of untrusted bytes (tests/fuzz/fuzz_*.c,
 # issue 15). Owner: fuzz.
 #

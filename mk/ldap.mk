@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # ldap: the LDAP source of libagentid, the schema, and the integration tests
 # against a private slapd. Owner: ldap (issue #3).
 

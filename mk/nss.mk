@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # nss: the local replica (writer and sync in libagentid; the reader also
 # compiled into the module), libnss_agent.so.2, its tests, its benchmark and
 # the systemd units of `agentid sync`. Owner: nss (issue #6).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # packaging: what "make install" puts outside $(bindir) and $(libdir) (the
 # sample configuration, systemd units, logrotate snippet, man pages), the
 # Debian and RPM packaging, and their tests. Owner: pkg (issue #7).
@@ -15,7 +16,8 @@ EXTRA_DIST += LICENSE
 
 # ---- systemd units (written by the nss part) -------------------------------
 dist_systemdsystemunit_DATA = packaging/systemd/agentid-sync.service \
-	packaging/systemd/agentid-sync.timer packaging/systemd/agentidd.service
+	packaging/systemd/agentid-sync.timer packaging/systemd/agentidd.service \
+	packaging/systemd/agentid-enforcer.service
 
 # ---- logrotate (written by the audit part) ---------------------------------
 # Installed as $(sysconfdir)/logrotate.d/agentid by the hook below.

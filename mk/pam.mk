@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # pam: pam_agent.so, the OpenSSH certificate parser, `agentid principals`,
 # and their tests. Owner: pam.
 

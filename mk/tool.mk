@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # The agentid command: main and dispatch in tools/cli.c, one file per
 # command (tools/cmd_*.c), what they share in tools/cli_util.c.
 bin_PROGRAMS += agentid

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* buffer.c - the NSS buffer contract and status translation, in one place. */
 #include "config.h"
 

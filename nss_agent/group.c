@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* group.c - the group and initgroups maps of libnss_agent.so.2. */
 #include "config.h"
 

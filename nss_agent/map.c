@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * map.c - the process-wide replica mapping of libnss_agent.so.2: opened on
  * first use, replaced when the file changes, shared by threads through a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* nss_agent.h - internals of libnss_agent.so.2 (not installed). */
 #ifndef NSS_AGENT_H
 #define NSS_AGENT_H

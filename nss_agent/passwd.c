@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* passwd.c - the passwd map of libnss_agent.so.2. */
 #include "config.h"
 

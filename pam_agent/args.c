@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* args.c - the module arguments: config=PATH, debug, unknown=ignore|deny. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pam_agent.c - pam_agent.so: account, session and session-bound auth for
  * AI agents. A thin front: it gathers the request from PAM, lets libagentid

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pam_agent.h - pieces of pam_agent.so shared between its files; nothing
  * here is exported (pam_agent.sym exports only pam_sm_*). */
 #ifndef PAM_AGENT_H

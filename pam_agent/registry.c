@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * registry.c - pam_agent's side of the session registry
  * (common/session_registry.h): the kernel ids of the session being opened,

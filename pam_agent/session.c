@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * session.c - what a session keeps from open to close, the variables it
  * exports into the session's environment, and the second session line that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cli.c - the agentid command's main: the options before the command
  * (--config, --help, --version) and the dispatch to tools/cmd_*.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cli_util.c - helpers shared by the agentid commands: one option parser
  * that takes --config wherever it stands, configuration loading, and the

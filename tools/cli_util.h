@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cli_util.h - what every agentid command shares: option parsing (with
  * --config), loading the configuration, and printing (text escaped for a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_audit.c - "agentid audit verify [--key KEY] [FILE...]": checks the
  * hash chain of the audit trail (files oldest first, across rotations) and,

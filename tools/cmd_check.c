@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_check.c - agentid check USER: the decision for USER logging in now,
  * from the live directory through libagentid's LDAP source and policy

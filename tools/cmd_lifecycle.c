@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_lifecycle.c - agentid create, narrow, renew, suspend, resume, revoke
  * and delete: writes to the directory with the operator's own credentials,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_list.c - agentid list: the inventory of agents under base, sorted by
  * uid, optionally only those expiring, expired or orphaned, or only those

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_principals.c - agentid principals USER, for sshd's
  * AuthorizedPrincipalsCommand: prints USER when the policy engine allows

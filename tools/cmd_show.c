@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_show.c - agentid show USER: the agent's directory record and each
  * entry of its delegation chain up to the human, in words or JSON; and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_status.c - "agentid status [--json]": what this host decides from
  * right now. agentidd running and in contact with the directory (its

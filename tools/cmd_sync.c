@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_sync.c - "agentid sync [--replica PATH]": refreshes the local replica
  * that libnss_agent.so.2 serves from. Exit 0 when the new replica is in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* commands.h - subcommands of the agentid tool; each returns an exit code. */
 #ifndef AGENTID_TOOL_COMMANDS_H
 #define AGENTID_TOOL_COMMANDS_H

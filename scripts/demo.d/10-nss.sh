@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # scripts/demo.d/10-nss.sh - agents as local users: "agentid sync" writes the
 # replica, libnss_agent.so.2 serves it through glibc (getent, id). Sourced by
 # scripts/demo; the lookups run in a private mount namespace with an

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # scripts/demo.d/20-sshd.sh - a real certificate login through sshd: a CA and
 # agent keys made with ssh-keygen, certificates carrying the task and the
 # human they are for, a private sshd on loopback with TrustedUserCAKeys,

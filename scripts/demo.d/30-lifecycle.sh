@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # scripts/demo.d/30-lifecycle.sh - an agent's life from the command line:
 # alice's orchestrator and a sub-agent under it made with "agentid create"
 # (written with the operator's own credentials: here the throwaway slapd's

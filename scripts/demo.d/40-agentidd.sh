@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # scripts/demo.d/40-agentidd.sh - agentidd keeps the host's replica within a
 # second of the directory over one RFC 4533 connection, and decisions come
 # from it: a revocation in the directory reaches the host's next decision in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # scripts/demo.d/90-audit.sh - the last part: the audit trail of the whole
 # demo, checked with the verification key "agentid audit keygen" printed
 # before the first decision (scripts/demo). The demo seals every 2 s

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck shell=bash
 # agentidd-lib.sh - what the agentidd tests share (bash, sourced after
 # tests/integration/slapd-fixture.sh, inside the private mount namespace

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * gen_directory.c - a random directory for the equivalence test
  * (test_equivalence.sh): what decisions from agentidd's replica must answer

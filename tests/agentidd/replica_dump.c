@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * replica_dump.c - prints a replica for test_agentidd.sh to compare:
  *   replica_dump nss PATH       every NSS user, sorted by the caller:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_agentidd.sh - agentidd against a slapd with syncprov: the initial
 # refresh writes the replica (equal to what `agentid sync` writes); an add,
 # a revocation and a delete show in the NSS replica (latency printed, 5 s

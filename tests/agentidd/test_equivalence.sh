@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_equivalence.sh - the correctness property of the replica (DESIGN.md:
 # "decisions from a caught-up replica equal decisions from the directory,
 # reason for reason"). gen_directory makes a random directory from a seed

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_holdback.sh - a refresh that would delete more than half of the agents
 # is held back until a second refresh confirms it (agentidd keeps serving
 # them meanwhile), but it must not vouch for that replica: no contact is

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_replica_source.sh - where decisions come from (DESIGN.md `source`):
 # with agentidd running and fresh, `agentid check` and PAM account decide
 # from the replica (audited "source":"replica") and slapd sees no

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_replicated.sh - agentidd against a replicated directory: a provider
 # slapd (syncprov) and a consumer slapd (syncrepl refreshAndPersist from it,
 # syncprov too), `uri PROVIDER` then `uri CONSUMER` in agentid.conf.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * audit_writer.c - test and bench helper: appends COUNT records to LOG with
  * agentid_audit_append, as pam_agent would (one call per record).

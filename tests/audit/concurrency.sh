@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # concurrency.sh - 8 processes x 500 appends at once (as 8 logins would):
 # 4000 complete lines, none interleaved, each writer's records all present,
 # and "agentid audit verify" passes, also while the appends are going on.

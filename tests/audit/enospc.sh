@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # enospc.sh - a full disk: the writer returns a clear error, leaves no
 # partial record behind, and the trail still verifies. Needs root and
 # unshare(1) for a private tmpfs of a few KiB; skips (77) otherwise.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # rotation.sh - the chain across rotated files: by hand (rename, with and
 # without "create"), then with the real logrotate and the snippet shipped in
 # packaging/logrotate/agentid (skipped, loudly, when logrotate is missing).

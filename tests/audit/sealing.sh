@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # sealing.sh - forward-secure sealing (issue 14), with short intervals and
 # record times chosen by the test (no waiting, no timed assertions):
 # keygen and its key file; seals over many intervals verify with the key;

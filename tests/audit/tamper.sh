@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # tamper.sh - "agentid audit verify" on an intact trail (exit 0 + summary),
 # on each kind of tampering (exit 1 + file and first bad line), on
 # unreadable input (exit 2), and with no FILE (audit_log from --config).

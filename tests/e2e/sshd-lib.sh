@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # sshd-lib.sh - a real sshd with pam_agent.so and libnss_agent.so.2 on
 # loopback, inside a private mount namespace, without touching the host's
 # files (bash; sourced by scripts/demo.d/20-sshd.sh, written to be sourced

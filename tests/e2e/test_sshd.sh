@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_sshd.sh - end to end: a real sshd (Debian openssh-server) on
 # 127.0.0.1 with TrustedUserCAKeys, UsePAM yes and pam_agent.so, agents
 # served by libnss_agent.so.2 from the replica `agentid sync` wrote, all of

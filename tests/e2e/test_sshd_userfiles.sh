@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_sshd_userfiles.sh - end to end, with a real sshd and the host setup
 # README.md documents: what an agent's own files cannot do.
 #

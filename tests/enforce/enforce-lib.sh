@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # enforce-lib.sh - shared by tests/enforce/*.sh (bash, sourced).
 #
 # Real parts only: a private slapd (tests/integration/slapd-fixture.sh)

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # fake_logind.py ADDRESS LOG READY - a stand-in for systemd-logind on a
 # private bus (no systemd runs on the test machines): owns
 # org.freedesktop.login1 and implements Manager.TerminateSession(s), which

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_enforce_escape.sh - the enforcer ends every process of a revoked
 # agent's session, including one that left with setsid and a double fork,
 # and nothing else; a directory that does not answer ends nothing;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_enforce_logind.sh - a session with a logind id is ended through
 # org.freedesktop.login1.Manager.TerminateSession (sd-bus), tested against a
 # stand-in for logind on a private dbus-daemon (no systemd runs here); when

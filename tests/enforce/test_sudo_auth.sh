@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_sudo_auth.sh - `auth sufficient pam_agent.so` (sudo) through libpam:
 # succeeds only from inside a registered agent session of the same user
 # (kernel audit session), with a service:sudo grant, while the chain is

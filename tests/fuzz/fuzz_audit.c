@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_audit.c - fuzz target: one audit trail line through the strict
  * scanner every verification uses (common/audit_scan.c), its "ts", and the

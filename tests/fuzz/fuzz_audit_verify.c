@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_audit_verify.c - fuzz target: a whole trail file through
  * agentid_audit_verify (chain of hashes, seq, seals, rotation state), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_authinfo.c - fuzz target: the SSH_AUTH_INFO_0 text sshd hands to
  * PAM ("publickey TYPE BASE64" lines) through agentid_ssh_authinfo_parse,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_config.c - fuzz target: agentid.conf text through
  * agentid_config_parse, then what the fronts derive from a parsed config.

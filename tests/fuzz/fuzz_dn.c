@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_dn.c - fuzz target: the DN comparison (common/dn.c) on "A\nB".
  * Besides not crashing: a DN equals itself, equality is symmetric, and the

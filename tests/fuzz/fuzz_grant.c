@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_grant.c - fuzz target: scope grants as the lifecycle commands check
  * them (common/attenuate.c) and the LDIF they print (common/ldif.c). The

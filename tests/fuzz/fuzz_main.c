@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_main.c - the replay driver of the fuzz targets for builds without
  * libFuzzer (make check: gcc with ASan/UBSan, or no sanitizer under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_parsers.c - fuzz target for the pure parsers of libagentid: the
  * configuration parser, GeneralizedTime, durations, scope matching and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_replica.c - fuzz target: a replica file image (tests/nss/gen_replica
  * writes the seeds) through the reader the NSS module uses: open (header,

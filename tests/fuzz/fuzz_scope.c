@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_scope.c - fuzz target: scope patterns (common/scope.c). The input is
  * "PATTERN\nSUBJECT": the pattern is matched as a host glob, a service glob

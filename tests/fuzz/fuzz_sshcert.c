@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_sshcert.c - fuzz target: an OpenSSH certificate blob (the decoded
  * second field of a -cert.pub line) through agentid_sshcert_parse, then the

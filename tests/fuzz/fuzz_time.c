@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_time.c - fuzz target: GeneralizedTime, durations and strict decimals
  * (common/timeutil.c, common/util.c). What parses must format and parse

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_util.h - helpers shared by the fuzz targets (tests/fuzz/fuzz_*.c):
  * the parsers take C strings, the fuzzer hands over bytes.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # libfuzzer.sh - builds the fuzz targets of tests/fuzz with clang's libFuzzer
 # (-fsanitize=fuzzer,address,undefined; libagentid's sources compiled again
 # with coverage into $top_builddir/fuzz) and runs each one.

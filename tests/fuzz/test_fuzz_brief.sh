@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_fuzz_brief.sh - make check's short libFuzzer run: every fuzz target
 # of tests/fuzz built with clang's libFuzzer and run FUZZ_BRIEF_SECONDS
 # (default 3) from its corpus; fails on any crash, leak, timeout or

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 # ldap_proxy.py - a TCP proxy in front of a real LDAP server, for
 # test_review_holes.sh. It plays the two servers of the review:
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # lib.sh - helpers for the integration tests of agentid (bash, sourced
 # after slapd-fixture.sh). Each failed expectation is counted in FAILS.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # slapd-fixture.sh - a private slapd for agentid's tests and demo (bash).
 #
 # Source it from a bash test script, then:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_cli.sh - the agentid command line against a private slapd: every
 # command takes --config PATH (and --config=PATH) before or after its name,
 # the last one given wins, one that is an option's argument or follows "--"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_cli_escape.sh - what a directory writer puts in an entry reaches the
 # terminal escaped: an agent whose description, gecos, scope, uid and owner
 # DN hold ESC[2J (clear screen), an OSC title sequence, a newline and a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_failover.sh - several uris: a closed port, then a slapd stopped with
 # SIGSTOP (accepts connections, never answers), before the one that works.
 # The figures (elapsed seconds) are printed; the assertions are that the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_inventory.sh - what a person is accountable for, through delegation:
 # "agentid list --owner DN" (every agent whose chain passes through DN, at
 # any depth, and nothing else; DNs compared as the chain builder does, so

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_lifecycle.sh - agentid create, narrow, renew, suspend, resume, revoke
 # and delete against a private slapd, written as its root DN: the happy
 # paths, every refusal rule (exit 1, the rule named, a deny audited), a

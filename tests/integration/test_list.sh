@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_list.sh - "agentid list" and "agentid show" on known data:
 # --expiring 7d, --expired, --orphaned (alone and together), --json, and
 # paged results past slapd's size limit of 500 entries.

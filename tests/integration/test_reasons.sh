@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_reasons.sh - every reason code of DESIGN.md end to end: directory
 # entries in a real slapd -> libagentid's LDAP source -> policy engine ->
 # "agentid check" exit code and reason. Also the injection names.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_review_holes.sh - the holes a security review found (issue 10), each
 # proven against real parts: a private slapd, the agentid tool, the replica
 # written by "agentid sync", pam_agent.so through libpam (tests/pam/

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_tls_bind.sh - TLS and binds against a slapd where anonymous users
 # read nothing: ldaps and StartTLS with the right CA work, a wrong CA fails
 # closed (exit 2, no decision); simple binds need TLS or ldapi://; SASL

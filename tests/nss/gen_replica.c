@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * gen_replica.c - writes replicas directly with the replica writer, for the
  * NSS tests and the benchmark (no directory needed).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # nss-lib.sh - runs commands through the real glibc NSS path with
 # libnss_agent.so.2, without touching the host (bash, sourced by tests/nss/*.sh
 # and bench/nss.sh).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nss_threads.c - 8 threads look agents up while the replica is replaced
  * over and over (by rename, as sync does). Built by test_nss_threads.sh

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_nss_abi.sh - libnss_agent.so.2 is a thin client: soname
 # libnss_agent.so.2, needs libc and libcdb only (never libagentid, libldap,
 # OpenSSL or jansson), and exports only _nss_agent_* functions.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_nss_collisions.sh - `agentid sync` never writes an agent or a group
 # that takes a local account's name, uid, group name or gid, nor uid/gid
 # 65534 or above 2^31-1: each is warned about (naming the entry and the

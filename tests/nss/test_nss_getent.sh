@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_nss_getent.sh - libnss_agent.so.2 through glibc: getent passwd/group by
 # name and id, enumeration, id (initgroups), nologin for chains that are not
 # valid now, min_uid, missing/corrupt/replaced replica.

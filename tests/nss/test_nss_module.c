@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_nss_module.c - calls the _nss_agent_* functions of the built
  * libnss_agent.so.2 directly (dlopen): the buffer contract at every size,

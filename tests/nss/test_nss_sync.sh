@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_nss_sync.sh - `agentid sync` against a private slapd: the summary,
 # warnings for entries below min_uid, chain states (expired, suspended,
 # revoked by cascade, orphaned) served as the nologin shell, groups and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_nss_threads.sh - libnss_agent under ThreadSanitizer: 8 threads x N
 # lookups while the replica is replaced continuously. The module's sources
 # and tests/nss/nss_threads.c are compiled here with -fsanitize=thread (the

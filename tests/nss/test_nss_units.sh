@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_nss_units.sh - packaging/systemd/agentid-sync.{service,timer}: the
 # hardening the issue asks for is there, systemd-analyze accepts both units
 # and rates the service's exposure low (when systemd-analyze exists).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/packaging/check-packages.sh - the packages, as a sysadmin gets them:
 # builds the .deb and .rpm files with scripts/build-packages, installs the
 # .debs on this machine with apt-get, checks files, owners and modes, runs
@@ -223,6 +224,8 @@ check "/etc/agentid.conf is a conffile of agentid" \
 	sh -c "dpkg-query -W -f='\${Conffiles}\n' agentid | grep -q '^ /etc/agentid.conf '"
 check "agentidd.service is enabled" \
 	test -L /etc/systemd/system/multi-user.target.wants/agentidd.service
+check "agentid-enforcer.service is enabled" \
+	test -L /etc/systemd/system/multi-user.target.wants/agentid-enforcer.service
 check "agentid-sync.timer is installed but not enabled (agentidd is)" \
 	test ! -e /etc/systemd/system/timers.target.wants/agentid-sync.timer
 check "ldconfig knows libnss_agent.so.2" sh -c "ldconfig -p | grep -q 'libnss_agent.so.2 '"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # test_man_conf.sh - man/agentid.conf.5 documents every key that
 # common/config.c accepts (a tagged paragraph naming it), and, when groff is
 # installed, renders without a single warning.

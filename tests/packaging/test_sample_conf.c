@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_sample_conf.c - packaging/agentid.conf parses, and the value shown
  * for each key that has a default is that default. */
 #include "config.h"

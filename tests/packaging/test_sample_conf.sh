@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # test_sample_conf.sh - packaging/agentid.conf mentions every key that
 # common/config.c accepts ("#key value"), and no key it does not accept.
 set -u

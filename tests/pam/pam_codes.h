@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pam_codes.h - PAM return codes by name, for the test driver and probe. */
 #ifndef AGENTID_TEST_PAM_CODES_H
 #define AGENTID_TEST_PAM_CODES_H

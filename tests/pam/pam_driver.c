@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pam_driver.c - drives a PAM stack for the module tests, without touching
  * /etc: a handle from pam_start_confdir() on a test service directory, the

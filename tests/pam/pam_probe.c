@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pam_probe.c - pam_probe.so, a test module that shows what another module
  * returns before libpam folds it into the stack's result (PAM_IGNORE, for

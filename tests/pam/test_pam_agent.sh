@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_pam_agent.sh - pam_agent.so against a private slapd, without touching
 # /etc: tests/pam/pam_driver opens a handle with pam_start_confdir() on a
 # service directory of our own, sets SSH_AUTH_INFO_0 with pam_putenv as sshd

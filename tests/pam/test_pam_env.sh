@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_pam_env.sh - pam_agent.so's two session lines around pam_env, through
 # the real libpam (tests/pam/pam_driver, pam_start_confdir) and the module of
 # the build tree (under --enable-sanitizers: ASan and LeakSanitizer see the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_pam_light.sh - what sshd loads for every connection stays light:
 # pam_agent.so and libnss_agent.so.2 pull in no LDAP, TLS or SASL library
 # at load time (directly or through another library: ldd), while the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_abi.sh - libagentid.so exports exactly the functions its version
 # script names (common/libagentid.sym), every one of them is defined, and
 # every function the public headers (include/agentid*.h) declare is named

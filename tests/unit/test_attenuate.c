@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_attenuate.c - the write-time rules of the lifecycle commands and the
  * LDIF of a change (common/attenuate.c, common/ldif.c). */
 #include "config.h"

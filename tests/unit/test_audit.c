@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_audit.c - unit tests of the audit record builder, line scanner and
  * syslog line (pure code: no files). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_audit_file.c - agentid_audit_append and agentid_audit_verify on real
  * files in a private temporary directory. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_config.c - configuration parsing, loading and secrets. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_dir_source.c - a decision that needs the directory opens the plugin
  * agentid-ldap.so (this program, like pam_agent.so, links no LDAP code), and

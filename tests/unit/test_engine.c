@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_engine.c - the policy engine: every reason, rule order, boundaries. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_ldap.c - the LDAP source's pure parts and its refusals before I/O. */
 #include "config.h"
 

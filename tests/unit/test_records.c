@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_records.c - the records replica: writer/reader round trip, delta
  * and tombstones, the chain builder over it, and corruption (every flipped
  * byte gives EBADMSG or a consistent answer, never a crash). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_scope.c - host, service and from: grant matching. */
 #include "config.h"
 

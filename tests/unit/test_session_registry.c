@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_session_registry.c - the session registry's format and files
  * (common/session_registry.c): a round trip, every kind of garbage the

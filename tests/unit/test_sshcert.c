@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_sshcert.c - the OpenSSH certificate parser against certificates that
  * ssh-keygen made at test time (tests/unit/test_sshcert.sh passes the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # test_sshcert.sh - makes keys and certificates with ssh-keygen into a
 # temporary directory, then runs the cmocka test of the certificate parser
 # (tests/unit/test_sshcert DIR) on them.

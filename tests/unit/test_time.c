@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_time.c - GeneralizedTime, durations and time formatting. */
 #include "config.h"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/valgrind/run.sh - memory errors and leaks of the PAM module and the
 # NSS module under valgrind memcheck, on a build without sanitizers (issue
 # 15, item 5). Configures the tree in its own build directory (default
