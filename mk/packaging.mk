@@ -8,7 +8,7 @@
 # agentid.8 (ldap part), pam_agent.8 (pam part), libnss_agent.8 (packaging),
 # agentid.conf.5 (docs: every key of /etc/agentid.conf, its default, and the
 # permission rules).
-dist_man_MANS += man/agentid.8 man/pam_agent.8 man/libnss_agent.8 \
+dist_man_MANS += man/agentid.8 man/agentidd.8 man/pam_agent.8 man/libnss_agent.8 \
 	man/agentid.conf.5
 
 # ---- licence (BSD-2-Clause; debian/copyright and the spec's License: say so) --
