@@ -74,7 +74,10 @@ run_test() { # NAME COMMAND...: runs a test script or program, reports
 	local name=$1 t0 rc
 	shift
 	t0=$(date +%s)
-	top_srcdir=$top top_builddir=$bld "$@" >"$logs/$name.out" 2>&1
+	# as make check's AM_TESTS_ENVIRONMENT: the LDAP plugin of this build
+	top_srcdir=$top top_builddir=$bld \
+	    AGENTID_LDAP_MODULE="$bld/common/.libs/agentid-ldap.so" \
+	    "$@" >"$logs/$name.out" 2>&1
 	rc=$?
 	case $rc in
 	0) echo "ok: $name ($(( $(date +%s) - t0 )) s)" ;;
