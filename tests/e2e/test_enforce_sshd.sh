@@ -96,7 +96,7 @@ R=$D/replica/agents.cdb
 REG=$D/sessions
 # pam_agent (in sshd) registers sessions here; the enforcer reads them
 export AGENTID_SESSION_DIR=$REG
-DPID= EPID=
+DPID='' EPID=''
 SSH_PIDS=()
 cleanup() {
 	local p
