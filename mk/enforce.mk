@@ -29,10 +29,12 @@ endif
 
 # Real parts: a fresh kernel audit session per test session (root), the
 # slapd fixture, libpam through tests/pam/pam_driver, a private
-# dbus-daemon with a stand-in for logind. Each exits 77 when it cannot run.
+# dbus-daemon with a stand-in for logind; end to end, a real sshd with
+# agentidd and the enforcer as daemons. Each exits 77 when it cannot run.
 ENFORCE_TESTS = tests/enforce/test_enforce_escape.sh \
 	tests/enforce/test_enforce_logind.sh \
-	tests/enforce/test_sudo_auth.sh
+	tests/enforce/test_sudo_auth.sh \
+	tests/e2e/test_enforce_sshd.sh
 dist_check_SCRIPTS += $(ENFORCE_TESTS)
 TESTS += $(ENFORCE_TESTS)
 EXTRA_DIST += tests/enforce/enforce-lib.sh tests/enforce/enforce.ldif \
