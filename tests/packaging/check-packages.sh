@@ -249,7 +249,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 slapd_load "$top/schema/examples.ldif" || { bad "loading schema/examples.ldif"; exit 1; }
 conf="$work/agentid.conf"
-slapd_write_conf "$conf" "replica $work/agents.cdb" "audit_log $work/log/audit.log"
+# examples.ldif's agents are valid 2024..2099: longer than the 90d default
+# of max_lifetime, which the smoke test is not about
+slapd_write_conf "$conf" "replica $work/agents.cdb" "audit_log $work/log/audit.log" \
+	"max_lifetime 36500d"
 down="$work/down.conf"
 slapd_write_conf "$down" "uri ldap://127.0.0.1:1" "timeout 2" \
 	"audit_log $work/log/down.log" "replica $work/agents.cdb"
