@@ -47,8 +47,8 @@ make -C "$B" tests/nss/gen_replica bench/nss_bench >/dev/null 2>&1 ||
     { echo "make gen_replica/nss_bench failed" >&2; exit 1; }
 mkdir -p "$W/lib"
 cp -P "$B"/nss_agent/.libs/libnss_agent.so* "$W/lib/"
-gcc -O2 -shared -fPIC -Wl,-soname,libnss_floor.so.2 "$src/bench/nss_floor.c" \
-    -o "$W/lib/libnss_floor.so.2" || exit 1
+gcc -O2 -shared -fPIC -Wl,-soname,libnss_null.so.2 "$src/bench/nss_null.c" \
+    -o "$W/lib/libnss_null.so.2" || exit 1
 BENCH=$B/bench/nss_bench
 GEN=$B/tests/nss/gen_replica
 export top_builddir=$B
@@ -96,7 +96,7 @@ run() {
 
 say ""
 say "getpwnam_r / getpwuid_r through glibc, mean per lookup ($KEYS distinct keys):"
-run "dispatch floor (module does nothing)" "passwd: floor" "$W/r100000.cdb" \
+run "dispatch floor (module does nothing)" "passwd: null" "$W/r100000.cdb" \
     name agent- 1 100000 "$KEYS"
 for n in 100000 1000000; do
 	run "agent ${n} agents, by name" "passwd: agent" "$W/r$n.cdb" \

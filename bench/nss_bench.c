@@ -69,17 +69,34 @@ lookup(bool by_uid, const char *prefix, unsigned long key)
 	    res != NULL ? 0 : 1;
 }
 
-/* Seconds for one pass over the keys; failures counted. */
+/* Greatest common divisor. */
+static unsigned long
+gcd(unsigned long a, unsigned long b)
+{
+	while (b != 0) {
+		unsigned long t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* Seconds for one pass over the keys; failures counted. The keys step by
+ * about 0.618 n (coprime to n): spread over the whole table, not bunched
+ * at its start as a fixed large stride can leave them. */
 static double
 pass(bool by_uid, const char *prefix, unsigned long first, unsigned long n,
     unsigned long count, unsigned long *fails)
 {
 	double t0 = now();
-	unsigned long i;
+	unsigned long i, step = n > 2 ? (unsigned long)((double)n * 0.6180339887) : 1;
 
+	while (n > 1 && gcd(step, n) != 1)
+		step++;
 	for (i = 0; i < count; i++)
 		*fails += (unsigned long)lookup(by_uid, prefix,
-		    first + (i * 1000003ul) % n);
+		    first + (i * step) % n);
 	return now() - t0;
 }
 

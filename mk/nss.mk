@@ -61,4 +61,4 @@ EXTRA_DIST += tests/nss/nss-lib.sh tests/nss/nss_threads.c tests/nss/sync.ldif \
 EXTRA_PROGRAMS += bench/nss_bench
 bench_nss_bench_SOURCES = bench/nss_bench.c
 bench_nss_bench_LDADD = -ldl
-EXTRA_DIST += bench/nss.sh bench/nss_floor.c
+EXTRA_DIST += bench/nss.sh
