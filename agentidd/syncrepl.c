@@ -54,24 +54,6 @@ owner_filter(const struct agentid_config *cfg)
 	    DEFAULT_OWNER_FILTER;
 }
 
-/* True if the entry lists objectClass oc. */
-static bool
-has_class(LDAP *ld, LDAPMessage *e, const char *oc)
-{
-	struct berval **v;
-	size_t i;
-	bool found = false;
-
-	if ((v = ldap_get_values_len(ld, e, "objectClass")) == NULL)
-		return false;
-	for (i = 0; v[i] != NULL; i++)
-		if (v[i]->bv_len == strlen(oc) &&
-		    strncasecmp(v[i]->bv_val, oc, v[i]->bv_len) == 0)
-			found = true;
-	ldap_value_free_len(v);
-	return found;
-}
-
 /* Every value of attr (none with a NUL byte) into *vec. */
 static int
 values(LDAP *ld, LDAPMessage *e, const char *attr, char ***vec, size_t *n)
@@ -129,7 +111,7 @@ put_malformed(struct syncrepl *sr, LDAPMessage *e, const unsigned char uuid[16])
 	memset(&m, 0, sizeof(m));
 	memcpy(m.uuid, uuid, 16);
 	m.flags = AGENTID_STORED_MALFORMED;
-	if (has_class(sr->ld, e, "agentIdentity"))
+	if (aidl_has_class(sr->ld, e, "agentIdentity"))
 		m.flags |= AGENTID_STORED_AGENT_CLASS;
 	if ((dn = ldap_get_dn(sr->ld, e)) == NULL) {
 		store_delete(sr->st, uuid); /* no DN: nothing can find it */
@@ -164,9 +146,9 @@ apply_entry(struct syncrepl *sr, LDAPMessage *e, const unsigned char uuid[16])
 	if ((r = aidl_entry_record(sr->ld, e, &s.rec)) != 0 ||
 	    (r = values(sr->ld, e, "uid", &s.uids, &s.n_uids)) != 0)
 		goto out;
-	if (has_class(sr->ld, e, "agentIdentity"))
+	if (aidl_has_class(sr->ld, e, "agentIdentity"))
 		s.flags |= AGENTID_STORED_AGENT_CLASS;
-	if (has_class(sr->ld, e, "posixGroup")) {
+	if (aidl_has_class(sr->ld, e, "posixGroup")) {
 		char **cn = NULL;
 		size_t ncn = 0;
 

@@ -73,6 +73,8 @@ struct timeval aidl_timeout(const struct agentid_ldap *l);
  * for a listing. */
 void aidl_deadline_restart(struct agentid_ldap *l);
 
+/* True if entry e lists objectClass oc (ASCII case-insensitive). */
+bool aidl_has_class(LDAP *ld, LDAPMessage *e, const char *oc);
 /* Fills r from entry e; r must be zeroed. 0, ENOMEM or EBADMSG. */
 int aidl_entry_record(LDAP *ld, LDAPMessage *e, struct agentid_record *r);
 /* malloc'd RFC 4514 form of dn (spacing normalised) or NULL (ENOMEM). */

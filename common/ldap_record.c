@@ -105,8 +105,8 @@ count_values(LDAP *ld, LDAPMessage *e, const char *attr)
 }
 
 /* True if the entry lists objectClass oc. */
-static bool
-has_class(LDAP *ld, LDAPMessage *e, const char *oc)
+bool
+aidl_has_class(LDAP *ld, LDAPMessage *e, const char *oc)
 {
 	struct berval **v;
 	size_t i;
@@ -190,7 +190,7 @@ aidl_entry_record(LDAP *ld, LDAPMessage *e, struct agentid_record *r)
 	}
 	if ((r->dn = aidl_dn_normalize(dn)) == NULL)
 		goto out;
-	r->is_agent = has_class(ld, e, "agentIdentity");
+	r->is_agent = aidl_has_class(ld, e, "agentIdentity");
 	r->owner_active = true;
 	/* two uid values answer for two names: not an agent entry */
 	if (count_values(ld, e, "uid") > 1) {
@@ -222,7 +222,7 @@ aidl_entry_record(LDAP *ld, LDAPMessage *e, struct agentid_record *r)
 		r->has_not_before = true;
 		r->not_before = INT64_MAX / 2;
 	}
-	if (has_class(ld, e, "posixAccount")) {
+	if (aidl_has_class(ld, e, "posixAccount")) {
 		bool ok;
 
 		if ((rc = get_one(ld, e, "uidNumber", &num)) != 0)
