@@ -16,28 +16,8 @@ if [ "${AGENTID_DISTCHECK:-}" = 1 ]; then
 	echo "SKIP: ran in the main build of this scripts/test" >&2
 	exit 77
 fi
-if [ "$(id -u)" = 0 ] && [ -z "${AGENTIDD_TEST_ETC:-}" ]; then
-	if ! unshare -m --propagation private true 2>/dev/null; then
-		echo "SKIP: unshare -m is not permitted here" >&2
-		exit 77
-	fi
-	AGENTIDD_TEST_ETC=$(mktemp -d /tmp/agentidd-etc.XXXXXX) || exit 1
-	export AGENTIDD_TEST_ETC
-	# a copy of the whole /etc, bound over /etc: a file bound over
-	# /etc/passwd alone would be detached the moment anything on the host
-	# replaced /etc/passwd (adduser renames a new file over it)
-	cp -a /etc/. "$AGENTIDD_TEST_ETC/" || exit 1
-	grep -q '^agentid:' /etc/passwd ||
-	    echo 'agentid:x:64910:64910:agentid test:/nonexistent:/usr/sbin/nologin' \
-	    >>"$AGENTIDD_TEST_ETC/passwd"
-	grep -q '^agentid:' /etc/group ||
-	    echo 'agentid:x:64910:' >>"$AGENTIDD_TEST_ETC/group"
-	unshare -m --propagation private bash -c '
-	    mount --bind "$AGENTIDD_TEST_ETC" /etc && exec bash "$0"' "$0"
-	rc=$?
-	rm -rf "$AGENTIDD_TEST_ETC"
-	exit $rc
-fi
+. "${top_srcdir:-.}/tests/agentidd/agentidd-ns.sh"
+agentidd_namespace "$0"
 . "${top_srcdir:-.}/tests/integration/slapd-fixture.sh"
 B=${top_builddir:-.}
 AGENTIDD=$B/agentidd/agentidd

@@ -6,27 +6,8 @@
 # written, so decisions go to the directory (`deleted`), never an allow from
 # a replica that still holds an agent the directory deleted.
 set -u
-if [ "$(id -u)" = 0 ] && [ -z "${AGENTIDD_TEST_ETC:-}" ]; then
-	if ! unshare -m --propagation private true 2>/dev/null; then
-		echo "SKIP: unshare -m is not permitted here" >&2
-		exit 77
-	fi
-	AGENTIDD_TEST_ETC=$(mktemp -d /tmp/agentidd-etc.XXXXXX) || exit 1
-	export AGENTIDD_TEST_ETC
-	cp /etc/passwd /etc/group "$AGENTIDD_TEST_ETC/" || exit 1
-	grep -q '^agentid:' /etc/passwd ||
-	    echo 'agentid:x:64910:64910:agentid test:/nonexistent:/usr/sbin/nologin' \
-	    >>"$AGENTIDD_TEST_ETC/passwd"
-	grep -q '^agentid:' /etc/group ||
-	    echo 'agentid:x:64910:' >>"$AGENTIDD_TEST_ETC/group"
-	unshare -m --propagation private bash -c '
-	    mount --bind "$AGENTIDD_TEST_ETC/passwd" /etc/passwd &&
-	    mount --bind "$AGENTIDD_TEST_ETC/group" /etc/group &&
-	    exec bash "$0"' "$0"
-	rc=$?
-	rm -rf "$AGENTIDD_TEST_ETC"
-	exit $rc
-fi
+. "${top_srcdir:-.}/tests/agentidd/agentidd-ns.sh"
+agentidd_namespace "$0"
 . "${top_srcdir:-.}/tests/integration/slapd-fixture.sh"
 . "${top_srcdir:-.}/tests/agentidd/agentidd-lib.sh"
 agentidd_setup || exit 1
