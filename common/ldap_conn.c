@@ -263,6 +263,10 @@ conn_add(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
 		sock_timeouts(fd, secs_left(l));
 	pthread_mutex_lock(&l->wd.mu);
 	l->wd.fd = fd;
+	/* the deadline passed before the socket existed: no handshake may
+	 * block on it either */
+	if (l->wd.fired && fd >= 0)
+		shutdown(fd, SHUT_RD);
 	pthread_mutex_unlock(&l->wd.mu);
 	return 0;
 }
@@ -293,9 +297,12 @@ watchdog_main(void *arg)
 	while (!wd->done) {
 		if (pthread_cond_timedwait(&wd->cv, &wd->mu, &wd->deadline) ==
 		    ETIMEDOUT) {
-			if (!wd->done && wd->fd >= 0) {
-				/* reads only: a later write (unbind) must not raise SIGPIPE */
-				shutdown(wd->fd, SHUT_RD);
+			if (!wd->done) {
+				/* reads only: a later write (unbind) must not
+				 * raise SIGPIPE. No socket yet: the connect
+				 * callback shuts it as it appears (fired). */
+				if (wd->fd >= 0)
+					shutdown(wd->fd, SHUT_RD);
 				wd->fired = true;
 			}
 			break;
@@ -329,14 +336,16 @@ fail_mu:
 	return r;
 }
 
-/* Starts the watchdog for secs seconds from now. */
+/* Starts the watchdog, to fire at deadline (CLOCK_MONOTONIC): the end of
+ * the decision's time budget against this server. */
 static int
-watchdog_arm(struct aidl_watchdog *wd, int secs)
+watchdog_arm(struct aidl_watchdog *wd, const struct timespec *deadline)
 {
-	clock_gettime(CLOCK_MONOTONIC, &wd->deadline);
-	wd->deadline.tv_sec += secs;
+	pthread_mutex_lock(&wd->mu);
+	wd->deadline = *deadline;
 	wd->done = false;
 	wd->fired = false;
+	pthread_mutex_unlock(&wd->mu);
 	return pthread_create(&wd->thread, NULL, watchdog_main, wd);
 }
 
@@ -449,7 +458,7 @@ open_one(struct agentid_ldap *l, const char *uri, struct agentid_error *err)
 		return aidl_seterr(l, rc, err, "ssl on");
 	l->secure = true;
 	/* connect, TLS handshake and bind, all within the timeout */
-	if ((r = watchdog_arm(&l->wd, (int)tv.tv_sec)) != 0)
+	if ((r = watchdog_arm(&l->wd, &l->deadline)) != 0)
 		return agentid_seterr(err, r, "%s: cannot start a thread: %s",
 		    uri, strerror(r));
 	r = 0;
@@ -460,7 +469,7 @@ open_one(struct agentid_ldap *l, const char *uri, struct agentid_error *err)
 		r = do_bind(l, err);
 	if (watchdog_disarm(&l->wd)) {
 		r = agentid_seterr(err, ETIMEDOUT, "%s: no answer within %d s "
-		    "(TLS handshake or bind)", uri, (int)tv.tv_sec);
+		    "(TLS handshake or bind)", uri, cfg->timeout);
 	}
 	if (r == 0) {
 		/* handshake done: the searches are bounded like on plain ldap:// */
@@ -483,6 +492,10 @@ reset(struct agentid_ldap *l)
 	l->uri = NULL;
 	l->secure = false;
 	l->tls = false;
+	/* the next server starts unfired (its own watchdog, if any) */
+	pthread_mutex_lock(&l->wd.mu);
+	l->wd.fired = false;
+	pthread_mutex_unlock(&l->wd.mu);
 }
 
 /* Frees l and its watchdog's lock (after reset). */
