@@ -124,21 +124,21 @@ print_seals(const struct agentid_audit_summary *s, bool quiet)
 	return missing;
 }
 
-/* Parses --now: seconds since the epoch or a GeneralizedTime/RFC 3339-ish
- * "YYYYMMDDHHMMSSZ"; 0 or EINVAL. */
+/* Parses --now: a GeneralizedTime ("YYYYMMDDHHMMSSZ") or seconds since
+ * the epoch (the library's one decimal parser); says why it refuses.
+ * 0 or EINVAL. */
 static int
 parse_now(const char *s, int64_t *out)
 {
-	char *end;
-	long long v;
+	uint64_t v;
 
 	if (agentid_parse_gentime(s, out) == 0)
 		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 0)
+	if (agentid_parse_decimal(s, INT64_MAX, &v) != 0) {
+		tool_err("--now %s: not a time", s);
 		return EINVAL;
-	*out = v;
+	}
+	*out = (int64_t)v;
 	return 0;
 }
 
@@ -195,10 +195,8 @@ audit_verify(struct tool_ctx *ctx, int argc, char **argv)
 			key_arg = optarg;
 			break;
 		case 'n':
-			if (parse_now(optarg, &now) != 0) {
-				tool_err("--now %s: not a time", optarg);
+			if (parse_now(optarg, &now) != 0)
 				return EXIT_ERROR;
-			}
 			break;
 		case 's':
 			strict = true;
@@ -293,10 +291,8 @@ audit_keygen(struct tool_ctx *ctx, int argc, char **argv)
 			force = true;
 			break;
 		case 'n':
-			if (parse_now(optarg, &now) != 0) {
-				tool_err("--now %s: not a time", optarg);
+			if (parse_now(optarg, &now) != 0)
 				return EXIT_ERROR;
-			}
 			break;
 		case 'h':
 			printf("usage: agentid [--config PATH] audit keygen "
@@ -361,10 +357,8 @@ audit_seal(struct tool_ctx *ctx, int argc, char **argv)
 	while ((c = cli_getopt(ctx, argc, argv, "n:h", opts)) != -1) {
 		switch (c) {
 		case 'n':
-			if (parse_now(optarg, &now) != 0) {
-				tool_err("--now %s: not a time", optarg);
+			if (parse_now(optarg, &now) != 0)
 				return EXIT_ERROR;
-			}
 			break;
 		case 'h':
 			printf("usage: agentid [--config PATH] audit seal\n"
