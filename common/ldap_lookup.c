@@ -85,21 +85,27 @@ out:
 	return r;
 }
 
-/* True when one of the entry's uid values is exactly user (byte for byte). */
-static bool
-uid_exact(LDAP *ld, LDAPMessage *e, const char *user)
+/*
+ * *exact: one of the entry's uid values is exactly user (byte for byte).
+ * EBADMSG when the entry shows no uid to compare: the server said it
+ * matches (uid=user), so an entry that does not decode, or hides its uid,
+ * is an error; taken as "no such agent" it would pass the agent through
+ * PAM as a human.
+ */
+static int
+uid_exact(LDAP *ld, LDAPMessage *e, const char *user, bool *exact)
 {
 	struct berval **v;
 	size_t i, len = strlen(user);
-	bool found = false;
 
+	*exact = false;
 	if ((v = ldap_get_values_len(ld, e, "uid")) == NULL)
-		return false;
+		return EBADMSG;
 	for (i = 0; v[i] != NULL; i++)
 		if (v[i]->bv_len == len && memcmp(v[i]->bv_val, user, len) == 0)
-			found = true;
+			*exact = true;
 	ldap_value_free_len(v);
-	return found;
+	return 0;
 }
 
 /* lookup.agent: the agent entry of user, if there is exactly one. */
@@ -111,6 +117,7 @@ lookup_agent(void *ctx, const char *user, struct agentid_record *rec,
 	struct timeval tv = aidl_timeout(l);
 	LDAPMessage *res = NULL, *e;
 	char *filter = NULL;
+	bool exact;
 	int rc, r;
 
 	*found = false;
@@ -140,7 +147,12 @@ lookup_agent(void *ctx, const char *user, struct agentid_record *rec,
 		goto out;
 	}
 	/* uid matching is case-insensitive in LDAP; user names are not */
-	if (!uid_exact(l->ld, e, user))
+	if ((r = uid_exact(l->ld, e, user, &exact)) != 0) {
+		agentid_seterr(err, r, "%s: uid=%s: malformed entry (no uid "
+		    "to compare)", l->uri, user);
+		goto out;
+	}
+	if (!exact)
 		goto out;
 	if ((r = aidl_entry_record(l->ld, e, rec)) != 0) {
 		agentid_seterr(err, r, "%s: agent %s: malformed entry", l->uri, user);

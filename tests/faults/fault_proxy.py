@@ -27,7 +27,9 @@ proxy prints "ack ID" on stdout:
                     connection closed: a server that dies mid-search
     garbage KIND    every answer is replaced: KIND junk (bytes that are not
                     BER), ber (an LDAPMessage with the request's message ID
-                    and operation whose contents are random)
+                    and operation whose contents are random); KIND entry:
+                    only search result entries are replaced (as ber), the
+                    bind and the searches' results pass
 
 A hung server is this process under SIGSTOP: the kernel still accepts
 connections, nothing answers. Random bytes come from a seeded generator
@@ -204,7 +206,8 @@ class Proxy:
                             await asyncio.sleep(0.05)
                             close()
                             return
-                        if self.mode == "garbage":
+                        if self.mode == "garbage" and (
+                                self.arg != "entry" or tag == 0x64):
                             cwriter.write(garbage(self.arg, msgid, tag, rng))
                         else:
                             cwriter.write(raw)

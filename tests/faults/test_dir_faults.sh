@@ -5,10 +5,14 @@
 # A real slapd (syncprov) behind tests/faults/fault_proxy.py, which serves
 # ldaps:// and fails on command: down (closed port), hung (the proxy under
 # SIGSTOP), slow (every operation delayed so that a decision's three round
-# trips fit `timeout`, then so that they do not), TLS with a certificate
+# trips fit `timeout`: slow-under; so that each fits and the three do not:
+# slow-over; each just under `timeout`: slow-op, which a bound per
+# operation would let through after three timeouts), TLS with a certificate
 # of the wrong CA, an expired one, one for another host name, a server that
 # drops the connection mid-search, one that answers garbage (bytes that are
-# not BER; BER with random contents). agentidd syncs through the proxy.
+# not BER; BER with random contents; only the search entries garbled after
+# a good bind, which a lookup once took for "no such agent": a PAM
+# pass-through). agentidd syncs through the proxy.
 #
 # For each fault:
 #   - with `source directory`: PAM account (libpam, pam_agent.so),
@@ -43,6 +47,7 @@ nss_setup
 T=2               # timeout: the bound under test is T + 1 s
 SLOW_UNDER=0.45   # x 3 round trips = 1.35 s: fits T
 SLOW_OVER=0.75    # x 3 = 2.25 s: each fits T, the decision does not
+SLOW_OP=1.8       # each just under T; x 3 = 5.4 s
 BOUND=$(( (T + 1) * 1000 ))
 
 agentidd_setup || exit 1
@@ -115,12 +120,14 @@ fault_on() {
 	hung) kill -STOP "$PROXY_PID" ;;
 	slow-under) proxy_mode latency "$SLOW_UNDER" ;;
 	slow-over) proxy_mode latency "$SLOW_OVER" ;;
+	slow-op) proxy_mode latency "$SLOW_OP" ;;
 	wrong-ca) proxy_mode cert wrongca ;;
 	expired) proxy_mode cert expired ;;
 	mismatch) proxy_mode cert mismatch ;;
 	drop) proxy_mode drop ;;
 	garbage) proxy_mode garbage junk ;;
 	garbage-ber) proxy_mode garbage ber ;;
+	garbage-entry) proxy_mode garbage entry ;;
 	esac
 }
 fault_off() {
@@ -128,14 +135,17 @@ fault_off() {
 	proxy_mode pass
 }
 
-# The three fronts against the directory at once (each is timed alone);
-# results in $D/dir.FRONT as "rc elapsed answer".
+# The fronts against the directory, two at a time (each timed alone; four
+# at once on two cores would time the machine); results in $D/dir.FRONT
+# as "rc elapsed answer".
 directory_fronts() {
 	local pids=()
 	( decide_pam agentid-faults-dir bot-ok; echo "0 $EL $CODE" >"$D/dir.pam" ) &
 	pids+=($!)
 	( decide_check "$DCONF" bot-ok; echo "$RC $EL $REASON" >"$D/dir.check" ) &
 	pids+=($!)
+	wait "${pids[@]}"
+	pids=()
 	( decide_check "$DCONF" bot-rev; echo "$RC $EL $REASON" >"$D/dir.rev" ) &
 	pids+=($!)
 	( decide_principals "$DCONF" bot-ok; echo "$RC $EL $OUT" >"$D/dir.princ" ) &
@@ -156,8 +166,8 @@ nss_line() { nss_run "$R" getent passwd "$1" 2>>"$D/fronts.err"; }
 
 TABLE=()
 n=0
-for F in down hung slow-under slow-over wrong-ca expired mismatch drop \
-    garbage garbage-ber; do
+for F in down hung slow-under slow-over slow-op wrong-ca expired mismatch drop \
+    garbage garbage-ber garbage-entry; do
 	n=$((n + 1))
 	echo "=== fault: $F"
 	n_err=$(grep -c 'reconnecting in' "$D/agentidd.log")
@@ -178,6 +188,9 @@ for F in down hung slow-under slow-over wrong-ca expired mismatch drop \
 	decide_pam agentid-faults-rep bot-rev
 	[ "$CODE" = PAM_PERM_DENIED ] || {
 		rep=WRONG; fail "$F: replica: PAM bot-rev: $CODE"; }
+	grep '"event":"account"' "$D/audit.log" | grep '"user":"bot-rev"' |
+	    tail -n 1 | grep -q '"source":"replica"' || {
+		rep=WRONG; fail "$F: replica: PAM's audit does not say source replica"; }
 	decide_principals "$CONF" bot-ok
 	[ "$RC:$OUT" = 0:bot-ok ] || {
 		rep=WRONG; fail "$F: replica: principals bot-ok: exit $RC '$OUT'"; }
@@ -276,7 +289,7 @@ for F in down hung slow-under slow-over wrong-ca expired mismatch drop \
 		caught=never
 	fi
 	kill -0 "$DPID" 2>/dev/null || fail "$F: agentidd exited"
-	TABLE+=("$(printf '%-11s %-22s %-9s %-9s %-16s %-7s %-4s %-8s %s' "$F" \
+	TABLE+=("$(printf '%-13s %-22s %-9s %-9s %-16s %-7s %-4s %-8s %s' "$F" \
 	    "${p_code#PAM_} ${p_el}ms" "$c_rc ${c_el}ms" "$v_rc ${v_el}ms" \
 	    "$s_rc '${s_out:-}' ${s_el}ms" "$rep" "$nss" "$caught" "$met")")
 done
@@ -302,7 +315,7 @@ r=$(sanitizer_reports "$D/agentidd.log" "$D/fronts.err")
 echo
 echo "directory faults, timeout $T s (bound $BOUND ms); directory fronts on a good agent, the"
 echo "revoked one by check; replica fronts and NSS during the fault; agentidd afterwards"
-printf '%-11s %-22s %-9s %-9s %-16s %-7s %-4s %-8s %s\n' fault "PAM(dir)" \
+printf '%-13s %-22s %-9s %-9s %-16s %-7s %-4s %-8s %s\n' fault "PAM(dir)" \
     "check" "chk-rev" "principals" replica NSS "back(ms)" "agentidd met"
 for row in "${TABLE[@]}"; do echo "$row"; done
 echo
