@@ -18,7 +18,7 @@
 #   sanitizer_reports FILE...       non-empty when a sanitizer spoke
 
 PROXY=${top_srcdir:-.}/tests/faults/fault_proxy.py
-PROXY_PID= PROXY_PORT= PROXY_CTL= PROXY_OUT= _PROXY_SEQ=0
+PROXY_PID='' PROXY_PORT='' PROXY_CTL='' PROXY_OUT='' _PROXY_SEQ=0
 DRIVER=${top_builddir:-.}/tests/pam/pam_driver
 MODULE=$(cd "${top_builddir:-.}" && pwd)/pam_agent/.libs/pam_agent.so
 PROBE=$(cd "${top_builddir:-.}" && pwd)/tests/pam/.libs/pam_probe.so
