@@ -50,3 +50,5 @@ EXTRA_PROGRAMS += bench/enforce_session
 bench_enforce_session_SOURCES = bench/enforce_session.c
 bench_enforce_session_LDADD = $(PAM_LIBS)
 EXTRA_DIST += bench/enforce.sh bench/enforce_watch.py
+EXTRA_DIST += scripts/demo.d/50-enforce.sh
+EXTRA_DIST += docs/audit-join.md
