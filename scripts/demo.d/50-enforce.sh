@@ -25,8 +25,22 @@ demo_enf_field() {
 	fi
 }
 
+# demo_enf_procs SES: "PID SID COMMAND" of the live processes of kernel
+# audit session SES
+demo_enf_procs() {
+	local p s st
+	[ -n "$1" ] || return 0
+	for p in /proc/[0-9]*; do
+		s=$(cat "$p/sessionid" 2>/dev/null) || continue
+		[ "$s" = "$1" ] || continue
+		st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "$p/status" 2>/dev/null)
+		[ -n "$st" ] && [ "$st" != Z ] || continue
+		ps -o pid=,sid=,args= -p "${p#/proc/}" 2>/dev/null
+	done
+}
+
 demo_enforce_inner() {
-	local W K LOG ECONF EPID SPID t0 t1 i line open term
+	local W K LOG ECONF SPID SES t0 t1 i line open term left
 	# shellcheck source=../../tests/integration/slapd-fixture.sh
 	. "$REPO/tests/integration/slapd-fixture.sh" # for _slapd_free_port
 	# shellcheck source=../../tests/e2e/sshd-lib.sh
@@ -35,8 +49,8 @@ demo_enforce_inner() {
 	W="$AGENTID_TEST_LDAP_DIR/enforce" # slapd_stop removes it
 	K="$W/keys"
 	LOG="$AGENTID_TEST_LDAP_DIR/audit.log"
-	EPID=
-	trap '[ -n "$EPID" ] && kill "$EPID" 2>/dev/null; sshd_stop' EXIT
+	DEMO_ENF_EPID=
+	trap '[ -n "$DEMO_ENF_EPID" ] && kill "$DEMO_ENF_EPID" 2>/dev/null; sshd_stop' EXIT
 	mkdir -p "$K" && cd "$W" || return 1
 	mkdir -m 0700 "$W/sessions" || return 1
 	export AGENTID_SESSION_DIR="$W/sessions" AGENTID_LDAP_MODULE="$SSHD_LDAP_MODULE"
@@ -83,17 +97,18 @@ EOF
 	printf '\n$ agentid-enforcer --config agentid.conf &    # as agentid-enforcer.service runs it\n'
 	"$BUILD/agentidd/agentid-enforcer" --config "$ECONF" \
 	    >>"$W/enforcer.log" 2>&1 &
-	EPID=$!
+	DEMO_ENF_EPID=$!
 
 	printf '\n$ ssh -i ops-bot -o CertificateFile=ops-bot-cert.pub ops-bot@web1 \\\n'
-	printf "    'while :; do echo \"\$(date +%%T) ops-bot working (audit session \$(cat /proc/self/sessionid))\"; sleep 1; done' &\n"
+	printf "    'setsid sleep 600 </dev/null >/dev/null 2>&1 &\n"
+	printf "     while :; do echo \"\$(date +%%T) ops-bot working (audit session \$(cat /proc/self/sessionid))\"; sleep 1; done' &\n"
 	# shellcheck disable=SC2016 # for the remote shell
 	ssh -n -F /dev/null -p "$SSHD_PORT" -i "$K/ops-bot" \
 	    -o CertificateFile="$K/ops-bot-cert.pub" -o IdentitiesOnly=yes \
 	    -o IdentityAgent=none -o BatchMode=yes -o ConnectTimeout=10 \
 	    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
 	    -o GlobalKnownHostsFile=/dev/null -o LogLevel=ERROR ops-bot@127.0.0.1 \
-	    'while :; do echo "$(date +%T) ops-bot working (audit session $(cat /proc/self/sessionid))"; sleep 1; done' \
+	    'setsid sleep 600 </dev/null >/dev/null 2>&1 & while :; do echo "$(date +%T) ops-bot working (audit session $(cat /proc/self/sessionid))"; sleep 1; done' \
 	    >"$W/ssh.out" 2>"$W/ssh.err" &
 	SPID=$!
 	for i in $(seq 1 100); do
@@ -107,6 +122,11 @@ EOF
 		return 1
 	fi
 	sed 's/^/    /' "$W/ssh.out"
+	SES=$(sed -n 's/.*(audit session \([0-9]*\)).*/\1/p' "$W/ssh.out" | head -n 1)
+	echo
+	echo "Its processes, found by their kernel audit session $SES (the setsid'd"
+	echo "sleep is in another POSIX session, and still in this audit session):"
+	demo_enf_procs "$SES" | sed 's/^/    /'
 	echo
 	echo "The session registry (root only) has it:"
 	for i in "$W"/sessions/*; do
@@ -137,6 +157,9 @@ EOF
 		echo "(still running 5 s after the revocation: see $W/enforcer.log)"
 	fi
 
+	sleep 0.5
+	left=$(demo_enf_procs "$SES" | wc -l)
+	echo "Processes left in audit session $SES: $left"
 	for i in $(seq 1 50); do
 		grep -q '"event":"session_terminate".*"user":"ops-bot"' "$LOG" && break
 		sleep 0.1
@@ -165,9 +188,9 @@ EOF
 	echo "session_terminate in full:"
 	printf '%s\n' "$term"
 	[ -n "$term" ] || echo "(no session_terminate line: see $W/enforcer.log)"
-	kill "$EPID" 2>/dev/null
-	wait "$EPID" 2>/dev/null
-	EPID=
+	kill "$DEMO_ENF_EPID" 2>/dev/null
+	wait "$DEMO_ENF_EPID" 2>/dev/null
+	DEMO_ENF_EPID=
 	sshd_stop
 	return 0
 }
