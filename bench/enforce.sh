@@ -34,7 +34,10 @@
 #    and slapd's beside it; then 20 revocations with the 1,000 open.
 # --quick: 200 sessions and 15 s of load.
 #
-# Prints a markdown table; writes bench/results/enforce-<UTC time>.json.
+# Prints a markdown table and writes it to bench/results/enforce-<UTC
+# time>.md, the figures to bench/results/enforce-<UTC time>.json.
+# From scripts/bench (an optional section, after its own run):
+#   ENFORCE_BENCH_BUILD=$B bash "$src/bench/enforce.sh" [--quick]
 # Uses an optimised build without sanitizers: ENFORCE_BENCH_BUILD=DIR (a
 # configured tree), else top_builddir when it is not sanitized, else one
 # configured and built in the temp dir. ENFORCE_BENCH_KEEP=1 keeps the
@@ -366,6 +369,7 @@ say "Each revocation is written, then timed until the leader, the command and th
 
 # ---- JSON -------------------------------------------------------------------
 mkdir -p "$src/bench/results"
+cp "$W/table.md" "$src/bench/results/enforce-$TS.md"
 JSON=$src/bench/results/enforce-$TS.json
 num() { case $1 in ''|*[!0-9.]*) printf null ;; *) printf '%s' "$1" ;; esac; }
 {
