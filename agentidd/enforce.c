@@ -433,16 +433,17 @@ enforce_pass(struct enforcer *e, int64_t now, const struct agentid_lookup *lk,
 		}
 		end_start(e, it);
 		st->signalled += it->signalled;
+		/* audited as the signals go out, not a grace later: the
+		 * record dates the decision, and a trail read at once
+		 * already says why the session is going */
+		audit_end(e, it, now);
 		ending = true;
 	}
 	if (ending)
 		end_finish(e, c.items, c.n);
-	for (i = 0; i < c.n; i++) {
-		if (!c.items[i].end)
-			continue;
-		audit_end(e, &c.items[i], now);
-		(void)sessreg_remove(dir, c.items[i].s.id);
-	}
+	for (i = 0; i < c.n; i++)
+		if (c.items[i].end)
+			(void)sessreg_remove(dir, c.items[i].s.id);
 	r = 0;
 out:
 	for (i = 0; i < c.n; i++)

@@ -171,7 +171,8 @@ static int
 loop(struct enforcer *e, const struct agentid_config *cfg)
 {
 	char rdir[PATH_MAX], buf[4096];
-	int64_t next = INT64_MAX, now, wait_s;
+	int64_t next = INT64_MAX, now_ms, wait_ms;
+	struct timespec ts;
 	struct pollfd pfd;
 	int fd, r;
 
@@ -186,13 +187,22 @@ loop(struct enforcer *e, const struct agentid_config *cfg)
 	(void)inotify_add_watch(fd, sessreg_dir(), IN_MOVED_TO | IN_DELETE);
 	while (!stop) {
 		(void)one_pass(e, cfg, false, &next);
-		now = (int64_t)time(NULL);
-		wait_s = cfg->heartbeat > 0 ? cfg->heartbeat : 5;
-		if (next != INT64_MAX && next - now < wait_s)
-			wait_s = next > now ? next - now : 0;
+		/* to the deadline's very second, not a whole second from a
+		 * now rounded down: a deadline is when the decision changes,
+		 * and up to a second late would be a second of a session
+		 * that should be gone */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		wait_ms = (cfg->heartbeat > 0 ? cfg->heartbeat : 5) * 1000;
+		if (next != INT64_MAX && next < INT64_MAX / 1000 - 1 &&
+		    next * 1000 - now_ms < wait_ms)
+			wait_ms = next * 1000 > now_ms ?
+			    next * 1000 - now_ms + 1 : 0;
+		if (wait_ms > INT_MAX)
+			wait_ms = INT_MAX;
 		pfd.fd = fd;
 		pfd.events = POLLIN;
-		r = poll(&pfd, 1, (int)(wait_s * 1000));
+		r = poll(&pfd, 1, (int)wait_ms);
 		if (r > 0)
 			while (read(fd, buf, sizeof(buf)) > 0)
 				; /* drained: one pass covers every change */

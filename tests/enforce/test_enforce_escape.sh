@@ -99,4 +99,41 @@ for p in $(ses_procs "$SES_B"); do kill -KILL "$p"; done
 enforcer
 check "B pruned" pass_has pruned=1
 check "registry empty" [ -z "$(ls "$REG")" ]
+
+# 7. the record is written as the signals go out, not after the grace: a
+# process of the session that ignores SIGTERM is still alive (the grace is
+# 300 s) when session_terminate is in the trail; the test then kills it,
+# which ends the pass
+session_start C bot-nosudo || finish
+SES_C=$(cat "$D/C.ses")
+session_run C "(trap '' TERM; exec sleep 300) & echo \$!"
+STUBBORN=$OUT
+check "a SIGTERM-ignoring process in C" alive "$STUBBORN"
+ldapmodify -x -H "$AGENTID_TEST_LDAP_LDAPI_URI" -D "$AGENTID_TEST_LDAP_ROOTDN" \
+    -w "$AGENTID_TEST_LDAP_ROOTPW" >/dev/null <<LDIF || fail "ldapmodify"
+dn: uid=bot-nosudo,ou=agents,$BASE
+changetype: modify
+replace: agentStatus
+agentStatus: suspended
+LDIF
+sed 's/^enforce_grace .*/enforce_grace 300s/' "$C.yes" >"$C"
+grep -qx 'enforce_grace 300s' "$C" || fail "config: enforce_grace not set"
+"$ENFORCER" --config "$C" --once >"$D/pass7.out" 2>"$D/enforcer.err" &
+EPID7=$!
+_BG_PIDS+=("$EPID7")
+for _ in $(seq 1 200); do
+	grep -q '"event":"session_terminate".*"user":"bot-nosudo"' \
+	    "$D/audit.log" && break
+	sleep 0.05
+done
+audit_has "C's session_terminate written during the grace" \
+	'"event":"session_terminate"' '"user":"bot-nosudo"' \
+	'"reason":"suspended"' '"action":"signal"'
+check "the SIGTERM-ignoring process still alive then" alive "$STUBBORN"
+check "the enforcer still in its grace then" kill -0 "$EPID7"
+kill -KILL "$STUBBORN"
+wait "$EPID7"
+check "the pass ended once nothing was left" [ $? -eq 0 ]
+check "no process left in audit session C" [ -z "$(ses_procs "$SES_C")" ]
+cp "$C.yes" "$C"
 finish
