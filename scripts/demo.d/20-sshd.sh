@@ -137,7 +137,7 @@ EOF
 	sshd_bind_nsswitch "$W" || return 1
 	cat >"$W/pam.sshd" <<EOF
 # the demo's stack: certificates only. On a real host keep Debian's
-# @include lines and add the account and session lines (docs/host-setup.md)
+# @include lines and add the account and session lines (README, "Host setup")
 auth     required pam_deny.so
 account  required $SSHD_PAM_MODULE config=$CONF unknown=deny
 session  required $SSHD_PAM_MODULE config=$CONF
