@@ -27,8 +27,11 @@ PAM_AGENT_SOURCES = pam_agent/pam_agent.h pam_agent/pam_agent.c \
 pam_agent_pam_agent_la_SOURCES = $(PAM_AGENT_SOURCES)
 pam_agent_pam_agent_la_CFLAGS = $(AM_CFLAGS)
 pam_agent_pam_agent_la_LIBADD = libagentid-core.la $(PAM_LIBS)
+# -z nodelete: libpam dlopens the module at every pam_start and dlcloses it
+# at pam_end; loaded once, it stays (docs/design-notes.md, "A light login
+# path"). -O1: smaller hash chains for the few symbols it exports.
 pam_agent_pam_agent_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version \
-	-shared -no-undefined \
+	-shared -no-undefined -Wl,-z,nodelete -Wl,-O1 \
 	-Wl,--version-script=$(top_srcdir)/pam_agent/pam_agent.sym
 EXTRA_pam_agent_pam_agent_la_DEPENDENCIES = pam_agent/pam_agent.sym
 EXTRA_DIST += pam_agent/pam_agent.sym
