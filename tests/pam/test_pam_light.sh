@@ -49,15 +49,26 @@ for so in "$PAM" "$NSS"; do
 	else fail "$name uses $undef"; fi
 done
 
-# pam_agent.so: libpam, libcrypto (both loaded in sshd already), jansson
-# (audit records) and libcdb (the replica) are all it needs of its own.
+# pam_agent.so: libpam, libcrypto (both loaded in sshd already) and libcdb
+# (the replica; loaded already too when sshd looked the user up through
+# libnss_agent) are all it needs. The audit records' JSON is written by
+# hand (common/audit_format.c): no jansson.
 checks=$((checks + 1))
 needed=$(readelf -d "$PAM" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
     grep -v -E '^lib(asan|ubsan|tsan|dl)\.so' | sort | tr '\n' ' ')
-if [ "$needed" = "libc.so.6 libcdb.so.1 libcrypto.so.3 libjansson.so.4 libpam.so.0 " ]; then
+if [ "$needed" = "libc.so.6 libcdb.so.1 libcrypto.so.3 libpam.so.0 " ]; then
 	ok "pam_agent.so needs $needed"
 else
 	fail "pam_agent.so needs '$needed'"
+fi
+
+# libpam dlopens the module at every pam_start and dlcloses it at pam_end:
+# it is linked -z nodelete, so a process loads it (and its libraries) once
+checks=$((checks + 1))
+if readelf -d "$PAM" | grep -q 'FLAGS_1.*NODELETE'; then
+	ok "pam_agent.so stays loaded once loaded (NODELETE)"
+else
+	fail "pam_agent.so is not linked -z nodelete"
 fi
 
 # The plugin is where LDAP went: the same check, turned around, shows the
