@@ -667,6 +667,7 @@ system_user_uid(uid_t *uid)
 	int rc = ENOENT, e;
 	bool have_st;
 
+	*uid = (uid_t)-1; /* owns no file; set on every path for the compiler */
 	if (stat("/etc/passwd", &fst) == 0) {
 		pthread_mutex_lock(&sys_cache.mu);
 		if (sys_cache.valid && sys_cache.dev == fst.st_dev &&
