@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -572,29 +573,43 @@ sealer_commit(struct sealer *s)
 		    s->next.epoch, strerror(r), s->st.epoch);
 }
 
-/* Reads this boot's id into buf (37 bytes); returns buf, or NULL. */
-static const char *
-read_boot_id(char *buf, size_t len)
+/* This boot's id, read once per process (it cannot change while the
+ * process lives: pam_agent.so stays loaded, so every later record of the
+ * process reuses it). */
+static char boot_id[37];
+static pthread_once_t boot_id_once = PTHREAD_ONCE_INIT;
+
+static void
+read_boot_id_once(void)
 {
+	char buf[37];
 	ssize_t n;
 	size_t i;
 	int fd;
 
-	if (len < 37 || (fd = open("/proc/sys/kernel/random/boot_id",
+	if ((fd = open("/proc/sys/kernel/random/boot_id",
 	    O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return NULL;
+		return;
 	do
 		n = read(fd, buf, 37);
 	while (n < 0 && errno == EINTR);
 	close(fd);
 	if (n < 36)
-		return NULL;
+		return;
 	buf[36] = '\0';
 	for (i = 0; i < 36; i++)
 		if (!((buf[i] >= '0' && buf[i] <= '9') ||
 		    (buf[i] >= 'a' && buf[i] <= 'f') || buf[i] == '-'))
-			return NULL;
-	return buf;
+			return;
+	memcpy(boot_id, buf, sizeof(boot_id));
+}
+
+/* This boot's id, or NULL when it cannot be read. */
+static const char *
+read_boot_id(void)
+{
+	(void)pthread_once(&boot_id_once, read_boot_id_once);
+	return boot_id[0] != '\0' ? boot_id : NULL;
 }
 
 /*
@@ -758,14 +773,13 @@ agentid_audit_append(const struct agentid_config *cfg,
 {
 	struct agentid_audit_event e;
 	struct agentid_error serr = { "" };
-	char boot[40];
 	int sr;
 
 	if (cfg == NULL || ev == NULL)
 		return agentid_seterr(err, EINVAL, "no config or event to audit");
 	e = *ev;
 	if (e.boot_id == NULL)
-		e.boot_id = read_boot_id(boot, sizeof(boot));
+		e.boot_id = read_boot_id();
 	/* sealing problems were logged; they never fail a record */
 	return append_locked(cfg, &e, &e, ev->ts, &sr, &serr, err);
 }

@@ -4,11 +4,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
 
 #include "agentid.h"
 #include "audit_internal.h"
@@ -52,52 +52,135 @@ audit_utf8_len(const unsigned char *s, size_t n)
 }
 
 /*
- * A JSON string for s: s itself when it is valid UTF-8, otherwise a copy in
- * which every byte that does not start a valid sequence is replaced by
- * U+FFFD, so that one hostile field cannot make the whole record fail.
- * Returns NULL on ENOMEM.
+ * The record is written here, not through jansson: it is output only, in
+ * a fixed key order, and the writer is all pam_agent.so needed jansson for
+ * (one shared object less for sshd to load per connection). It writes what
+ * json_dumps(JSON_COMPACT) wrote: keys in insertion order, no spaces, the
+ * escapes \" \\ \b \f \n \r \t and \u00XX (upper-case hex) for the other
+ * control bytes, everything else (UTF-8 included) as is.
  */
-static json_t *
-json_text(const char *s)
+struct jw {
+	char *p;
+	size_t len, cap;
+	bool comma;      /* a value was written at this level */
+	bool err;        /* out of memory: the record is dropped */
+};
+
+/* Appends n bytes. */
+static void
+jw_raw(struct jw *w, const char *s, size_t n)
+{
+	size_t cap;
+	char *np;
+
+	if (w->err)
+		return;
+	if (n + 1 > w->cap - w->len) {
+		cap = w->cap != 0 ? w->cap : 512;
+		while (n + 1 > cap - w->len) {
+			if (cap > SIZE_MAX / 2) {
+				w->err = true;
+				return;
+			}
+			cap *= 2;
+		}
+		if ((np = realloc(w->p, cap)) == NULL) {
+			w->err = true;
+			return;
+		}
+		w->p = np;
+		w->cap = cap;
+	}
+	memcpy(w->p + w->len, s, n);
+	w->len += n;
+	w->p[w->len] = '\0';
+}
+
+/* Appends one byte of a string's ASCII range, escaped as jansson does. */
+static void
+jw_ascii(struct jw *w, unsigned char c)
+{
+	char esc[8];
+
+	switch (c) {
+	case '"': jw_raw(w, "\\\"", 2); return;
+	case '\\': jw_raw(w, "\\\\", 2); return;
+	case '\b': jw_raw(w, "\\b", 2); return;
+	case '\f': jw_raw(w, "\\f", 2); return;
+	case '\n': jw_raw(w, "\\n", 2); return;
+	case '\r': jw_raw(w, "\\r", 2); return;
+	case '\t': jw_raw(w, "\\t", 2); return;
+	default:
+		break;
+	}
+	if (c < 0x20) {
+		snprintf(esc, sizeof(esc), "\\u%04X", (unsigned)c);
+		jw_raw(w, esc, 6);
+		return;
+	}
+	jw_raw(w, (const char *)&c, 1);
+}
+
+/*
+ * Appends s as a JSON string. A byte that does not start a valid UTF-8
+ * sequence is written as U+FFFD, so that one hostile field cannot make the
+ * whole record fail.
+ */
+static void
+jw_str(struct jw *w, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, o = 0, l;
-	char *copy = NULL;
-	json_t *j = NULL;
+	size_t n = strlen(s), i = 0, l;
 
-	while (i < n && (l = audit_utf8_len(p + i, n - i)) != 0)
-		i += l;
-	if (i == n)
-		return json_stringn(s, n);
-	if (n > SIZE_MAX / 3 || (copy = malloc(n * 3 + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < n; ) {
+	jw_raw(w, "\"", 1);
+	while (i < n) {
 		if ((l = audit_utf8_len(p + i, n - i)) == 0) {
-			memcpy(copy + o, "\xef\xbf\xbd", 3);
-			o += 3;
+			jw_raw(w, "\xef\xbf\xbd", 3);
 			i++;
+		} else if (l == 1) {
+			jw_ascii(w, p[i++]);
 		} else {
-			memcpy(copy + o, p + i, l);
-			o += l;
+			jw_raw(w, s + i, l);
 			i += l;
 		}
 	}
-	j = json_stringn(copy, o);
-	free(copy);
-	return j;
+	jw_raw(w, "\"", 1);
 }
 
-/* Adds key: s unless s is NULL; returns 0 or ENOMEM. */
-static int
-put_text(json_t *o, const char *key, const char *s)
+/* Starts key's value at the current level. */
+static void
+jw_key(struct jw *w, const char *key)
 {
-	json_t *v;
+	if (w->comma)
+		jw_raw(w, ",", 1);
+	jw_str(w, key);
+	jw_raw(w, ":", 1);
+	w->comma = true;
+}
 
+/* Opens an object or array ('{' or '['); jw_close closes it. */
+static void
+jw_open(struct jw *w, char c)
+{
+	jw_raw(w, &c, 1);
+	w->comma = false;
+}
+
+static void
+jw_close(struct jw *w, char c)
+{
+	jw_raw(w, &c, 1);
+	w->comma = true;
+}
+
+/* Adds key: s unless s is NULL. */
+static void
+put_text(struct jw *w, const char *key, const char *s)
+{
 	if (s == NULL)
-		return 0;
-	if ((v = json_text(s)) == NULL)
-		return ENOMEM;
-	return json_object_set_new(o, key, v) == 0 ? 0 : ENOMEM;
+		return;
+	jw_key(w, key);
+	jw_str(w, s);
 }
 
 /* See audit_internal.h. */
@@ -110,21 +193,26 @@ audit_format_ts(int64_t t, char *buf, size_t len)
 		agentid_format_time(t, buf, len);
 }
 
-/* Adds key: an RFC 3339 time, or "forever" beyond year 9999; 0 or ENOMEM. */
-static int
-put_time(json_t *o, const char *key, int64_t t)
+/* Adds key: an RFC 3339 time, or "forever" beyond year 9999. */
+static void
+put_time(struct jw *w, const char *key, int64_t t)
 {
 	char buf[64];
 
 	audit_format_ts(t, buf, sizeof(buf));
-	return json_object_set_new(o, key, json_string(buf)) == 0 ? 0 : ENOMEM;
+	put_text(w, key, buf);
 }
 
-/* Adds key: an integer; returns 0 or ENOMEM. */
-static int
-put_int(json_t *o, const char *key, json_int_t v)
+/* Adds key: an integer. */
+static void
+put_int(struct jw *w, const char *key, int64_t v)
 {
-	return json_object_set_new(o, key, json_integer(v)) == 0 ? 0 : ENOMEM;
+	char buf[24];
+	int n;
+
+	jw_key(w, key);
+	n = snprintf(buf, sizeof(buf), "%" PRId64, v);
+	jw_raw(w, buf, (size_t)n);
 }
 
 /* "allow", "deny", "ignore" (a user that is not an agent, passed through
@@ -165,137 +253,118 @@ owner_text(const struct agentid_audit_event *ev)
 	return NULL;
 }
 
-/* Adds "chain": [DN, ...] (agent first) when ev has a chain; 0 or ENOMEM. */
-static int
-put_chain(json_t *o, const struct agentid_audit_event *ev)
+/* Adds "chain": [DN, ...] (agent first) when ev has a chain. */
+static void
+put_chain(struct jw *w, const struct agentid_audit_event *ev)
 {
-	json_t *a, *v;
 	size_t i;
 
 	if (ev->chain == NULL || ev->chain->n == 0)
-		return 0;
-	if ((a = json_array()) == NULL)
-		return ENOMEM;
+		return;
+	jw_key(w, "chain");
+	jw_open(w, '[');
 	for (i = 0; i < ev->chain->n; i++) {
 		const char *dn = ev->chain->rec[i].dn;
 
-		if ((v = json_text(dn != NULL ? dn : "")) == NULL ||
-		    json_array_append_new(a, v) != 0) {
-			json_decref(a);
-			return ENOMEM;
-		}
+		if (i > 0)
+			jw_raw(w, ",", 1);
+		jw_str(w, dn != NULL ? dn : "");
 	}
-	return json_object_set_new(o, "chain", a) == 0 ? 0 : ENOMEM;
+	jw_close(w, ']');
 }
 
 /* Adds "cert": {key_id, serial, ca, valid_before} when any is known. */
-static int
-put_cert(json_t *o, const struct agentid_audit_event *ev)
+static void
+put_cert(struct jw *w, const struct agentid_audit_event *ev)
 {
-	json_t *c;
-	int r = ENOMEM;
-
 	if (ev->cert_key_id == NULL && !ev->has_cert_serial &&
 	    ev->cert_ca == NULL && !ev->has_cert_valid_before)
-		return 0;
-	if ((c = json_object()) == NULL)
-		return ENOMEM;
-	if ((r = put_text(c, "key_id", ev->cert_key_id)) != 0)
-		goto out;
+		return;
+	jw_key(w, "cert");
+	jw_open(w, '{');
+	put_text(w, "key_id", ev->cert_key_id);
 	if (ev->has_cert_serial) {
-		/* json_int_t is signed: larger serials are written as a string */
+		/* as before (jansson's integers are signed): larger serials
+		 * are written as a string */
 		if (ev->cert_serial <= INT64_MAX) {
-			r = put_int(c, "serial", (json_int_t)ev->cert_serial);
+			put_int(w, "serial", (int64_t)ev->cert_serial);
 		} else {
 			char buf[24];
 
 			snprintf(buf, sizeof(buf), "%" PRIu64, ev->cert_serial);
-			r = put_text(c, "serial", buf);
+			put_text(w, "serial", buf);
 		}
-		if (r != 0)
-			goto out;
 	}
-	if ((r = put_text(c, "ca", ev->cert_ca)) != 0)
-		goto out;
-	if (ev->has_cert_valid_before &&
-	    (r = put_time(c, "valid_before", ev->cert_valid_before)) != 0)
-		goto out;
-	r = json_object_set_new(o, "cert", c) == 0 ? 0 : ENOMEM;
-	c = NULL;
-out:
-	json_decref(c);
-	return r;
+	put_text(w, "ca", ev->cert_ca);
+	if (ev->has_cert_valid_before)
+		put_time(w, "valid_before", ev->cert_valid_before);
+	jw_close(w, '}');
 }
 
-/* Builds the record object in DESIGN.md order; returns it or NULL. */
-static json_t *
-record_object(const struct agentid_audit_event *ev, uint64_t seq,
-    const char *prev_hex)
+/* Writes the record object in DESIGN.md order. */
+static void
+record_object(struct jw *w, const struct agentid_audit_event *ev,
+    uint64_t seq, const char *prev_hex)
 {
 	const struct agentid_decision *d = ev->decision;
-	json_t *o;
 
-	if ((o = json_object()) == NULL)
-		return NULL;
-	if (put_time(o, "ts", ev->ts) != 0 ||
-	    put_text(o, "host", ev->host) != 0 ||
-	    put_text(o, "event", ev->event) != 0 ||
-	    put_text(o, "service", ev->service) != 0 ||
-	    put_text(o, "user", ev->user) != 0 ||
-	    put_text(o, "decision", decision_text(ev)) != 0 ||
-	    put_text(o, "reason", reason_text(ev)) != 0 ||
-	    put_text(o, "source", ev->source) != 0 ||
-	    put_text(o, "owner", owner_text(ev)) != 0 ||
-	    put_chain(o, ev) != 0 ||
-	    put_text(o, "rhost", ev->rhost) != 0 ||
-	    put_text(o, "tty", ev->tty) != 0 ||
-	    (ev->pid > 0 && put_int(o, "pid", ev->pid) != 0) ||
-	    (d != NULL && d->has_window &&
-	     put_time(o, "not_after", d->not_after) != 0) ||
-	    put_cert(o, ev) != 0 ||
-	    put_text(o, "task", ev->task) != 0 ||
-	    put_text(o, "on_behalf_of", ev->on_behalf_of) != 0 ||
-	    put_text(o, "session", ev->session) != 0 ||
-	    put_text(o, "boot_id", ev->boot_id) != 0 ||
-	    (ev->has_audit_session &&
-	     put_int(o, "audit_session", ev->audit_session) != 0) ||
-	    put_text(o, "login_session", ev->login_session) != 0 ||
-	    (ev->duration >= 0 && put_int(o, "duration", ev->duration) != 0) ||
-	    put_text(o, "culprit", ev->culprit) != 0 ||
-	    put_text(o, "action", ev->action) != 0 ||
-	    (ev->has_signalled && ev->signalled <= INT64_MAX &&
-	     put_int(o, "signalled", (json_int_t)ev->signalled) != 0) ||
-	    put_text(o, "operator", ev->operator_name) != 0 ||
-	    (seq > 0 && seq <= INT64_MAX && put_int(o, "seq", (json_int_t)seq) != 0) ||
-	    put_text(o, "prev", prev_hex != NULL ? prev_hex : AUDIT_ZERO_HASH) != 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	jw_open(w, '{');
+	put_time(w, "ts", ev->ts);
+	put_text(w, "host", ev->host);
+	put_text(w, "event", ev->event);
+	put_text(w, "service", ev->service);
+	put_text(w, "user", ev->user);
+	put_text(w, "decision", decision_text(ev));
+	put_text(w, "reason", reason_text(ev));
+	put_text(w, "source", ev->source);
+	put_text(w, "owner", owner_text(ev));
+	put_chain(w, ev);
+	put_text(w, "rhost", ev->rhost);
+	put_text(w, "tty", ev->tty);
+	if (ev->pid > 0)
+		put_int(w, "pid", ev->pid);
+	if (d != NULL && d->has_window)
+		put_time(w, "not_after", d->not_after);
+	put_cert(w, ev);
+	put_text(w, "task", ev->task);
+	put_text(w, "on_behalf_of", ev->on_behalf_of);
+	put_text(w, "session", ev->session);
+	put_text(w, "boot_id", ev->boot_id);
+	if (ev->has_audit_session)
+		put_int(w, "audit_session", ev->audit_session);
+	put_text(w, "login_session", ev->login_session);
+	if (ev->duration >= 0)
+		put_int(w, "duration", ev->duration);
+	put_text(w, "culprit", ev->culprit);
+	put_text(w, "action", ev->action);
+	if (ev->has_signalled && ev->signalled <= INT64_MAX)
+		put_int(w, "signalled", (int64_t)ev->signalled);
+	put_text(w, "operator", ev->operator_name);
+	if (seq > 0 && seq <= INT64_MAX)
+		put_int(w, "seq", (int64_t)seq);
+	put_text(w, "prev", prev_hex != NULL ? prev_hex : AUDIT_ZERO_HASH);
+	jw_close(w, '}');
 }
 
 /* A seal line's object: ts host event interval key seal seq prev. */
-static json_t *
-seal_object(const struct agentid_audit_event *ev, const struct audit_seal *seal,
-    uint64_t seq, const char *prev_hex)
+static void
+seal_object(struct jw *w, const struct agentid_audit_event *ev,
+    const struct audit_seal *seal, uint64_t seq, const char *prev_hex)
 {
-	json_t *o;
-
-	if (seal->interval > INT64_MAX || seq == 0 || seq > INT64_MAX ||
-	    (o = json_object()) == NULL)
-		return NULL;
-	if (put_time(o, "ts", ev->ts) != 0 ||
-	    put_text(o, "host", ev->host) != 0 ||
-	    put_text(o, "event", "seal") != 0 ||
-	    put_int(o, "interval", (json_int_t)seal->interval) != 0 ||
-	    put_text(o, "key", seal->key_id) != 0 ||
-	    put_text(o, "seal", seal->mac) != 0 ||
-	    put_int(o, "seq", (json_int_t)seq) != 0 ||
-	    put_text(o, "prev", prev_hex != NULL ? prev_hex : AUDIT_ZERO_HASH) != 0) {
-		json_decref(o);
-		return NULL;
+	if (seal->interval > INT64_MAX || seq == 0 || seq > INT64_MAX) {
+		w->err = true;
+		return;
 	}
-	return o;
+	jw_open(w, '{');
+	put_time(w, "ts", ev->ts);
+	put_text(w, "host", ev->host);
+	put_text(w, "event", "seal");
+	put_int(w, "interval", (int64_t)seal->interval);
+	put_text(w, "key", seal->key_id);
+	put_text(w, "seal", seal->mac);
+	put_int(w, "seq", (int64_t)seq);
+	put_text(w, "prev", prev_hex != NULL ? prev_hex : AUDIT_ZERO_HASH);
+	jw_close(w, '}');
 }
 
 /* The record (or seal line) as compact JSON (malloc'd), or NULL on ENOMEM. */
@@ -303,19 +372,19 @@ char *
 audit_format_record(const struct agentid_audit_event *ev,
     const struct audit_seal *seal, uint64_t seq, const char *prev_hex)
 {
-	json_t *o;
-	char *s;
+	struct jw w = { NULL, 0, 0, false, false };
 
 	if (ev == NULL)
 		return NULL;
-	o = seal != NULL ? seal_object(ev, seal, seq, prev_hex) :
-	    record_object(ev, seq, prev_hex);
-	if (o == NULL)
+	if (seal != NULL)
+		seal_object(&w, ev, seal, seq, prev_hex);
+	else
+		record_object(&w, ev, seq, prev_hex);
+	if (w.err) {
+		free(w.p);
 		return NULL;
-	/* jansson keeps insertion order (>= 2.8) and escapes control bytes */
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
+	}
+	return w.p;
 }
 
 /* The record without "seq" (see agentid.h); malloc'd, or NULL on ENOMEM. */

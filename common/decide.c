@@ -9,9 +9,12 @@
  * Sources: agentidd's records replica (common/records*.c) while it is fresh,
  * the live directory (the LDAP plugin, dir_source.c) otherwise, the replica
  * again when the directory is down and `offline cache` allows it. The NSS
- * replica is asked one more question: does this host serve the user as an
- * agent? (An agent deleted from the directory but still served here is
- * denied as `deleted`, never passed through as a human.)
+ * replica is asked one more question, only when the source found no agent:
+ * does this host serve the user as an agent? (An agent deleted from the
+ * directory but still served here is denied as `deleted`, never passed
+ * through as a human.) The engine reads known_agent in that case only, so
+ * asking after the decision instead of before gives the same answer and
+ * spares an agent's decision the NSS replica's open, trust check and map.
  */
 #include "config.h"
 
@@ -41,6 +44,27 @@ replica_serves(const struct agentid_config *cfg, const char *user)
 	return found;
 }
 
+/* Decides req on chain; when that says not_an_agent and the caller did
+ * not know the user as an agent, asks the NSS replica and decides again
+ * with its answer (see the top of the file). */
+static void
+decide_chain(const struct agentid_config *cfg,
+    const struct agentid_request *req, const struct agentid_chain *chain,
+    struct agentid_decision *d)
+{
+	struct agentid_request known;
+	struct agentid_policy pol;
+
+	agentid_policy_from_config(&pol, cfg);
+	agentid_decide(chain, req, &pol, d);
+	if (d->reason != AGENTID_NOT_AN_AGENT || req->known_agent ||
+	    !replica_serves(cfg, req->user))
+		return;
+	known = *req;
+	known.known_agent = true;
+	agentid_decide(chain, &known, &pol, d);
+}
+
 /* Builds user's chain from agentidd's records replica and decides. */
 static int
 from_records(const struct agentid_config *cfg,
@@ -50,7 +74,6 @@ from_records(const struct agentid_config *cfg,
 	struct agentid_records_lookup_ctx ctx;
 	struct agentid_records *rec = NULL;
 	struct agentid_lookup lk;
-	struct agentid_policy pol;
 	int r;
 
 	if ((r = agentid_records_open(cfg->replica, &rec)) != 0)
@@ -62,8 +85,7 @@ from_records(const struct agentid_config *cfg,
 	agentid_records_lookup(&ctx, &lk);
 	if ((r = agentid_chain_build(&lk, cfg->max_delegation_depth, req->user,
 	    chain, err)) == 0) {
-		agentid_policy_from_config(&pol, cfg);
-		agentid_decide(chain, req, &pol, d);
+		decide_chain(cfg, req, chain, d);
 	}
 	agentid_records_close(rec);
 	return r;
@@ -78,15 +100,13 @@ from_directory(const struct agentid_config *cfg,
 {
 	struct agentid_dir dir = { NULL, NULL, NULL };
 	struct agentid_lookup lk;
-	struct agentid_policy pol;
 	int r;
 
 	if ((r = agentid_dir_open(cfg, &dir, err)) == 0) {
 		agentid_dir_lookup(&dir, &lk);
 		if ((r = agentid_chain_build(&lk, cfg->max_delegation_depth,
 		    req->user, chain, err)) == 0) {
-			agentid_policy_from_config(&pol, cfg);
-			agentid_decide(chain, req, &pol, d);
+			decide_chain(cfg, req, chain, d);
 		}
 	}
 	agentid_dir_close(&dir);
@@ -123,7 +143,6 @@ agentid_decide_user(const struct agentid_config *cfg,
 		d->reason = AGENTID_NOT_AN_AGENT;
 		return r;
 	}
-	req.known_agent = req.known_agent || replica_serves(cfg, req.user);
 	/* a contact from the future (a clock stepped back) vouches for
 	 * nothing: it would keep a stale replica fresh until the clock caught
 	 * up (agentid_records_fresh's rule, one second of slack) */

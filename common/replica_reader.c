@@ -10,6 +10,7 @@
 #include <cdb.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -630,20 +631,59 @@ say(char *why, size_t why_len, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/* The last uid system_user_uid found and the /etc/passwd it came from:
+ * a PAM decision checks up to six files and directories owned by agentid,
+ * and each check read the whole file again. */
+static struct {
+	pthread_mutex_t mu;
+	bool valid;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim, ctim;
+	uid_t uid;
+} sys_cache = { PTHREAD_MUTEX_INITIALIZER, false, 0, 0, 0, { 0, 0 },
+	{ 0, 0 }, 0 };
+
+static bool
+same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
 /* The uid of the system user AGENTID_SYSTEM_USER in /etc/passwd, read with
  * fgetpwent_r: an NSS lookup here would recurse into libnss_agent. ENOENT
- * when there is none (or the file cannot be read: fail closed). */
+ * when there is none (or the file cannot be read: fail closed). A uid found
+ * is kept while /etc/passwd is the same file (inode, size, mtime, ctime:
+ * useradd and vipw rename a new file in; an edit in place moves mtime). */
 static int
 system_user_uid(uid_t *uid)
 {
 	struct passwd pw, *res;
+	struct stat fst;
 	size_t len = 1024;
 	char *buf = NULL, *nb;
 	FILE *f;
 	int rc = ENOENT, e;
+	bool have_st;
 
+	*uid = (uid_t)-1; /* owns no file; set on every path for the compiler */
+	if (stat("/etc/passwd", &fst) == 0) {
+		pthread_mutex_lock(&sys_cache.mu);
+		if (sys_cache.valid && sys_cache.dev == fst.st_dev &&
+		    sys_cache.ino == fst.st_ino && sys_cache.size == fst.st_size &&
+		    same_time(&sys_cache.mtim, &fst.st_mtim) &&
+		    same_time(&sys_cache.ctim, &fst.st_ctim)) {
+			*uid = sys_cache.uid;
+			pthread_mutex_unlock(&sys_cache.mu);
+			return 0;
+		}
+		pthread_mutex_unlock(&sys_cache.mu);
+	}
 	if ((f = fopen("/etc/passwd", "rce")) == NULL)
 		return ENOENT;
+	/* the key is the file read, whatever the path named a moment ago */
+	have_st = fstat(fileno(f), &fst) == 0;
 	for (;;) {
 		if (buf == NULL && (buf = malloc(len)) == NULL) {
 			rc = ENOMEM;
@@ -670,6 +710,17 @@ system_user_uid(uid_t *uid)
 	}
 	free(buf);
 	fclose(f);
+	if (have_st && rc == 0) {
+		pthread_mutex_lock(&sys_cache.mu);
+		sys_cache.valid = true;
+		sys_cache.dev = fst.st_dev;
+		sys_cache.ino = fst.st_ino;
+		sys_cache.size = fst.st_size;
+		sys_cache.mtim = fst.st_mtim;
+		sys_cache.ctim = fst.st_ctim;
+		sys_cache.uid = *uid;
+		pthread_mutex_unlock(&sys_cache.mu);
+	}
 	return rc;
 }
 

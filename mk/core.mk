@@ -27,10 +27,11 @@ libagentid_core_la_SOURCES = \
 	common/lifecycle.h \
 	common/attenuate.c \
 	common/ldif.c
-# No LDAP and no libssl: pam_agent.so links this, and sshd loads it for
-# every connection (the LDAP code is in libagentid-ldap.la, mk/ldap.mk).
-libagentid_core_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
-libagentid_core_la_LIBADD = $(CRYPTO_LIBS) $(JANSSON_LIBS) $(DL_LIBS)
+# No LDAP, no libssl and no jansson (the audit writer writes its JSON
+# itself): pam_agent.so links this, and sshd loads it for every connection
+# (the LDAP code is in libagentid-ldap.la, mk/ldap.mk).
+libagentid_core_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+libagentid_core_la_LIBADD = $(CRYPTO_LIBS) $(DL_LIBS)
 
 lib_LTLIBRARIES += libagentid.la
 libagentid_la_SOURCES =

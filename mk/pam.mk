@@ -26,11 +26,23 @@ PAM_AGENT_SOURCES = pam_agent/pam_agent.h pam_agent/pam_agent.c \
 	pam_agent/args.c pam_agent/session.c
 pam_agent_pam_agent_la_SOURCES = $(PAM_AGENT_SOURCES)
 pam_agent_pam_agent_la_CFLAGS = $(AM_CFLAGS)
+if HAVE_CDB_PIC
+# libagentid-core's PIC archive itself, not its .la: the .la brings -lcdb
+# along, and tinycdb comes from its PIC archive here, after the objects
+# that use it (no libcdb.so to load; docs/design-notes.md)
+pam_agent_pam_agent_la_LIBADD = .libs/libagentid-core.a $(CDB_PIC) \
+	$(CRYPTO_LIBS) $(DL_LIBS) $(PAM_LIBS)
+PAM_CORE_DEP = libagentid-core.la
+else
 pam_agent_pam_agent_la_LIBADD = libagentid-core.la $(PAM_LIBS)
+endif
+# -z nodelete: libpam dlopens the module at every pam_start and dlcloses it
+# at pam_end; loaded once, it stays (docs/design-notes.md, "A light login
+# path"). -O1: smaller hash chains for the few symbols it exports.
 pam_agent_pam_agent_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version \
-	-shared -no-undefined \
+	-shared -no-undefined -Wl,-z,nodelete -Wl,-O1 \
 	-Wl,--version-script=$(top_srcdir)/pam_agent/pam_agent.sym
-EXTRA_pam_agent_pam_agent_la_DEPENDENCIES = pam_agent/pam_agent.sym
+EXTRA_pam_agent_pam_agent_la_DEPENDENCIES = pam_agent/pam_agent.sym $(PAM_CORE_DEP)
 EXTRA_DIST += pam_agent/pam_agent.sym
 
 check_LTLIBRARIES = tests/pam/pam_probe.la
