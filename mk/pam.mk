@@ -33,6 +33,10 @@ if HAVE_CDB_PIC
 pam_agent_pam_agent_la_LIBADD = .libs/libagentid-core.a $(CDB_PIC) \
 	$(CRYPTO_LIBS) $(DL_LIBS) $(PAM_LIBS)
 PAM_CORE_DEP = libagentid-core.la
+# libtool makes the archive with the .la: say so, or a parallel make asks for
+# a rule to make it
+.libs/libagentid-core.a: libagentid-core.la
+	@test -f $@
 else
 pam_agent_pam_agent_la_LIBADD = libagentid-core.la $(PAM_LIBS)
 endif
