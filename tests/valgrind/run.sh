@@ -95,6 +95,19 @@ run_test() { # NAME COMMAND...: runs a test script or program, reports
 run_test test_pam_env bash "$top/tests/pam/test_pam_env.sh"
 run_test test_nss_module $VG --log-file="$logs/test_nss_module.%p.log" \
 	"$bld/tests/nss/test_nss_module"
+# the NSS module through glibc: the tests' getent and id (found on PATH by
+# nss_run inside its namespace) run under memcheck, the module loaded by
+# glibc as in production (root only: the tests SKIP otherwise)
+wrap=$logs/bin
+mkdir -p "$wrap"
+for prog in getent id; do
+	real=$(command -v "$prog") || continue
+	printf '#!/bin/sh\nexec %s --log-file=%s/%s.%%p.log %s "$@"\n' \
+	    "$VG" "$logs" "$prog" "$real" >"$wrap/$prog"
+	chmod 755 "$wrap/$prog"
+done
+PATH=$wrap:$PATH run_test test_nss_getent bash "$top/tests/nss/test_nss_getent.sh"
+PATH=$wrap:$PATH run_test test_nss_collisions bash "$top/tests/nss/test_nss_collisions.sh"
 for f in "$bld"/tests/fuzz/fuzz_*; do
 	case $f in *.o|*.log|*.trs) continue ;; esac
 	[ -x "$f" ] || continue
