@@ -99,7 +99,8 @@ now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 # run_phase NAME CONF: the load against CONF (its audit_log sealed), then
 # every check of the trail; sets SOURCES (the "source" values counted)
 run_phase() {
-	local name=$1 conf=$2 dir log vkey t0 t1 ms w bad rc out
+	local name=$1 conf=$2 dir log vkey t0 t1 ms w bad out pid
+	local -a pids=()
 	dir=$D/$name
 	log=$dir/audit.log
 	printf 'account required %s config=%s unknown=deny\nsession required %s config=%s\n' \
@@ -113,12 +114,11 @@ run_phase() {
 		"$LOAD" --confdir "$SVC" --service agentid-load --rounds "$ROUNDS" \
 		    --worker "$w" --pin "$MODULE" "${USERS[@]}" \
 		    >"$dir/worker.$w.out" 2>"$dir/worker.$w.err" &
+		pids+=($!)
 	done
 	bad=0
-	for ((w = 0; w < PROCS; w++)); do
-		wait -n
-		rc=$?
-		[ $rc -eq 0 ] || bad=$((bad + 1))
+	for pid in "${pids[@]}"; do
+		wait "$pid" || bad=$((bad + 1))
 	done
 	t1=$(now_ms)
 	ms=$((t1 - t0 > 0 ? t1 - t0 : 1))
