@@ -25,6 +25,12 @@
 # for both phases, so "make check" (and scripts/test) run 16 x 100 and say
 # so; AGENTID_LOAD_ROUNDS=500 runs the full size.
 set -u
+# a long test: it runs once per scripts/test, in its main build; the second
+# configuration of `make distcheck` builds it and skips it
+if [ "${AGENTID_DISTCHECK:-}" = 1 ]; then
+	echo "SKIP: ran in the main build of this scripts/test" >&2
+	exit 77
+fi
 . "${top_srcdir:-.}/tests/agentidd/agentidd-ns.sh"
 agentidd_namespace "$0"
 . "${top_srcdir:-.}/tests/integration/slapd-fixture.sh"
