@@ -21,7 +21,7 @@
 # decisions (account + session open) per second; nothing is timed.
 #
 # Size: AGENTID_LOAD_PROCS (default 16) x AGENTID_LOAD_ROUNDS. The issue
-# asks for 16 x 500; under ASan on a 2-core VM that takes about 4 minutes
+# asks for 16 x 500; under ASan on a busy 2-core VM that takes 3 minutes
 # for both phases, so "make check" (and scripts/test) run 16 x 100 and say
 # so; AGENTID_LOAD_ROUNDS=500 runs the full size.
 set -u
