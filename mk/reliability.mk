@@ -24,3 +24,6 @@ clean-local: tsan-clean-local
 .PHONY: tsan-clean-local
 tsan-clean-local:
 	-rm -rf tsan
+
+# tests/valgrind/run.sh's suppressions (run.sh itself is in mk/fuzz.mk)
+EXTRA_DIST += tests/valgrind/agentid.supp
