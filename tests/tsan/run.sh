@@ -10,7 +10,7 @@
 # wrong answer fails the run. (The module's threads against renamed files
 # run under TSan in make check already: tests/nss/test_nss_threads.sh.)
 #   tests/tsan/run.sh           full: 200000 lookups per thread
-#   tests/tsan/run.sh --short   5000 lookups per thread (scripts/test)
+#   tests/tsan/run.sh --short   20000 lookups per thread (scripts/test)
 # Exits 77 when TSan programs cannot be built or run here, or not root.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,7 +18,7 @@ bld=${TSAN_BUILD:-$top/build/tsan}
 jobs=$(nproc 2>/dev/null || echo 2)
 skip() { printf '\n*** SKIP: %s ***\n\n' "$*" >&2; exit 77; }
 lookups=200000 flips=200
-[ "${1:-}" = "--short" ] && lookups=5000 flips=20
+[ "${1:-}" = "--short" ] && lookups=20000 flips=100
 
 start=$(date +%s)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/agentid-tsan.XXXXXX") || exit 1
