@@ -11,15 +11,20 @@
 #     under valgrind, one log per process;
 #   - tests/nss/test_nss_module (libnss_agent.so.2 dlopened: every entry
 #     point, the buffer contract at every size, corrupt replicas);
+#   - tests/nss/test_nss_getent.sh and test_nss_collisions.sh, with glibc's
+#     getent and id under memcheck (the module loaded by glibc; full run);
 #   - every fuzz target's corpus replay (the parsers without ASan).
 # Any memcheck error or definite leak in any process fails the run, even
 # where the test script itself would have passed. The threads of the NSS
 # module run under ThreadSanitizer in make check already
 # (tests/nss/test_nss_threads.sh: lookups from 8 threads while the replica
-# is replaced by rename).
-#   tests/valgrind/run.sh          configure, build, run (make check-valgrind)
-#   tests/valgrind/run.sh --short  the same without test_pam_agent.sh
-#                                  (scripts/test; about 1 minute)
+# is replaced by rename), and with agentidd's writer in tests/tsan/run.sh.
+#   tests/valgrind/run.sh          configure, build, run all of the above
+#                                  (make check-valgrind; about 15 minutes
+#                                  on a busy 2-core VM)
+#   tests/valgrind/run.sh --short  the same without test_pam_agent.sh and
+#                                  the glibc NSS tests (scripts/test; about
+#                                  1 minute)
 # Exits 77 when valgrind is not installed.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -95,6 +100,25 @@ run_test() { # NAME COMMAND...: runs a test script or program, reports
 run_test test_pam_env bash "$top/tests/pam/test_pam_env.sh"
 run_test test_nss_module $VG --log-file="$logs/test_nss_module.%p.log" \
 	"$bld/tests/nss/test_nss_module"
+# the NSS module through glibc: the tests' getent and id (found on PATH by
+# nss_run inside its namespace) run under memcheck, the module loaded by
+# glibc as in production (root only: the tests SKIP otherwise). Without
+# --run-libc-freeres=no, valgrind's exit-time __libc_freeres unloads the
+# module, and the one map it keeps for the process's life (map.c's
+# current) shows as a definite leak that no real process has.
+wrap=$logs/bin
+mkdir -p "$wrap"
+for prog in getent id; do
+	real=$(command -v "$prog") || continue
+	printf '#!/bin/sh\nexec %s --log-file=%s/%s.%%p.log %s "$@"\n' \
+	    "$VG --run-libc-freeres=no" "$logs" "$prog" "$real" >"$wrap/$prog"
+	chmod 755 "$wrap/$prog"
+done
+# (about 2.5 minutes on a busy 2-core VM: the full run only)
+if [ $max -eq 0 ]; then
+	PATH=$wrap:$PATH run_test test_nss_getent bash "$top/tests/nss/test_nss_getent.sh"
+	PATH=$wrap:$PATH run_test test_nss_collisions bash "$top/tests/nss/test_nss_collisions.sh"
+fi
 for f in "$bld"/tests/fuzz/fuzz_*; do
 	case $f in *.o|*.log|*.trs) continue ;; esac
 	[ -x "$f" ] || continue
