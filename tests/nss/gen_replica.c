@@ -192,7 +192,8 @@ main(int argc, char **argv)
 		{ "tamper", required_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct agentid_replica_meta meta = { 0, 1000, 60, "/usr/sbin/nologin" };
+	struct agentid_replica_meta meta = { 0, 1000, 60, "/usr/sbin/nologin",
+	    0 };
 	struct agentid_replica_writer *w = NULL;
 	struct agentid_error err = { "" };
 	const char *tag = "gen", *what = NULL;

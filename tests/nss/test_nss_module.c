@@ -691,8 +691,11 @@ test_verify(void **state)
 	assert_int_equal(agentid_replica_verify(r), 0);
 	assert_int_equal(agentid_replica_info(r)->n_users, 8);
 	assert_int_equal(agentid_replica_info(r)->n_groups, 3);
-	/* members that are agents: alice-bot, expired-bot, long-bot */
-	assert_int_equal(agentid_replica_info(r)->n_members, 3);
+	/* every listed name has its list (a delta replaces only the lists
+	 * of the members of the groups it changes): alice-bot, expired-bot,
+	 * root, long-bot and big-team's 199 others; initgroups serves only
+	 * users (test_initgroups: root gets nothing) */
+	assert_int_equal(agentid_replica_info(r)->n_members, 203);
 	agentid_replica_close(r);
 	img = read_fixture(&len);
 	for (at = 0; at < len; at += 13) {
@@ -718,7 +721,8 @@ test_verify(void **state)
 static void
 test_writer_refusals(void **state)
 {
-	struct agentid_replica_meta meta = { now, 1000, 60, "/usr/sbin/nologin" };
+	struct agentid_replica_meta meta = { now, 1000, 60, "/usr/sbin/nologin",
+	    0 };
 	struct agentid_replica_entry e = { "ok-bot", 5000, 5000, "x", "/h",
 	    "/bin/sh", AGENTID_REPLICA_OK, false, 0, now + DAY };
 	struct agentid_replica_writer *w = NULL;
