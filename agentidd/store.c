@@ -31,6 +31,8 @@
  * lists) */
 #define NSS_DELTA_MAX 4096
 #define NSS_DELTA_SHARE 10
+#define NSS_DELTA_MIN 256  /* below this, a delta is kept whatever the base
+                            * (a small delta costs readers nothing) */
 
 /* The library's one hash, of a UUID. */
 static size_t
@@ -1140,8 +1142,8 @@ publish_delta(struct store *st, struct publish *p, int64_t now,
 		goto out;
 	}
 	count = agentid_replica_writer_count(p->w);
-	if (count > NSS_DELTA_MAX ||
-	    count * 100 > (st->nss_served + 1) * NSS_DELTA_SHARE) {
+	if (count > NSS_DELTA_MAX || (count > NSS_DELTA_MIN &&
+	    count * 100 > (st->nss_served + 1) * NSS_DELTA_SHARE)) {
 		rc = ECANCELED;
 		goto out;
 	}
