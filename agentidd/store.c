@@ -1018,9 +1018,19 @@ publish_delta(struct store *st, struct publish *p, int64_t now,
 	size_t i, n, count;
 	int rc;
 
-	if (agentid_replica_open(st->replica, &p->view) != 0 ||
-	    agentid_replica_info(p->view)->base_generation != st->nss_base_gen ||
-	    affected(st) != 0) {
+	if ((rc = agentid_replica_open(st->replica, &p->view)) != 0) {
+		agentidd_log(LOG_NOTICE, "NSS: %s unreadable (%s): a new base",
+		    st->replica, strerror(rc));
+		rc = ECANCELED;
+		goto out;
+	}
+	if (agentid_replica_info(p->view)->base_generation != st->nss_base_gen) {
+		agentidd_log(LOG_NOTICE, "NSS: %s is not the base agentidd wrote "
+		    "(agentid sync?): a new base", st->replica);
+		rc = ECANCELED;
+		goto out;
+	}
+	if (affected(st) != 0) {
 		rc = ECANCELED;
 		goto out;
 	}
@@ -1144,6 +1154,8 @@ publish_delta(struct store *st, struct publish *p, int64_t now,
 	count = agentid_replica_writer_count(p->w);
 	if (count > NSS_DELTA_MAX || (count > NSS_DELTA_MIN &&
 	    count * 100 > (st->nss_served + 1) * NSS_DELTA_SHARE)) {
+		agentidd_log(LOG_INFO, "NSS: delta of %zu records: compacted "
+		    "into a new base", count);
 		rc = ECANCELED;
 		goto out;
 	}
@@ -1191,7 +1203,12 @@ publish(struct store *st, int64_t now, struct agentid_error *err)
 	ctx.r = r;
 	ctx.cfg = st->cfg;
 	agentid_records_lookup(&ctx, &p.lk);
-	base = st->nss_force_base || st->nss_base_gen == 0 || local_changed(st);
+	base = st->nss_force_base || st->nss_base_gen == 0;
+	if (!base && local_changed(st)) {
+		agentidd_log(LOG_INFO, "NSS: %s or %s changed: a new base",
+		    AGENTID_FILES_PASSWD, AGENTID_FILES_GROUP);
+		base = true;
+	}
 	if (!base && (rc = publish_delta(st, &p, now, err)) == ECANCELED) {
 		agentid_replica_writer_free(p.w);
 		agentid_replica_close(p.view);
