@@ -460,6 +460,8 @@ struct publish {
 	struct agentid_replica *view; /* what readers see now (delta mode) */
 	int64_t now;
 	int rc;
+	bool warn_all;            /* the first base: warn of every refusal
+	                           * (later ones only of entries that changed) */
 	size_t agents, groups, skipped;
 };
 
@@ -538,7 +540,8 @@ write_user(struct publish *p, struct item *it)
 		p->skipped++;
 		if (rc == EEXIST)
 			recheck_add(p->st, it->nd); /* may come free */
-		if (p->view == NULL || rc != EEXIST)
+		if ((p->view == NULL || rc != EEXIST) &&
+		    (p->warn_all || it->nd->queued))
 			agentidd_log(LOG_WARNING, "NSS: not served: %s", err.msg);
 	}
 	return rc == 0;
@@ -560,7 +563,9 @@ write_group(struct publish *p, struct item *it)
 		p->skipped++;
 		if (rc == EEXIST)
 			recheck_add(p->st, it->nd);
-		agentidd_log(LOG_WARNING, "NSS: group not served: %s", err.msg);
+		if (p->warn_all || it->nd->queued)
+			agentidd_log(LOG_WARNING, "NSS: group not served: %s",
+			    err.msg);
 	}
 	return rc == 0;
 }
@@ -674,6 +679,7 @@ publish_base(struct store *st, struct publish *p, int64_t now,
 	int rc;
 
 	st->n_recheck = 0;
+	p->warn_all = st->nss_base_gen == 0;
 	if ((rc = writer_start(st, p, false, now, err)) != 0)
 		return rc;
 	local_stat(&st->local_files[0], AGENTID_FILES_PASSWD);
