@@ -55,6 +55,8 @@ struct store {
 	bool changed;             /* something to flush */
 	uint64_t changes;         /* applied since start */
 	int64_t last_change;
+	struct node **dirty_v;    /* the dirty nodes (records delta) */
+	size_t n_dirty_v, cap_dirty_v;
 	/* the NSS replica: a base and a delta of what changed since */
 	struct node **queue;      /* changed since the last NSS write */
 	size_t n_queue, cap_queue;
