@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <ldap.h>
 
@@ -28,6 +29,19 @@ struct node {
 	bool dirty;               /* changed since the base */
 	bool present;             /* seen in the current refresh */
 	bool needs_eval;          /* filters not evaluated since it changed */
+	/* the NSS replica (store.c) */
+	bool pub_user, pub_group; /* served by the NSS replica now */
+	bool queued;              /* on the queue of the next NSS write */
+	char *old_user, *old_group; /* the name it is served under, when its
+	                           * entry changed since */
+	uint64_t dn_hash, owner_hash; /* of the canonical DNs */
+	struct node *kid_next, *kid_prev; /* entries with the same owner DN */
+};
+
+/* The entries whose owner DN hashes to h (their chains go through it). */
+struct kid_slot {
+	uint64_t h;
+	struct node *head;
 };
 
 struct store {
@@ -41,6 +55,26 @@ struct store {
 	bool changed;             /* something to flush */
 	uint64_t changes;         /* applied since start */
 	int64_t last_change;
+	struct node **dirty_v;    /* the dirty nodes (records delta) */
+	size_t n_dirty_v, cap_dirty_v;
+	/* the NSS replica: a base and a delta of what changed since */
+	struct node **queue;      /* changed since the last NSS write */
+	size_t n_queue, cap_queue;
+	uint64_t *seeds;          /* DN hashes entries had before a change */
+	size_t n_seeds, cap_seeds;
+	struct kid_slot *kids;    /* owner DN hash -> entries it owns */
+	size_t kids_cap, kids_n;
+	unsigned char (*recheck)[16]; /* re-decided at every NSS write: a
+	                           * state that time alone changes, or a
+	                           * name/id another entry holds */
+	size_t n_recheck, cap_recheck;
+	uint64_t nss_base_gen;    /* 0: no NSS base written yet */
+	size_t nss_served;        /* users and groups in that base */
+	bool nss_force_base;
+	struct stat local_files[2]; /* /etc/passwd, /etc/group at the base */
+	/* the last NSS write, for tests and benchmarks */
+	bool nss_last_base;
+	size_t nss_last_written;  /* records in the file written */
 };
 
 int store_init(struct store *st, const struct agentid_config *cfg,

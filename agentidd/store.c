@@ -2,12 +2,16 @@
 /*
  * store.c - agentidd's copy of the directory, by entryUUID, and how it is
  * written out after each batch: the records delta (or, past a threshold, a
- * new base) and the NSS replica, whose agents are decided through the
- * chain builder over the records just written.
+ * new base) and the NSS replica's delta (or base), whose agents are decided
+ * through the chain builder over the records just written. Only the
+ * entries a batch can have changed are decided again: the changed ones and
+ * every entry whose chain goes through one (found through the owner DN
+ * index, transitively), plus those in the recheck list.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -18,10 +22,17 @@
 #include "chain.h"
 #include "internal.h"
 #include "records.h"
+#include "replica_format.h"
 #include "replica_publish.h"
 
 #define DELTA_MAX 4096     /* records in a delta before compaction */
 #define DELTA_SHARE 10     /* or this percentage of the base */
+/* the same bounds for the NSS delta (users, groups, tombstones, member
+ * lists) */
+#define NSS_DELTA_MAX 4096
+#define NSS_DELTA_SHARE 10
+#define NSS_DELTA_MIN 256  /* below this, a delta is kept whatever the base
+                            * (a small delta costs readers nothing) */
 
 /* The library's one hash, of a UUID. */
 static size_t
@@ -51,9 +62,16 @@ store_free(struct store *st)
 	for (i = 0; i < st->cap; i++)
 		if (st->slot[i] != NULL) {
 			agentid_stored_clear(&st->slot[i]->s);
+			free(st->slot[i]->old_user);
+			free(st->slot[i]->old_group);
 			free(st->slot[i]);
 		}
 	free(st->slot);
+	free(st->dirty_v);
+	free(st->queue);
+	free(st->seeds);
+	free(st->kids);
+	free(st->recheck);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -86,7 +104,9 @@ rehash(struct store *st, size_t cap, bool drop_dead)
 	for (i = 0; i < oldcap; i++) {
 		if (old[i] == NULL)
 			continue;
-		if (drop_dead && old[i]->deleted) {
+		if (drop_dead && old[i]->deleted && !old[i]->queued) {
+			free(old[i]->old_user);
+			free(old[i]->old_group);
 			free(old[i]);
 			continue;
 		}
@@ -111,6 +131,166 @@ is_listed_agent(const struct agentid_stored *s)
 	return (s->flags & AGENTID_STORED_AGENT_FILTER) != 0;
 }
 
+/* The hash of dn's canonical form (never 0: 0 means none). */
+static uint64_t
+dn_hash(const char *dn)
+{
+	char stackbuf[512], *buf = stackbuf;
+	size_t len;
+	uint64_t h;
+
+	if (dn == NULL || dn[0] == '\0')
+		return 0;
+	len = strlen(dn) + 1;
+	if (len > sizeof(stackbuf) && (buf = malloc(len)) == NULL)
+		return 1; /* a collision costs a needless re-decision only */
+	agentid_dn_canon(dn, buf);
+	h = agentid_fnv1a(buf, strlen(buf));
+	if (buf != stackbuf)
+		free(buf);
+	return h != 0 ? h : 1;
+}
+
+/* The slot of owner hash h in the owner index: its own, or the free one. */
+static size_t
+kid_slot_of(const struct store *st, uint64_t h)
+{
+	size_t j;
+
+	for (j = (size_t)(h * 0x9e3779b97f4a7c15ull >> 17) & (st->kids_cap - 1);
+	    st->kids[j].h != 0 && st->kids[j].h != h;
+	    j = (j + 1) & (st->kids_cap - 1))
+		;
+	return j;
+}
+
+/* Links nd under its owner's DN hash. */
+static int
+kid_link(struct store *st, struct node *nd)
+{
+	struct kid_slot *old = st->kids;
+	size_t i, j, oldcap = st->kids_cap;
+
+	nd->owner_hash = dn_hash(nd->s.rec.owner_dn);
+	nd->kid_next = nd->kid_prev = NULL;
+	if (nd->owner_hash == 0)
+		return 0;
+	if ((st->kids_n + 1) * 2 > st->kids_cap) {
+		size_t cap = st->kids_cap == 0 ? 1024 : st->kids_cap * 2;
+
+		if ((st->kids = calloc(cap, sizeof(*st->kids))) == NULL) {
+			st->kids = old;
+			nd->owner_hash = 0;
+			return ENOMEM;
+		}
+		st->kids_cap = cap;
+		for (i = 0; i < oldcap; i++)
+			if (old[i].h != 0)
+				st->kids[kid_slot_of(st, old[i].h)] = old[i];
+		free(old);
+	}
+	j = kid_slot_of(st, nd->owner_hash);
+	if (st->kids[j].h == 0) {
+		st->kids[j].h = nd->owner_hash;
+		st->kids_n++;
+	}
+	nd->kid_next = st->kids[j].head;
+	if (nd->kid_next != NULL)
+		nd->kid_next->kid_prev = nd;
+	st->kids[j].head = nd;
+	return 0;
+}
+
+/* Unlinks nd from the owner index. */
+static void
+kid_unlink(struct store *st, struct node *nd)
+{
+	size_t j;
+
+	if (nd->owner_hash == 0)
+		return;
+	if (nd->kid_prev != NULL) {
+		nd->kid_prev->kid_next = nd->kid_next;
+	} else {
+		j = kid_slot_of(st, nd->owner_hash);
+		if (st->kids[j].h == nd->owner_hash)
+			st->kids[j].head = nd->kid_next;
+	}
+	if (nd->kid_next != NULL)
+		nd->kid_next->kid_prev = nd->kid_prev;
+	nd->kid_next = nd->kid_prev = NULL;
+	nd->owner_hash = 0;
+}
+
+/* Appends v to a growable array of n elements of size elem. */
+static int
+push(void **v, size_t *n, size_t *cap, size_t elem, const void *x)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap == 0 ? 256 : *cap * 2;
+		void *nv = realloc(*v, ncap * elem);
+
+		if (nv == NULL)
+			return ENOMEM;
+		*v = nv;
+		*cap = ncap;
+	}
+	memcpy((char *)*v + *n * elem, x, elem);
+	(*n)++;
+	return 0;
+}
+
+/* Marks nd changed since the records base, and lists it: a records delta
+ * is collected from that list, not from a scan of every node (tens of ms
+ * at 1M entries). */
+static void
+mark_dirty(struct store *st, struct node *nd)
+{
+	if (nd->dirty)
+		return;
+	st->n_dirty++;
+	nd->dirty = true;
+	if (push((void **)&st->dirty_v, &st->n_dirty_v, &st->cap_dirty_v,
+	    sizeof(nd), &nd) != 0)
+		st->force_base = true; /* a base scans every node */
+}
+
+/* Puts nd on the queue of the next NSS write. */
+static int
+enqueue(struct store *st, struct node *nd)
+{
+	int rc;
+
+	if (nd->queued)
+		return 0;
+	if ((rc = push((void **)&st->queue, &st->n_queue, &st->cap_queue,
+	    sizeof(nd), &nd)) != 0) {
+		st->nss_force_base = true; /* the next write rebuilds all */
+		return 0;
+	}
+	nd->queued = true;
+	return 0;
+}
+
+/* Before nd's entry changes or goes: remembers the names it is served
+ * under and the DN the chains of others may go through. */
+static void
+before_change(struct store *st, struct node *nd)
+{
+	if (nd->deleted)
+		return;
+	if (nd->pub_user && nd->old_user == NULL && nd->s.rec.uid != NULL &&
+	    (nd->old_user = strdup(nd->s.rec.uid)) == NULL)
+		st->nss_force_base = true;
+	if (nd->pub_group && nd->old_group == NULL && nd->s.group_name != NULL &&
+	    (nd->old_group = strdup(nd->s.group_name)) == NULL)
+		st->nss_force_base = true;
+	if (nd->dn_hash != 0 && push((void **)&st->seeds, &st->n_seeds,
+	    &st->cap_seeds, sizeof(uint64_t), &nd->dn_hash) != 0)
+		st->nss_force_base = true;
+	kid_unlink(st, nd);
+}
+
 int
 store_put(struct store *st, struct agentid_stored *s)
 {
@@ -127,6 +307,7 @@ store_put(struct store *st, struct agentid_stored *s)
 		st->n++;
 		nd->deleted = true;
 	}
+	before_change(st, nd);
 	if (!nd->deleted) {
 		if (is_listed_agent(&nd->s))
 			st->n_agents--;
@@ -136,12 +317,14 @@ store_put(struct store *st, struct agentid_stored *s)
 	}
 	nd->s = *s;
 	memset(s, 0, sizeof(*s));
+	nd->dn_hash = dn_hash(nd->s.rec.dn);
+	if (kid_link(st, nd) != 0)
+		st->nss_force_base = true;
+	enqueue(st, nd);
 	if (is_listed_agent(&nd->s))
 		st->n_agents++;
 	nd->deleted = false;
-	if (!nd->dirty)
-		st->n_dirty++;
-	nd->dirty = true;
+	mark_dirty(st, nd);
 	nd->present = true;
 	nd->needs_eval = true;
 	st->changed = true;
@@ -156,6 +339,9 @@ store_delete(struct store *st, const unsigned char uuid[16])
 
 	if (nd == NULL || nd->deleted)
 		return;
+	before_change(st, nd);
+	enqueue(st, nd);
+	nd->dn_hash = 0;
 	if (is_listed_agent(&nd->s))
 		st->n_agents--;
 	memcpy(keep, nd->s.uuid, 16);
@@ -163,9 +349,7 @@ store_delete(struct store *st, const unsigned char uuid[16])
 	memcpy(nd->s.uuid, keep, 16);
 	nd->deleted = true;
 	nd->needs_eval = false;
-	if (!nd->dirty)
-		st->n_dirty++;
-	nd->dirty = true;
+	mark_dirty(st, nd);
 	st->n_live--;
 	st->changed = true;
 }
@@ -218,19 +402,28 @@ store_load(struct store *st)
 	return rc;
 }
 
-/* Collects the nodes to write: every live one (base) or the dirty ones. */
+/* Collects the nodes to write: every live one (base) or the dirty ones
+ * (from their list). */
 static int
 collect(struct store *st, bool base, const struct agentid_stored ***recs,
     size_t *n, unsigned char (**tombs)[16], size_t *nt)
 {
-	size_t i;
+	size_t i, m = base ? st->n : st->n_dirty_v;
 
-	*recs = calloc(st->n + 1, sizeof(**recs));
-	*tombs = calloc(st->n + 1, sizeof(**tombs));
+	*recs = calloc(m + 1, sizeof(**recs));
+	*tombs = calloc(m + 1, sizeof(**tombs));
 	*n = *nt = 0;
 	if (*recs == NULL || *tombs == NULL)
 		return ENOMEM;
-	for (i = 0; i < st->cap; i++) {
+	for (i = 0; !base && i < st->n_dirty_v; i++) {
+		struct node *nd = st->dirty_v[i];
+
+		if (!nd->deleted)
+			(*recs)[(*n)++] = &nd->s;
+		else
+			memcpy((*tombs)[(*nt)++], nd->s.uuid, 16);
+	}
+	for (i = 0; base && i < st->cap; i++) {
 		struct node *nd = st->slot[i];
 
 		if (nd == NULL || (!base && !nd->dirty))
@@ -242,16 +435,6 @@ collect(struct store *st, bool base, const struct agentid_stored ***recs,
 	}
 	return 0;
 }
-
-struct publish {
-	struct store *st;
-	struct agentid_lookup lk;
-	struct agentid_replica_writer *w;
-	int64_t now;
-	int rc;
-	char group_base[1024];
-	size_t agents, groups, skipped;
-};
 
 /* True when dn is base or below it. */
 static bool
@@ -281,83 +464,796 @@ under(const char *dn, const char *base)
 	return r;
 }
 
-/* One node into the NSS replica: an agent decided through its chain, or
- * a group under group_base. */
-static void
-publish_one(struct node *nd, void *arg)
-{
-	struct publish *p = arg;
+/* What one node publishes now: a user and/or a group. */
+struct item {
+	struct node *nd;
+	bool has_u, has_g;
 	struct agentid_replica_entry e;
-	struct agentid_error err = { "" };
-	const struct agentid_stored *s = &nd->s;
-	int rc;
+	enum agentid_reason reason;
+	const char *oldu, *oldg;  /* the names it is served under now */
+	bool wrote_u, wrote_g;    /* written or unchanged: served after */
+};
 
-	if (p->rc != 0)
-		return;
-	if ((s->flags & AGENTID_STORED_GROUP) &&
-	    under(s->rec.dn, p->st->cfg->group_base ? p->st->cfg->group_base :
-	    p->st->cfg->base)) {
-		rc = agentid_replica_write_group(p->w, s->group_name,
-		    s->rec.gid_number, s->members, s->n_members, &err);
-		if (rc == ENOMEM || rc == EFBIG || rc == EIO || rc == ENOSPC)
-			p->rc = rc;
-		else if (rc != 0)
-			p->skipped++;
-		else
-			p->groups++;
-	}
-	if (!(s->flags & AGENTID_STORED_AGENT_FILTER))
-		return;
-	rc = agentid_replica_entry_decide(p->st->cfg, &p->lk, &s->rec, p->now,
-	    &e, NULL, &err);
-	if (rc == ENOENT) {
-		p->skipped++;
-		return;
-	}
-	if (rc == 0)
-		rc = agentid_replica_write_user(p->w, &e, &err);
-	if (rc == ENOMEM || rc == EFBIG || rc == EIO || rc == ENOSPC)
-		p->rc = rc;
-	else if (rc != 0)
-		p->skipped++;
-	else
-		p->agents++;
+struct publish {
+	struct store *st;
+	struct agentid_lookup lk;
+	struct agentid_replica_writer *w;
+	struct agentid_replica *view; /* what readers see now (delta mode) */
+	int64_t now;
+	int rc;
+	bool warn_all;            /* the first base: warn of every refusal
+	                           * (later ones only of entries that changed) */
+	size_t agents, groups, skipped;
+};
+
+/* Is this node's group one NSS serves (a posixGroup under group_base)? */
+static bool
+serves_group(const struct store *st, const struct node *nd)
+{
+	return !nd->deleted && (nd->s.flags & AGENTID_STORED_GROUP) != 0 &&
+	    nd->s.group_name != NULL && under(nd->s.rec.dn, st->cfg->group_base ?
+	    st->cfg->group_base : st->cfg->base);
 }
 
-/* Writes the NSS replica from the records just written. */
+/* Decides what nd publishes into it. ENOMEM-like errors only. */
 static int
-publish(struct store *st, int64_t now, struct agentid_error *err)
+decide_item(struct publish *p, struct node *nd, struct item *it)
 {
-	struct agentid_records_lookup_ctx ctx;
-	struct agentid_replica_meta meta;
-	struct agentid_records *r = NULL;
-	struct publish p;
+	struct agentid_error err = { "" };
 	int rc;
 
-	memset(&p, 0, sizeof(p));
-	p.st = st;
-	p.now = now;
-	if ((rc = agentid_records_open(st->replica, &r)) != 0)
-		return agentid_seterr(err, rc, "records replica: cannot reopen");
-	ctx.r = r;
-	ctx.cfg = st->cfg;
-	agentid_records_lookup(&ctx, &p.lk);
+	memset(it, 0, sizeof(*it));
+	it->nd = nd;
+	it->oldu = nd->pub_user ? (nd->old_user != NULL ? nd->old_user :
+	    nd->s.rec.uid) : NULL;
+	it->oldg = nd->pub_group ? (nd->old_group != NULL ? nd->old_group :
+	    nd->s.group_name) : NULL;
+	it->has_g = serves_group(p->st, nd);
+	if (nd->deleted || !(nd->s.flags & AGENTID_STORED_AGENT_FILTER))
+		return 0;
+	rc = agentid_replica_entry_decide(p->st->cfg, &p->lk, &nd->s.rec, p->now,
+	    &it->e, &it->reason, &err);
+	if (rc == 0)
+		it->has_u = true;
+	else if (rc == ENOMEM)
+		return rc;
+	else
+		p->skipped++;
+	return 0;
+}
+
+/* A state time alone can change: decided again at every write. */
+static bool
+timed(const struct store *st, const struct item *it)
+{
+	return it->has_u && st->cfg->max_lifetime > 0 &&
+	    (it->reason == AGENTID_LIFETIME_EXCEEDS_POLICY ||
+	    it->reason == AGENTID_NOT_YET_VALID);
+}
+
+/* Remembers nd's UUID for the next write. */
+static void
+recheck_add(struct store *st, const struct node *nd)
+{
+	if (push((void **)&st->recheck, &st->n_recheck, &st->cap_recheck, 16,
+	    nd->s.uuid) != 0)
+		st->nss_force_base = true;
+}
+
+/* An I/O or memory error stops the write; a refused entry is skipped. */
+static bool
+fatal(int rc)
+{
+	return rc == ENOMEM || rc == EFBIG || rc == EIO || rc == ENOSPC;
+}
+
+/* Writes it's user into the writer; true when written. */
+static bool
+write_user(struct publish *p, struct item *it)
+{
+	struct agentid_error err = { "" };
+	int rc;
+
+	rc = agentid_replica_write_user(p->w, &it->e, &err);
+	if (fatal(rc))
+		p->rc = rc;
+	else if (rc != 0) {
+		p->skipped++;
+		if (rc == EEXIST)
+			recheck_add(p->st, it->nd); /* may come free */
+		if ((p->view == NULL || rc != EEXIST) &&
+		    (p->warn_all || it->nd->queued))
+			agentidd_log(LOG_WARNING, "NSS: not served: %s", err.msg);
+	}
+	return rc == 0;
+}
+
+/* Writes it's group; true when written. */
+static bool
+write_group(struct publish *p, struct item *it)
+{
+	struct agentid_error err = { "" };
+	const struct agentid_stored *s = &it->nd->s;
+	int rc;
+
+	rc = agentid_replica_write_group(p->w, s->group_name, s->rec.gid_number,
+	    s->members, s->n_members, &err);
+	if (fatal(rc))
+		p->rc = rc;
+	else if (rc != 0) {
+		p->skipped++;
+		if (rc == EEXIST)
+			recheck_add(p->st, it->nd);
+		if (p->warn_all || it->nd->queued)
+			agentidd_log(LOG_WARNING, "NSS: group not served: %s",
+			    err.msg);
+	}
+	return rc == 0;
+}
+
+/* The identity of a local accounts file, to see it change. */
+static void
+local_stat(struct stat *st, const char *path)
+{
+	if (stat(path, st) != 0)
+		memset(st, 0, sizeof(*st));
+}
+
+/* True when /etc/passwd or /etc/group changed since the NSS base. */
+static bool
+local_changed(const struct store *st)
+{
+	static const char *const paths[2] = { AGENTID_FILES_PASSWD,
+	    AGENTID_FILES_GROUP };
+	struct stat now;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		local_stat(&now, paths[i]);
+		if (now.st_ino != st->local_files[i].st_ino ||
+		    now.st_dev != st->local_files[i].st_dev ||
+		    now.st_size != st->local_files[i].st_size ||
+		    now.st_mtim.tv_sec != st->local_files[i].st_mtim.tv_sec ||
+		    now.st_mtim.tv_nsec != st->local_files[i].st_mtim.tv_nsec)
+			return true;
+	}
+	return false;
+}
+
+/* A new writer (base, or delta for the current base) with the local
+ * accounts reserved. */
+static int
+writer_start(struct store *st, struct publish *p, bool delta, int64_t now,
+    struct agentid_error *err)
+{
+	struct agentid_replica_meta meta;
+	int rc;
+
 	memset(&meta, 0, sizeof(meta));
 	meta.generated = now;
 	meta.min_uid = st->cfg->min_uid > UINT32_MAX ? UINT32_MAX :
 	    (uint32_t)st->cfg->min_uid;
 	meta.clock_skew = st->cfg->clock_skew;
 	meta.nologin_shell = st->cfg->nologin_shell;
-	if ((rc = agentid_replica_writer_new(st->replica, &meta, &p.w, err)) != 0)
-		goto out;
-	store_each(st, publish_one, &p);
-	if ((rc = p.rc) != 0) {
-		agentid_seterr(err, rc, "%s: cannot write", st->replica);
+	if (delta)
+		rc = agentid_replica_writer_new_delta(st->replica, &meta,
+		    st->nss_base_gen, &p->w, err);
+	else
+		rc = agentid_replica_writer_new(st->replica, &meta, &p->w, err);
+	if (rc != 0)
+		return rc;
+	return agentid_replica_writer_reserve_local(p->w, AGENTID_FILES_PASSWD,
+	    AGENTID_FILES_GROUP, err);
+}
+
+/* Clears the queue and the names kept for it. */
+static void
+queue_done(struct store *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_queue; i++) {
+		struct node *nd = st->queue[i];
+
+		nd->queued = false;
+		free(nd->old_user);
+		free(nd->old_group);
+		nd->old_user = nd->old_group = NULL;
+	}
+	st->n_queue = 0;
+	st->n_seeds = 0;
+}
+
+/* One pass of the full base: nodes served now first (pass 0), so that an
+ * entry keeps its name and id against a newcomer claiming them, then the
+ * others. */
+static void
+base_pass(struct publish *p, int pass)
+{
+	struct store *st = p->st;
+	struct item it;
+	size_t i;
+
+	for (i = 0; i < st->cap && p->rc == 0; i++) {
+		struct node *nd = st->slot[i];
+
+		if (nd == NULL || nd->deleted ||
+		    (pass == 0) != (nd->pub_user || nd->pub_group))
+			continue;
+		if ((p->rc = decide_item(p, nd, &it)) != 0)
+			return;
+		nd->pub_user = it.has_u && write_user(p, &it);
+		nd->pub_group = it.has_g && write_group(p, &it);
+		p->agents += nd->pub_user;
+		p->groups += nd->pub_group;
+		if (timed(st, &it))
+			recheck_add(st, nd);
+	}
+}
+
+/* Writes a new NSS base from every node; it retires the delta. */
+static int
+publish_base(struct store *st, struct publish *p, int64_t now,
+    struct agentid_error *err)
+{
+	size_t i;
+	int rc;
+
+	st->n_recheck = 0;
+	p->warn_all = st->nss_base_gen == 0;
+	if ((rc = writer_start(st, p, false, now, err)) != 0)
+		return rc;
+	local_stat(&st->local_files[0], AGENTID_FILES_PASSWD);
+	local_stat(&st->local_files[1], AGENTID_FILES_GROUP);
+	base_pass(p, 0);
+	base_pass(p, 1);
+	if ((rc = p->rc) != 0)
+		return agentid_seterr(err, rc, "%s: cannot write", st->replica);
+	if ((rc = agentid_replica_commit(p->w, err)) != 0)
+		return rc;
+	for (i = 0; i < st->cap; i++)
+		if (st->slot[i] != NULL && st->slot[i]->deleted)
+			st->slot[i]->pub_user = st->slot[i]->pub_group = false;
+	st->nss_base_gen = agentid_replica_writer_generation(p->w);
+	st->nss_served = p->agents + p->groups;
+	st->nss_force_base = false;
+	st->nss_last_base = true;
+	st->nss_last_written = st->nss_served;
+	return 0;
+}
+
+/* A sorted set of strings or ids for one write (small: a batch). */
+struct nameset {
+	char **v;
+	size_t n, cap;
+};
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Adds s (not copied: it must outlive the set). */
+static int
+nameset_add(struct nameset *ns, const char *s)
+{
+	return push((void **)&ns->v, &ns->n, &ns->cap, sizeof(char *), &s);
+}
+
+static void
+nameset_sort(struct nameset *ns)
+{
+	if (ns->n > 1)
+		qsort(ns->v, ns->n, sizeof(*ns->v), cmp_str);
+}
+
+static bool
+nameset_has(const struct nameset *ns, const char *s)
+{
+	return ns->n > 0 && bsearch(&s, ns->v, ns->n, sizeof(*ns->v),
+	    cmp_str) != NULL;
+}
+
+/* True when the user u readers see now is e, field for field. */
+static bool
+same_user(const struct agentid_replica_user *u,
+    const struct agentid_replica_entry *e)
+{
+#define SAME(str, c) ((str).len == (c != NULL ? strlen(c) : 0) && \
+	((str).len == 0 || memcmp((str).p, c, (str).len) == 0))
+	return SAME(u->name, e->name) && u->uid == e->uid && u->gid == e->gid &&
+	    SAME(u->gecos, e->gecos) && SAME(u->home, e->home) &&
+	    SAME(u->shell, e->shell) && u->state == e->state &&
+	    u->has_not_before == e->has_not_before &&
+	    (!e->has_not_before || u->not_before == e->not_before) &&
+	    u->not_after == e->not_after;
+}
+
+/* True when the group g readers see now is nd's, members in order. */
+static bool
+same_group(const struct agentid_replica_group *g, const struct node *nd)
+{
+	struct agentid_replica_str m;
+	size_t cur = 0, i;
+
+	if (!SAME(g->name, nd->s.group_name) || g->gid != nd->s.rec.gid_number ||
+	    g->n_members != nd->s.n_members)
+		return false;
+	for (i = 0; i < nd->s.n_members; i++)
+		if (!agentid_replica_member_next(g, &cur, &m) ||
+		    !SAME(m, nd->s.members[i]))
+			return false;
+	return true;
+#undef SAME
+}
+
+/* A C string of a replica string, in buf. */
+static const char *
+cstr(const struct agentid_replica_str *s, char *buf, size_t len)
+{
+	size_t n = s->len < len - 1 ? s->len : len - 1;
+
+	memcpy(buf, s->p, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The members whose lists a changed group touches, with the gids to take
+ * out of and put into their lists. */
+struct member_change {
+	char *name;
+	uint32_t gid;             /* the group's gid */
+	bool add;                 /* put in (new group) or take out (old) */
+};
+
+struct delta_state {
+	struct publish *p;
+	struct member_change *mc;
+	size_t n_mc, cap_mc;
+};
+
+/* Records that member's list loses (add false) or gains gid. */
+static int
+member_change(struct delta_state *ds, const char *name, size_t len,
+    uint32_t gid, bool add)
+{
+	struct member_change c;
+	int rc;
+
+	if ((c.name = strndup(name, len)) == NULL)
+		return ENOMEM;
+	c.gid = gid;
+	c.add = add;
+	if ((rc = push((void **)&ds->mc, &ds->n_mc, &ds->cap_mc, sizeof(c),
+	    &c)) != 0)
+		free(c.name);
+	return rc;
+}
+
+static int
+cmp_mc(const void *a, const void *b)
+{
+	const struct member_change *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+/* Writes the new list of every member a changed group touches: the list
+ * readers see now, without the changed groups' old gids, with their new
+ * ones. */
+static int
+write_member_lists(struct delta_state *ds, struct agentid_error *err)
+{
+	struct agentid_replica_gids now;
+	uint32_t *gids = NULL, *ng;
+	size_t i, j, k, n, cap = 0;
+	int rc = 0;
+
+	if (ds->n_mc > 1)
+		qsort(ds->mc, ds->n_mc, sizeof(*ds->mc), cmp_mc);
+	for (i = 0; i < ds->n_mc && rc == 0; i = j) {
+		for (j = i + 1; j < ds->n_mc &&
+		    strcmp(ds->mc[j].name, ds->mc[i].name) == 0; j++)
+			;
+		n = 0;
+		if (agentid_replica_groups_of(ds->p->view, ds->mc[i].name,
+		    &now) != 0)
+			now.n = 0;
+		if (cap < now.n + (j - i)) {
+			cap = now.n + (j - i);
+			if ((ng = realloc(gids, cap * sizeof(*gids))) == NULL) {
+				rc = ENOMEM;
+				break;
+			}
+			gids = ng;
+		}
+		for (k = 0; k < now.n; k++) {
+			uint32_t g = agentid_replica_gid_at(&now, (uint32_t)k);
+			size_t x;
+
+			for (x = i; x < j && (ds->mc[x].add || ds->mc[x].gid != g);
+			    x++)
+				;
+			if (x == j)
+				gids[n++] = g;
+		}
+		for (k = i; k < j; k++)
+			if (ds->mc[k].add)
+				gids[n++] = ds->mc[k].gid;
+		if (n > 1)
+			qsort(gids, n, sizeof(*gids), cmp_u32);
+		{
+			size_t o = 0;
+
+			for (k = 0; k < n; k++)
+				if (o == 0 || gids[o - 1] != gids[k])
+					gids[o++] = gids[k];
+			n = o;
+		}
+		rc = agentid_replica_write_members(ds->p->w, ds->mc[i].name, gids, n,
+		    err);
+		if (rc == EINVAL || rc == EEXIST)
+			rc = 0; /* a name NSS would never serve */
+	}
+	free(gids);
+	return rc;
+}
+
+/* Carries a record of the old delta into the new one unless this write
+ * already has its name (the writer says EEXIST). */
+static int
+carry(const struct agentid_replica_delta_rec *r, void *arg)
+{
+	struct publish *p = arg;
+	struct agentid_error err = { "" };
+	char gecos[AGENTID_REPLICA_MAX_FIELD + 1], home[sizeof(gecos)],
+	    shell[sizeof(gecos)], **members = NULL;
+	struct agentid_replica_entry e;
+	struct agentid_replica_str m;
+	size_t cur = 0, i, n = 0;
+	int rc;
+
+	if (r->tombstone)
+		rc = agentid_replica_write_tombstone(p->w, r->kind == 'g', r->name,
+		    &err);
+	else if (r->kind == 'm') {
+		uint32_t *g = calloc((size_t)r->gids.n + 1, sizeof(*g));
+
+		if (g == NULL)
+			return ENOMEM;
+		for (i = 0; i < r->gids.n; i++)
+			g[i] = agentid_replica_gid_at(&r->gids, (uint32_t)i);
+		rc = agentid_replica_write_members(p->w, r->name, g, r->gids.n,
+		    &err);
+		free(g);
+	} else if (r->kind == 'n') {
+		memset(&e, 0, sizeof(e));
+		e.name = r->name;
+		e.uid = r->user.uid;
+		e.gid = r->user.gid;
+		e.gecos = cstr(&r->user.gecos, gecos, sizeof(gecos));
+		e.home = cstr(&r->user.home, home, sizeof(home));
+		e.shell = cstr(&r->user.shell, shell, sizeof(shell));
+		e.state = r->user.state;
+		e.has_not_before = r->user.has_not_before;
+		e.not_before = r->user.not_before;
+		e.not_after = r->user.not_after;
+		rc = agentid_replica_write_user(p->w, &e, &err);
+	} else {
+		if ((members = calloc(r->group.n_members + 1,
+		    sizeof(*members))) == NULL)
+			return ENOMEM;
+		while (n < r->group.n_members &&
+		    agentid_replica_member_next(&r->group, &cur, &m))
+			if ((members[n++] = strndup(m.p, m.len)) == NULL) {
+				rc = ENOMEM;
+				goto out;
+			}
+		rc = agentid_replica_write_group(p->w, r->name, r->group.gid,
+		    members, n, &err);
+	}
+out:
+	for (i = 0; i < n; i++)
+		free(members[i]);
+	free(members);
+	if (fatal(rc))
+		return rc;
+	if (rc != 0 && rc != EEXIST)
+		agentidd_log(LOG_WARNING, "NSS: not carried: %s", err.msg);
+	return 0;
+}
+/* Ids pushed one at a time, then sorted for bsearch. */
+struct idlist {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static int
+idlist_add(struct idlist *l, uint32_t id)
+{
+	return push((void **)&l->v, &l->n, &l->cap, sizeof(id), &id);
+}
+
+static bool
+idlist_has(const struct idlist *l, uint32_t id)
+{
+	return l->n > 0 && bsearch(&id, l->v, l->n, sizeof(id), cmp_u32) != NULL;
+}
+
+/* The queue, grown by every entry whose chain goes through a queued one
+ * (its DN, or the DN it had: the owner index, transitively), and by the
+ * recheck list. */
+static int
+affected(struct store *st)
+{
+	struct { uint64_t *v; size_t n, cap; } hq = { NULL, 0, 0 };
+	size_t i, j, n_first;
+	struct node *k, *nd;
+	int rc = 0;
+
+	for (i = 0; i < st->n_recheck; i++)
+		if ((nd = store_find(st, st->recheck[i])) != NULL && !nd->deleted)
+			enqueue(st, nd);
+	st->n_recheck = 0;
+	n_first = st->n_queue;
+	for (i = 0; i < st->n_seeds && rc == 0; i++)
+		rc = push((void **)&hq.v, &hq.n, &hq.cap, sizeof(uint64_t),
+		    &st->seeds[i]);
+	for (i = 0; i < n_first && rc == 0; i++)
+		if (st->queue[i]->dn_hash != 0)
+			rc = push((void **)&hq.v, &hq.n, &hq.cap, sizeof(uint64_t),
+			    &st->queue[i]->dn_hash);
+	for (i = 0; i < hq.n && rc == 0 && st->kids_cap > 0; i++) {
+		j = kid_slot_of(st, hq.v[i]);
+		if (st->kids[j].h != hq.v[i])
+			continue;
+		for (k = st->kids[j].head; k != NULL && rc == 0; k = k->kid_next) {
+			if (k->queued)
+				continue;
+			enqueue(st, k);
+			if (k->dn_hash != 0)
+				rc = push((void **)&hq.v, &hq.n, &hq.cap,
+				    sizeof(uint64_t), &k->dn_hash);
+		}
+	}
+	free(hq.v);
+	return rc != 0 || st->nss_force_base ? ENOMEM : 0;
+}
+
+/* Writes a delta of what the queue changed; ECANCELED when a new base
+ * must be written instead (no usable base, the delta past its bound). */
+static int
+publish_delta(struct store *st, struct publish *p, int64_t now,
+    struct agentid_error *err)
+{
+	struct nameset vac_users = { NULL, 0, 0 }, vac_groups = { NULL, 0, 0 };
+	struct idlist vac_uids = { NULL, 0, 0 }, vac_gids = { NULL, 0, 0 };
+	struct delta_state ds = { p, NULL, 0, 0 };
+	struct agentid_replica_user cu;
+	struct agentid_replica_group cg;
+	char nm[AGENTID_MAX_NAME + 1];
+	struct item *items = NULL, *it;
+	size_t i, n, count;
+	int rc;
+
+	if ((rc = agentid_replica_open(st->replica, &p->view)) != 0) {
+		agentidd_log(LOG_NOTICE, "NSS: %s unreadable (%s): a new base",
+		    st->replica, strerror(rc));
+		rc = ECANCELED;
 		goto out;
 	}
-	rc = agentid_replica_commit(p.w, err);
+	if (agentid_replica_info(p->view)->base_generation != st->nss_base_gen) {
+		agentidd_log(LOG_NOTICE, "NSS: %s is not the base agentidd wrote "
+		    "(agentid sync?): a new base", st->replica);
+		rc = ECANCELED;
+		goto out;
+	}
+	if (affected(st) != 0) {
+		rc = ECANCELED;
+		goto out;
+	}
+	n = st->n_queue;
+	if ((items = calloc(n + 1, sizeof(*items))) == NULL) {
+		rc = ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if ((rc = decide_item(p, st->queue[i], &items[i])) != 0)
+			goto out;
+	/* names and ids given up in this write may be taken in it */
+	for (i = 0, rc = 0; i < n && rc == 0; i++) {
+		it = &items[i];
+		if (it->oldu != NULL) {
+			if (!it->has_u || strcmp(it->e.name, it->oldu) != 0)
+				rc = nameset_add(&vac_users, it->oldu);
+			if (rc == 0 && agentid_replica_user_by_name(p->view, it->oldu,
+			    &cu) == 0 && (!it->has_u || it->e.uid != cu.uid))
+				rc = idlist_add(&vac_uids, cu.uid);
+		}
+		if (rc == 0 && it->oldg != NULL) {
+			if (!it->has_g || strcmp(it->nd->s.group_name, it->oldg) != 0)
+				rc = nameset_add(&vac_groups, it->oldg);
+			if (rc == 0 && agentid_replica_group_by_name(p->view, it->oldg,
+			    &cg) == 0 && (!it->has_g ||
+			    it->nd->s.rec.gid_number != cg.gid))
+				rc = idlist_add(&vac_gids, cg.gid);
+		}
+	}
+	if (rc != 0)
+		goto out;
+	nameset_sort(&vac_users);
+	nameset_sort(&vac_groups);
+	if (vac_uids.n > 1)
+		qsort(vac_uids.v, vac_uids.n, sizeof(uint32_t), cmp_u32);
+	if (vac_gids.n > 1)
+		qsort(vac_gids.v, vac_gids.n, sizeof(uint32_t), cmp_u32);
+	if ((rc = writer_start(st, p, true, now, err)) != 0)
+		goto out;
+	/* users: unchanged ones stay in the files as they are; a name or uid
+	 * another entry holds (and keeps) is not taken from it */
+	for (i = 0; i < n && p->rc == 0; i++) {
+		bool own;
+
+		it = &items[i];
+		if (!it->has_u)
+			continue;
+		own = it->oldu != NULL && strcmp(it->oldu, it->e.name) == 0;
+		if (own && agentid_replica_user_by_name(p->view, it->e.name,
+		    &cu) == 0 && same_user(&cu, &it->e)) {
+			it->wrote_u = true;
+			continue;
+		}
+		if ((!own && agentid_replica_user_by_name(p->view, it->e.name,
+		    &cu) == 0 && !nameset_has(&vac_users, it->e.name)) ||
+		    (agentid_replica_user_by_uid(p->view, it->e.uid, &cu) == 0 &&
+		    (it->oldu == NULL || strcmp(cstr(&cu.name, nm, sizeof(nm)),
+		    it->oldu) != 0) && !idlist_has(&vac_uids, it->e.uid))) {
+			agentidd_log(LOG_WARNING, "NSS: not served: %s: uid %u or "
+			    "its name is another agent's", it->e.name, it->e.uid);
+			recheck_add(st, it->nd);
+			p->skipped++;
+			continue;
+		}
+		it->wrote_u = write_user(p, it);
+	}
+	for (i = 0; i < n && p->rc == 0; i++) {
+		it = &items[i];
+		if (it->oldu != NULL && !(it->wrote_u &&
+		    strcmp(it->e.name, it->oldu) == 0) &&
+		    (rc = agentid_replica_write_tombstone(p->w, false, it->oldu,
+		    err)) != 0 && rc != EEXIST)
+			p->rc = rc;
+	}
+	/* groups, and the lists of the members they gain or lose */
+	for (i = 0; i < n && p->rc == 0; i++) {
+		const struct agentid_stored *s;
+		struct agentid_replica_str m;
+		bool own, have_old;
+		size_t cur = 0, k;
+
+		it = &items[i];
+		s = &it->nd->s;
+		if (!it->has_g && it->oldg == NULL)
+			continue;
+		own = it->has_g && it->oldg != NULL &&
+		    strcmp(it->oldg, s->group_name) == 0;
+		have_old = it->oldg != NULL && agentid_replica_group_by_name(p->view,
+		    it->oldg, &cg) == 0;
+		if (own && have_old && same_group(&cg, it->nd)) {
+			it->wrote_g = true;
+			continue;
+		}
+		while (have_old && p->rc == 0 &&
+		    agentid_replica_member_next(&cg, &cur, &m))
+			p->rc = member_change(&ds, m.p, m.len, cg.gid, false);
+		if (it->has_g && !((!own && agentid_replica_group_by_name(p->view,
+		    s->group_name, &cg) == 0 &&
+		    !nameset_has(&vac_groups, s->group_name)) ||
+		    (agentid_replica_group_by_gid(p->view, s->rec.gid_number,
+		    &cg) == 0 && (it->oldg == NULL ||
+		    strcmp(cstr(&cg.name, nm, sizeof(nm)), it->oldg) != 0) &&
+		    !idlist_has(&vac_gids, s->rec.gid_number))))
+			it->wrote_g = write_group(p, it);
+		else if (it->has_g)
+			recheck_add(st, it->nd);
+		for (k = 0; it->wrote_g && k < s->n_members && p->rc == 0; k++)
+			p->rc = member_change(&ds, s->members[k],
+			    strlen(s->members[k]), s->rec.gid_number, true);
+		if (p->rc == 0 && it->oldg != NULL && !(it->wrote_g && own) &&
+		    (rc = agentid_replica_write_tombstone(p->w, true, it->oldg,
+		    err)) != 0 && rc != EEXIST)
+			p->rc = rc;
+	}
+	if ((rc = p->rc) != 0 || (rc = write_member_lists(&ds, err)) != 0 ||
+	    (rc = agentid_replica_delta_each(p->view, carry, p)) != 0) {
+		agentid_seterr(err, rc, "%s: cannot write the delta", st->replica);
+		goto out;
+	}
+	count = agentid_replica_writer_count(p->w);
+	if (count > NSS_DELTA_MAX || (count > NSS_DELTA_MIN &&
+	    count * 100 > (st->nss_served + 1) * NSS_DELTA_SHARE)) {
+		agentidd_log(LOG_INFO, "NSS: delta of %zu records: compacted "
+		    "into a new base", count);
+		rc = ECANCELED;
+		goto out;
+	}
+	if ((rc = agentid_replica_commit(p->w, err)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		items[i].nd->pub_user = items[i].wrote_u;
+		items[i].nd->pub_group = items[i].wrote_g;
+		if (timed(st, &items[i]))
+			recheck_add(st, items[i].nd);
+	}
+	st->nss_last_base = false;
+	st->nss_last_written = count;
 out:
+	for (i = 0; i < ds.n_mc; i++)
+		free(ds.mc[i].name);
+	free(ds.mc);
+	free(items);
+	free(vac_users.v);
+	free(vac_groups.v);
+	free(vac_uids.v);
+	free(vac_gids.v);
+	return rc;
+}
+
+/* Writes the NSS replica from the records just written: a delta of what
+ * the batch changed, or a new base (first write, compaction, the local
+ * accounts changed, the base on disk is not ours). */
+static int
+publish(struct store *st, int64_t now, struct agentid_error *err)
+{
+	struct agentid_records_lookup_ctx ctx;
+	struct agentid_records *r = NULL;
+	struct publish p;
+	bool base;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.st = st;
+	p.now = now;
+	if ((rc = agentid_records_open(st->replica, &r)) != 0) {
+		agentid_seterr(err, rc, "records replica: cannot reopen");
+		goto out;
+	}
+	ctx.r = r;
+	ctx.cfg = st->cfg;
+	agentid_records_lookup(&ctx, &p.lk);
+	base = st->nss_force_base || st->nss_base_gen == 0;
+	if (!base && local_changed(st)) {
+		agentidd_log(LOG_INFO, "NSS: %s or %s changed: a new base",
+		    AGENTID_FILES_PASSWD, AGENTID_FILES_GROUP);
+		base = true;
+	}
+	if (!base && (rc = publish_delta(st, &p, now, err)) == ECANCELED) {
+		agentid_replica_writer_free(p.w);
+		agentid_replica_close(p.view);
+		memset(&p, 0, sizeof(p));
+		p.st = st;
+		p.now = now;
+		agentid_records_lookup(&ctx, &p.lk);
+		err->msg[0] = '\0';
+		base = true;
+	}
+	if (base)
+		rc = publish_base(st, &p, now, err);
+out:
+	if (rc != 0)
+		st->nss_force_base = true; /* rebuilt whole next time */
+	queue_done(st);
 	agentid_replica_writer_free(p.w);
+	agentid_replica_close(p.view);
 	agentid_records_close(r);
 	return rc;
 }
@@ -369,7 +1265,7 @@ store_flush(struct store *st, int64_t now, struct agentid_error *err)
 	unsigned char (*tombs)[16] = NULL;
 	char *bpath = NULL, *dpath = NULL;
 	size_t n, nt, i;
-	bool base;
+	bool base, compact = false;
 	int rc = ENOMEM;
 
 	base = st->force_base || st->base_gen == 0 || st->n_dirty > DELTA_MAX ||
@@ -393,16 +1289,21 @@ store_flush(struct store *st, int64_t now, struct agentid_error *err)
 			goto out;
 		st->force_base = false;
 		st->n_dirty = 0;
+		st->n_dirty_v = 0;
 		for (i = 0; i < st->cap; i++)
 			if (st->slot[i] != NULL)
 				st->slot[i]->dirty = false;
-		if ((rc = rehash(st, st->cap, true)) != 0)
-			goto out;
+		compact = true;
 	} else if ((rc = agentid_records_write(dpath, 1, st->gen, st->base_gen,
 	    recs, n, (const unsigned char (*)[16])tombs, nt, err)) != 0) {
 		goto out;
 	}
-	if ((rc = publish(st, now, err)) != 0)
+	rc = publish(st, now, err);
+	/* deleted entries leave the table once the records base holds
+	 * them no more and the NSS write has seen them go */
+	if (compact && rehash(st, st->cap, true) != 0 && rc == 0)
+		rc = agentid_seterr(err, ENOMEM, "out of memory");
+	if (rc != 0)
 		goto out;
 	st->changed = false;
 out:

@@ -27,7 +27,8 @@
 #define GROUP_FIXED 12u
 #define GIDS_FIXED 8u
 
-struct agentid_replica {
+/* One mapped file: a base or a delta. */
+struct rfile {
 	struct cdb cdb;           /* copied for each find: cdb_find writes to it */
 	const unsigned char *mem;
 	uint32_t size;            /* bytes mapped (the file) */
@@ -40,6 +41,18 @@ struct agentid_replica {
 	ino_t ino;
 	off_t st_size;
 	struct timespec mtime, ctime;
+	struct agentid_replica_info info;
+	bool delta;               /* header flag: a delta file */
+	uint64_t gen, base_gen;   /* 0 for a version 1 base */
+	uint32_t tombs;
+};
+
+/* A consistent view: a base and, when one belongs to it, its delta. */
+struct agentid_replica {
+	struct rfile *base, *delta;
+	char *path, *dpath;       /* NULL for a single file (open_file) */
+	bool dseen;               /* a file was at dpath when opened */
+	struct rfile dident;      /* its identity (dev...ctime only) */
 	struct agentid_replica_info info;
 };
 
@@ -184,7 +197,7 @@ get64(const unsigned char *p)
 
 /* 0 when the record at pos lies inside the data section; its parts then. */
 static int
-rec_at(const struct agentid_replica *r, uint32_t pos,
+rec_at(const struct rfile *r, uint32_t pos,
     const unsigned char **key, uint32_t *klen,
     const unsigned char **val, uint32_t *vlen)
 {
@@ -207,12 +220,14 @@ rec_at(const struct agentid_replica *r, uint32_t pos,
 /* 0 and the value of key; ENOENT when absent, EBADMSG when cdb says the
  * tables are inconsistent. */
 static int
-find(const struct agentid_replica *r, const void *key, unsigned klen,
+find(const struct rfile *r, const void *key, unsigned klen,
     const unsigned char **val, uint32_t *vlen, uint32_t *pos)
 {
 	struct cdb c = r->cdb;
 	int rc;
 
+	if (r->mem == NULL)
+		return ENOENT; /* the empty base of a delta opened alone */
 	rc = cdb_find(&c, key, klen);
 	if (rc < 0)
 		return EBADMSG;
@@ -253,7 +268,7 @@ check_str(const unsigned char *p, size_t len, size_t max)
 
 /* Decodes the user record at pos. */
 static int
-parse_user(const struct agentid_replica *r, uint32_t pos,
+parse_user(const struct rfile *r, uint32_t pos,
     struct agentid_replica_user *u)
 {
 	const unsigned char *k, *v, *s;
@@ -299,7 +314,7 @@ parse_user(const struct agentid_replica *r, uint32_t pos,
 
 /* Decodes the group record at pos, checking every member. */
 static int
-parse_group(const struct agentid_replica *r, uint32_t pos,
+parse_group(const struct rfile *r, uint32_t pos,
     struct agentid_replica_group *g)
 {
 	const unsigned char *k, *v;
@@ -362,7 +377,7 @@ make_key(unsigned char *key, size_t *klen, char a, char b, const char *name)
 
 /* Position stored under the 5-byte key tag + id. */
 static int
-find_pos(const struct agentid_replica *r, char tag, uint32_t id, uint32_t *pos)
+find_pos(const struct rfile *r, char tag, uint32_t id, uint32_t *pos)
 {
 	unsigned char key[5];
 	const unsigned char *v;
@@ -382,9 +397,19 @@ find_pos(const struct agentid_replica *r, char tag, uint32_t id, uint32_t *pos)
 	return 0;
 }
 
-/* The user called name. */
-int
-agentid_replica_user_by_name(const struct agentid_replica *r, const char *name,
+/* In a delta, a tombstone: a value of only the CRC (of the key). */
+static int
+check_tomb(const struct rfile *r, const unsigned char *key, size_t klen,
+    const unsigned char *v, uint32_t vlen)
+{
+	if (!r->delta || vlen != 4)
+		return EBADMSG;
+	return check_crc(key, (uint32_t)klen, v, vlen) == 0 ? ENOENT : EBADMSG;
+}
+
+/* The user called name in one file; ESRCH for a tombstone. */
+static int
+f_user_by_name(const struct rfile *r, const char *name,
     struct agentid_replica_user *u)
 {
 	unsigned char key[AGENTID_MAX_NAME + 2];
@@ -396,12 +421,14 @@ agentid_replica_user_by_name(const struct agentid_replica *r, const char *name,
 	if ((rc = make_key(key, &klen, 'n', ':', name)) != 0 ||
 	    (rc = find(r, key, (unsigned)klen, &v, &vlen, &pos)) != 0)
 		return rc;
+	if (vlen == 4)
+		return check_tomb(r, key, klen, v, vlen) == ENOENT ? ESRCH : EBADMSG;
 	return parse_user(r, pos, u);
 }
 
-/* The user whose uid is uid. */
-int
-agentid_replica_user_by_uid(const struct agentid_replica *r, uint32_t uid,
+/* The user whose uid is uid in one file. */
+static int
+f_user_by_uid(const struct rfile *r, uint32_t uid,
     struct agentid_replica_user *u)
 {
 	uint32_t pos;
@@ -413,20 +440,10 @@ agentid_replica_user_by_uid(const struct agentid_replica *r, uint32_t uid,
 	return u->uid == uid ? 0 : EBADMSG;
 }
 
-/* The index-th user of the enumeration list. */
-int
-agentid_replica_user_at(const struct agentid_replica *r, uint32_t index,
-    struct agentid_replica_user *u)
-{
-	if (index >= r->info.n_users)
-		return ENOENT;
-	return parse_user(r, get32(r->users + 4 * (size_t)index), u);
-}
-
-/* The group called name. */
-int
-agentid_replica_group_by_name(const struct agentid_replica *r,
-    const char *name, struct agentid_replica_group *g)
+/* The group called name in one file; ESRCH for a tombstone. */
+static int
+f_group_by_name(const struct rfile *r, const char *name,
+    struct agentid_replica_group *g)
 {
 	unsigned char key[AGENTID_MAX_NAME + 2];
 	const unsigned char *v;
@@ -437,12 +454,14 @@ agentid_replica_group_by_name(const struct agentid_replica *r,
 	if ((rc = make_key(key, &klen, 'g', ':', name)) != 0 ||
 	    (rc = find(r, key, (unsigned)klen, &v, &vlen, &pos)) != 0)
 		return rc;
+	if (vlen == 4)
+		return check_tomb(r, key, klen, v, vlen) == ENOENT ? ESRCH : EBADMSG;
 	return parse_group(r, pos, g);
 }
 
-/* The group whose gid is gid. */
-int
-agentid_replica_group_by_gid(const struct agentid_replica *r, uint32_t gid,
+/* The group whose gid is gid in one file. */
+static int
+f_group_by_gid(const struct rfile *r, uint32_t gid,
     struct agentid_replica_group *g)
 {
 	uint32_t pos;
@@ -454,14 +473,174 @@ agentid_replica_group_by_gid(const struct agentid_replica *r, uint32_t gid,
 	return g->gid == gid ? 0 : EBADMSG;
 }
 
-/* The index-th group of the enumeration list. */
+/* 0 when the delta d has the key prefix + name (entry or tombstone),
+ * ENOENT when not. */
+static int
+d_has_name(const struct rfile *d, char a, const struct agentid_replica_str *name)
+{
+	unsigned char key[AGENTID_MAX_NAME + 2];
+	const unsigned char *v;
+	uint32_t vlen;
+
+	if (name->len == 0 || name->len > AGENTID_MAX_NAME)
+		return EBADMSG;
+	key[0] = (unsigned char)a;
+	key[1] = ':';
+	memcpy(key + 2, name->p, name->len);
+	return find(d, key, (unsigned)name->len + 2, &v, &vlen, NULL);
+}
+
+/* 0 when the delta d has the id key tag + id, ENOENT when not. */
+static int
+d_has_id(const struct rfile *d, char tag, uint32_t id)
+{
+	uint32_t pos;
+
+	return find_pos(d, tag, id, &pos);
+}
+
+/* A base entry is served only when the delta has neither its name nor its
+ * id: ENOENT when hidden (renamed, deleted, id taken), 0 when visible. */
+static int
+base_visible(const struct agentid_replica *r, char name_tag, char id_tag,
+    const struct agentid_replica_str *name, uint32_t id)
+{
+	int rc;
+
+	if (r->delta == NULL)
+		return 0;
+	if ((rc = d_has_name(r->delta, name_tag, name)) != ENOENT ||
+	    (rc = d_has_id(r->delta, id_tag, id)) != ENOENT)
+		return rc == 0 ? ENOENT : rc;
+	return 0;
+}
+
+/* The user called name: the delta's, else the base's if still visible. */
 int
-agentid_replica_group_at(const struct agentid_replica *r, uint32_t index,
+agentid_replica_user_by_name(const struct agentid_replica *r,
+    const char *name, struct agentid_replica_user *u)
+{
+	int rc;
+
+	if (r->delta != NULL) {
+		rc = f_user_by_name(r->delta, name, u);
+		if (rc == ESRCH)
+			return ENOENT;
+		if (rc != ENOENT)
+			return rc;
+	}
+	if ((rc = f_user_by_name(r->base, name, u)) != 0)
+		return rc == ESRCH ? EBADMSG : rc;
+	if (r->delta != NULL && (rc = d_has_id(r->delta, 'u', u->uid)) != ENOENT)
+		return rc == 0 ? ENOENT : rc;
+	return 0;
+}
+
+/* The user whose uid is uid. */
+int
+agentid_replica_user_by_uid(const struct agentid_replica *r, uint32_t uid,
+    struct agentid_replica_user *u)
+{
+	int rc;
+
+	if (r->delta != NULL && (rc = f_user_by_uid(r->delta, uid, u)) != ENOENT)
+		return rc;
+	if ((rc = f_user_by_uid(r->base, uid, u)) != 0)
+		return rc;
+	if (r->delta != NULL && (rc = d_has_name(r->delta, 'n', &u->name)) !=
+	    ENOENT)
+		return rc == 0 ? ENOENT : rc;
+	return 0;
+}
+
+/* The next visible user from *cursor: the delta's, then the base's. */
+int
+agentid_replica_user_next(const struct agentid_replica *r, uint32_t *cursor,
+    struct agentid_replica_user *u)
+{
+	uint32_t c = *cursor, nd = r->delta != NULL ? r->delta->info.n_users : 0;
+	int rc;
+
+	for (;; c++) {
+		if (c < nd) {
+			rc = parse_user(r->delta, get32(r->delta->users + 4 *
+			    (size_t)c), u);
+			break;
+		}
+		if (c - nd >= r->base->info.n_users)
+			return ENOENT;
+		if ((rc = parse_user(r->base, get32(r->base->users + 4 *
+		    (size_t)(c - nd)), u)) != 0)
+			break;
+		if ((rc = base_visible(r, 'n', 'u', &u->name, u->uid)) != ENOENT)
+			break;
+	}
+	*cursor = c + 1;
+	return rc;
+}
+
+/* The group called name. */
+int
+agentid_replica_group_by_name(const struct agentid_replica *r,
+    const char *name, struct agentid_replica_group *g)
+{
+	int rc;
+
+	if (r->delta != NULL) {
+		rc = f_group_by_name(r->delta, name, g);
+		if (rc == ESRCH)
+			return ENOENT;
+		if (rc != ENOENT)
+			return rc;
+	}
+	if ((rc = f_group_by_name(r->base, name, g)) != 0)
+		return rc == ESRCH ? EBADMSG : rc;
+	if (r->delta != NULL && (rc = d_has_id(r->delta, 'G', g->gid)) != ENOENT)
+		return rc == 0 ? ENOENT : rc;
+	return 0;
+}
+
+/* The group whose gid is gid. */
+int
+agentid_replica_group_by_gid(const struct agentid_replica *r, uint32_t gid,
     struct agentid_replica_group *g)
 {
-	if (index >= r->info.n_groups)
-		return ENOENT;
-	return parse_group(r, get32(r->groups + 4 * (size_t)index), g);
+	int rc;
+
+	if (r->delta != NULL && (rc = f_group_by_gid(r->delta, gid, g)) != ENOENT)
+		return rc;
+	if ((rc = f_group_by_gid(r->base, gid, g)) != 0)
+		return rc;
+	if (r->delta != NULL && (rc = d_has_name(r->delta, 'g', &g->name)) !=
+	    ENOENT)
+		return rc == 0 ? ENOENT : rc;
+	return 0;
+}
+
+/* The next visible group from *cursor. */
+int
+agentid_replica_group_next(const struct agentid_replica *r, uint32_t *cursor,
+    struct agentid_replica_group *g)
+{
+	uint32_t c = *cursor, nd = r->delta != NULL ? r->delta->info.n_groups : 0;
+	int rc;
+
+	for (;; c++) {
+		if (c < nd) {
+			rc = parse_group(r->delta, get32(r->delta->groups + 4 *
+			    (size_t)c), g);
+			break;
+		}
+		if (c - nd >= r->base->info.n_groups)
+			return ENOENT;
+		if ((rc = parse_group(r->base, get32(r->base->groups + 4 *
+		    (size_t)(c - nd)), g)) != 0)
+			break;
+		if ((rc = base_visible(r, 'g', 'G', &g->name, g->gid)) != ENOENT)
+			break;
+	}
+	*cursor = c + 1;
+	return rc;
 }
 
 /* Next member; the list was checked by parse_group. */
@@ -480,9 +659,9 @@ agentid_replica_member_next(const struct agentid_replica_group *g,
 	return true;
 }
 
-/* The groups that list member. */
-int
-agentid_replica_groups_of(const struct agentid_replica *r, const char *member,
+/* The groups that list member in one file. */
+static int
+f_groups_of(const struct rfile *r, const char *member,
     struct agentid_replica_gids *out)
 {
 	unsigned char key[AGENTID_MAX_NAME + 2];
@@ -502,6 +681,19 @@ agentid_replica_groups_of(const struct agentid_replica *r, const char *member,
 	out->p = v + GIDS_FIXED;
 	out->n = n;
 	return 0;
+}
+
+/* The groups that list member: the delta's list replaces the base's. */
+int
+agentid_replica_groups_of(const struct agentid_replica *r, const char *member,
+    struct agentid_replica_gids *out)
+{
+	int rc;
+
+	if (r->delta != NULL && (rc = f_groups_of(r->delta, member, out)) !=
+	    ENOENT)
+		return rc;
+	return f_groups_of(r->base, member, out);
 }
 
 /* The i-th gid of g (i < g->n). */
@@ -535,7 +727,7 @@ agentid_replica_id_ok(const struct agentid_replica *r, uint32_t id)
 	    id <= AGENTID_REPLICA_MAX_ID;
 }
 
-/* The header fields, checked at open. */
+/* The header fields, checked at open (the delta's, when there is one). */
 const struct agentid_replica_info *
 agentid_replica_info(const struct agentid_replica *r)
 {
@@ -543,21 +735,81 @@ agentid_replica_info(const struct agentid_replica *r)
 }
 
 /* Same inode, size, mtime and ctime as when mapped. */
-bool
-agentid_replica_same_file(const struct agentid_replica *r,
-    const struct stat *st)
+static bool
+same_ident(const struct rfile *f, const struct stat *st)
 {
-	return st->st_dev == r->dev && st->st_ino == r->ino &&
-	    st->st_size == r->st_size &&
-	    st->st_mtim.tv_sec == r->mtime.tv_sec &&
-	    st->st_mtim.tv_nsec == r->mtime.tv_nsec &&
-	    st->st_ctim.tv_sec == r->ctime.tv_sec &&
-	    st->st_ctim.tv_nsec == r->ctime.tv_nsec;
+	return st->st_dev == f->dev && st->st_ino == f->ino &&
+	    st->st_size == f->st_size &&
+	    st->st_mtim.tv_sec == f->mtime.tv_sec &&
+	    st->st_mtim.tv_nsec == f->mtime.tv_nsec &&
+	    st->st_ctim.tv_sec == f->ctime.tv_sec &&
+	    st->st_ctim.tv_nsec == f->ctime.tv_nsec;
+}
+
+/* Both files unchanged since r was opened from path. */
+bool
+agentid_replica_current(const struct agentid_replica *r, const char *path)
+{
+	struct stat st;
+
+	if (r->path == NULL || strcmp(r->path, path) != 0 ||
+	    stat(path, &st) != 0 || !same_ident(r->base, &st))
+		return false;
+	if (stat(r->dpath, &st) != 0)
+		return errno == ENOENT && !r->dseen;
+	return r->dseen && same_ident(&r->dident, &st);
+}
+
+/* Walks the delta's records in file order. */
+int
+agentid_replica_delta_each(const struct agentid_replica *r,
+    agentid_replica_delta_fn fn, void *arg)
+{
+	const struct rfile *d = r->delta;
+	const unsigned char *k, *v;
+	struct agentid_replica_delta_rec e;
+	uint32_t pos, klen, vlen;
+	char name[AGENTID_MAX_NAME + 1];
+	int rc;
+
+	if (d == NULL)
+		return 0;
+	for (pos = d->hdr_end; pos < d->dend; pos += 8 + klen + vlen) {
+		if ((rc = rec_at(d, pos, &k, &klen, &v, &vlen)) != 0)
+			return rc;
+		if (klen < 3 || k[1] != ':' || (k[0] != 'n' && k[0] != 'g' &&
+		    k[0] != 'm'))
+			continue;
+		memset(&e, 0, sizeof(e));
+		if (klen - 2 > AGENTID_MAX_NAME ||
+		    check_str(k + 2, klen - 2, AGENTID_MAX_NAME) != 0)
+			return EBADMSG;
+		memcpy(name, k + 2, klen - 2);
+		name[klen - 2] = '\0';
+		e.name = name;
+		e.kind = k[0];
+		if (k[0] == 'm') {
+			if ((rc = f_groups_of(d, name, &e.gids)) != 0)
+				return rc;
+		} else if (vlen == 4) {
+			if (check_tomb(d, k, klen, v, vlen) != ENOENT)
+				return EBADMSG;
+			e.tombstone = true;
+		} else if (k[0] == 'n') {
+			if ((rc = parse_user(d, pos, &e.user)) != 0)
+				return rc;
+		} else if ((rc = parse_group(d, pos, &e.group)) != 0) {
+			return rc;
+		}
+		if ((rc = fn(&e, arg)) != 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* Finds an enumeration list of n positions. */
 static int
-find_list(const struct agentid_replica *r, const char *key, uint32_t n,
+find_list(const struct rfile *r, const char *key, uint32_t n,
     const unsigned char **out)
 {
 	uint32_t vlen;
@@ -568,30 +820,33 @@ find_list(const struct agentid_replica *r, const char *key, uint32_t n,
 	return vlen / 4 == n && vlen % 4 == 0 ? 0 : EBADMSG;
 }
 
-/* Checks the header record and fills r->info. */
+/* Checks the header record and fills r->info (version 1 or 2). */
 static int
-read_header(struct agentid_replica *r)
+read_header(struct rfile *r)
 {
 	static const unsigned char zero[4];
 	const unsigned char *k, *v;
-	uint32_t klen, vlen, crc, slen;
+	uint32_t klen, vlen, crc, slen, version, fixed, flags;
 	int rc;
 
 	if ((rc = rec_at(r, AGENTID_REPLICA_HEADER_POS, &k, &klen, &v, &vlen)) != 0)
 		return rc;
-	if (klen != 1 || k[0] != 'H' || vlen < AGENTID_REPLICA_HEADER_FIXED ||
-	    memcmp(v, AGENTID_REPLICA_MAGIC, 8) != 0 ||
-	    get32(v + 8) != AGENTID_REPLICA_VERSION)
+	if (klen != 1 || k[0] != 'H' || vlen < AGENTID_REPLICA_HEADER_FIXED_V1 ||
+	    memcmp(v, AGENTID_REPLICA_MAGIC, 8) != 0)
+		return EBADMSG;
+	version = get32(v + 8);
+	fixed = version == 1 ? AGENTID_REPLICA_HEADER_FIXED_V1 :
+	    AGENTID_REPLICA_HEADER_FIXED;
+	if ((version != 1 && version != AGENTID_REPLICA_VERSION) || vlen < fixed)
 		return EBADMSG;
 	crc = agentid_replica_crc32c(0, v, 12);
 	crc = agentid_replica_crc32c(crc, zero, 4);
 	crc = agentid_replica_crc32c(crc, v + 16, vlen - 16);
 	if (crc != get32(v + 12))
 		return EBADMSG;
-	slen = get16(v + 64);
-	if (AGENTID_REPLICA_HEADER_FIXED + slen != vlen ||
-	    check_str(v + AGENTID_REPLICA_HEADER_FIXED, slen,
-	    AGENTID_REPLICA_MAX_FIELD) != 0)
+	slen = get16(v + fixed - 2);
+	if (fixed + slen != vlen ||
+	    check_str(v + fixed, slen, AGENTID_REPLICA_MAX_FIELD) != 0)
 		return EBADMSG;
 	r->info.generated = get64(v + 16);
 	r->info.file_size = (uint64_t)get64(v + 24);
@@ -600,13 +855,28 @@ read_header(struct agentid_replica *r)
 	r->info.n_groups = get32(v + 40);
 	r->info.n_members = get32(v + 44);
 	r->info.min_uid = get32(v + 48);
+	flags = get32(v + 52);
 	r->info.clock_skew = get64(v + 56);
-	r->info.nologin_shell.p = (const char *)v + AGENTID_REPLICA_HEADER_FIXED;
+	r->info.nologin_shell.p = (const char *)v + fixed;
 	r->info.nologin_shell.len = slen;
 	r->hdr_end = (uint32_t)(v + vlen - r->mem);
+	if (version == 1) {
+		r->gen = r->base_gen = 0;
+		flags = 0;
+	} else {
+		r->gen = (uint64_t)get64(v + 64);
+		r->base_gen = (uint64_t)get64(v + 72);
+		r->tombs = get32(v + 80);
+	}
+	r->delta = (flags & AGENTID_REPLICA_FLAG_DELTA) != 0;
 	if (r->info.file_size != r->size || r->info.clock_skew < 0 ||
-	    r->info.clock_skew > 86400 * 365)
+	    r->info.clock_skew > 86400 * 365 ||
+	    (flags & ~AGENTID_REPLICA_FLAG_DELTA) != 0 ||
+	    (!r->delta && r->base_gen != r->gen) ||
+	    (r->delta && (r->base_gen == 0 || r->gen <= r->base_gen)))
 		return EBADMSG;
+	r->info.generation = r->gen;
+	r->info.base_generation = r->base_gen;
 	if ((rc = find_list(r, "@p", r->info.n_users, &r->users)) != 0 ||
 	    (rc = find_list(r, "@g", r->info.n_groups, &r->groups)) != 0)
 		return rc;
@@ -809,26 +1079,28 @@ out:
 	return rc;
 }
 
-/* Maps path and checks its header. */
-int
-agentid_replica_open(const char *path, struct agentid_replica **out)
+/* Closes one file. */
+static void
+rfile_close(struct rfile *r)
 {
-	return agentid_replica_open_why(path, out, NULL, 0);
+	if (r == NULL)
+		return;
+	cdb_free(&r->cdb);
+	free(r);
 }
 
-/* Checks who may have written path, maps it and checks its header. */
-int
-agentid_replica_open_why(const char *path, struct agentid_replica **out,
-    char *why, size_t why_len)
+/* Checks who may have written path, maps it and checks its header: a
+ * delta when delta, else a base. */
+static int
+rfile_open(const char *path, bool delta, struct rfile **out, char *why,
+    size_t why_len)
 {
-	struct agentid_replica *r = NULL;
+	struct rfile *r = NULL;
 	struct stat st;
 	bool mapped = false;
 	int fd = -1, rc;
 
 	*out = NULL;
-	if (why != NULL && why_len > 0)
-		why[0] = '\0';
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		rc = ENOMEM;
 		goto out;
@@ -837,7 +1109,7 @@ agentid_replica_open_why(const char *path, struct agentid_replica **out,
 	    why_len)) != 0)
 		goto out;
 	if (st.st_size < (off_t)(AGENTID_REPLICA_HEADER_VAL +
-	    AGENTID_REPLICA_HEADER_FIXED) || st.st_size > (off_t)UINT32_MAX) {
+	    AGENTID_REPLICA_HEADER_FIXED_V1) || st.st_size > (off_t)UINT32_MAX) {
 		rc = say(why, why_len, EBADMSG, "%s: %lu bytes: not a replica",
 		    path, (unsigned long)st.st_size);
 		goto out;
@@ -858,6 +1130,11 @@ agentid_replica_open_why(const char *path, struct agentid_replica **out,
 	}
 	if ((rc = read_header(r)) != 0)
 		goto out;
+	if (r->delta != delta) {
+		rc = say(why, why_len, EBADMSG, "%s: a %s where a %s belongs",
+		    path, r->delta ? "delta" : "base", delta ? "delta" : "base");
+		goto out;
+	}
 	r->dev = st.st_dev;
 	r->ino = st.st_ino;
 	r->st_size = st.st_size;
@@ -868,8 +1145,7 @@ agentid_replica_open_why(const char *path, struct agentid_replica **out,
 	rc = 0;
 out:
 	if (rc == EBADMSG && why != NULL && why_len > 0 && why[0] == '\0')
-		say(why, why_len, rc, "%s: corrupt or not a replica",
-		    path);
+		say(why, why_len, rc, "%s: corrupt or not a replica", path);
 	if (fd >= 0)
 		close(fd);
 	if (r != NULL) {
@@ -880,19 +1156,153 @@ out:
 	return rc;
 }
 
+/* Sets r->info from the base and the delta (newer, when there is one). */
+static void
+set_info(struct agentid_replica *r)
+{
+	const struct rfile *f = r->delta != NULL ? r->delta : r->base;
+
+	r->info = r->base->info;
+	if (r->delta == NULL)
+		return;
+	r->info.generated = f->info.generated;
+	r->info.min_uid = f->info.min_uid;
+	r->info.clock_skew = f->info.clock_skew;
+	r->info.nologin_shell = f->info.nologin_shell;
+	r->info.generation = f->gen;
+	r->info.has_delta = true;
+	r->info.delta_users = f->info.n_users;
+	r->info.delta_groups = f->info.n_groups;
+	r->info.tombstones = f->tombs;
+}
+
+/* Maps path (and its delta) and checks the headers. */
+int
+agentid_replica_open(const char *path, struct agentid_replica **out)
+{
+	return agentid_replica_open_why(path, out, NULL, 0);
+}
+
+/*
+ * The base at path and the delta beside it, paired by generation: a delta
+ * for an older base is ignored (the writer compacted it into this base); a
+ * delta for a newer base means the base was replaced after we opened it:
+ * open again (a few times, then give up: EBADMSG). A delta that is there
+ * but cannot be trusted or read refuses the whole replica: serving the base
+ * alone would bring back what the delta removed (a revoked agent's shell,
+ * a group membership).
+ */
+int
+agentid_replica_open_why(const char *path, struct agentid_replica **out,
+    char *why, size_t why_len)
+{
+	struct agentid_replica *r = NULL;
+	struct rfile *d = NULL;
+	int rc = EBADMSG, tries;
+
+	*out = NULL;
+	if (why != NULL && why_len > 0)
+		why[0] = '\0';
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->path = strdup(path)) == NULL ||
+	    (r->dpath = malloc(strlen(path) +
+	    sizeof(AGENTID_REPLICA_DELTA_SUFFIX))) == NULL) {
+		rc = ENOMEM;
+		goto out;
+	}
+	strcpy(r->dpath, path);
+	strcat(r->dpath, AGENTID_REPLICA_DELTA_SUFFIX);
+	for (tries = 0; tries < 8; tries++) {
+		rfile_close(r->base);
+		r->base = NULL;
+		if ((rc = rfile_open(path, false, &r->base, why, why_len)) != 0)
+			goto out;
+		r->dseen = false;
+		rc = rfile_open(r->dpath, true, &d, why, why_len);
+		if (rc == ENOENT)
+			break;
+		if (rc != 0)
+			goto out;
+		r->dseen = true;
+		r->dident = *d;       /* identity fields only are used */
+		if (d->base_gen == r->base->gen && r->base->gen != 0) {
+			r->delta = d;
+			d = NULL;
+			break;
+		}
+		if (d->base_gen < r->base->gen || r->base->gen == 0) {
+			rfile_close(d); /* compacted into this base */
+			d = NULL;
+			break;
+		}
+		rfile_close(d);
+		d = NULL;
+		rc = say(why, why_len, EBADMSG, "%s: its delta belongs to a newer "
+		    "base", path);
+	}
+	if (rc != 0 && rc != ENOENT)
+		goto out;
+	set_info(r);
+	*out = r;
+	r = NULL;
+	rc = 0;
+out:
+	rfile_close(d);
+	agentid_replica_close(r);
+	return rc;
+}
+
+/* One file alone (a writer checking what it wrote). */
+int
+agentid_replica_open_file(const char *path, bool delta,
+    struct agentid_replica **out, char *why, size_t why_len)
+{
+	struct agentid_replica *r;
+	struct rfile *f = NULL;
+	int rc;
+
+	*out = NULL;
+	if (why != NULL && why_len > 0)
+		why[0] = '\0';
+	if ((rc = rfile_open(path, delta, &f, why, why_len)) != 0)
+		return rc;
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		rfile_close(f);
+		return ENOMEM;
+	}
+	r->base = f;
+	if (delta) {
+		/* lookups see the delta over an empty base */
+		r->delta = f;
+		if ((r->base = calloc(1, sizeof(*r->base))) == NULL) {
+			agentid_replica_close(r);
+			return ENOMEM;
+		}
+	}
+	set_info(r);
+	*out = r;
+	return 0;
+}
+
 /* Unmaps r. */
 void
 agentid_replica_close(struct agentid_replica *r)
 {
 	if (r == NULL)
 		return;
-	cdb_free(&r->cdb);
+	if (r->base != NULL && r->base->mem == NULL)
+		free(r->base); /* the empty base of a delta opened alone */
+	else
+		rfile_close(r->base);
+	rfile_close(r->delta);
+	free(r->path);
+	free(r->dpath);
 	free(r);
 }
 
 /* The CRC of everything but the header record. */
 static uint32_t
-whole_crc(const struct agentid_replica *r)
+whole_crc(const struct rfile *r)
 {
 	uint32_t crc;
 
@@ -901,60 +1311,77 @@ whole_crc(const struct agentid_replica *r)
 	    r->size - r->hdr_end);
 }
 
-/* Every user is reachable by name and uid and is the record listed. */
+/* Every user of f is reachable by name and uid in f and is the record
+ * listed. */
 static int
-verify_users(const struct agentid_replica *r)
+verify_users(const struct rfile *f)
 {
 	struct agentid_replica_user u, v;
 	char name[AGENTID_MAX_NAME + 1];
 	uint32_t i;
-	int rc;
 
-	for (i = 0; i < r->info.n_users; i++) {
-		if ((rc = agentid_replica_user_at(r, i, &u)) != 0)
+	for (i = 0; i < f->info.n_users; i++) {
+		if (parse_user(f, get32(f->users + 4 * (size_t)i), &u) != 0)
 			return EBADMSG;
 		memcpy(name, u.name.p, u.name.len);
 		name[u.name.len] = '\0';
-		if (agentid_replica_user_by_name(r, name, &v) != 0 || v.pos != u.pos ||
-		    agentid_replica_user_by_uid(r, u.uid, &v) != 0 || v.pos != u.pos ||
-		    !agentid_replica_id_ok(r, u.uid) ||
-		    !agentid_replica_id_ok(r, u.gid))
+		if (f_user_by_name(f, name, &v) != 0 || v.pos != u.pos ||
+		    f_user_by_uid(f, u.uid, &v) != 0 || v.pos != u.pos ||
+		    u.uid < f->info.min_uid || u.gid < f->info.min_uid ||
+		    u.uid == AGENTID_REPLICA_NOBODY || u.gid == AGENTID_REPLICA_NOBODY ||
+		    u.uid > AGENTID_REPLICA_MAX_ID || u.gid > AGENTID_REPLICA_MAX_ID)
 			return EBADMSG;
 	}
 	return 0;
 }
 
-/* Every group is reachable by name and gid and is the record listed. */
+/* Every group of f is reachable by name and gid in f and is the record
+ * listed. */
 static int
-verify_groups(const struct agentid_replica *r)
+verify_groups(const struct rfile *f)
 {
 	struct agentid_replica_group g, h;
 	char name[AGENTID_MAX_NAME + 1];
 	uint32_t i;
-	int rc;
 
-	for (i = 0; i < r->info.n_groups; i++) {
-		if ((rc = agentid_replica_group_at(r, i, &g)) != 0)
+	for (i = 0; i < f->info.n_groups; i++) {
+		if (parse_group(f, get32(f->groups + 4 * (size_t)i), &g) != 0)
 			return EBADMSG;
 		memcpy(name, g.name.p, g.name.len);
 		name[g.name.len] = '\0';
-		if (agentid_replica_group_by_name(r, name, &h) != 0 || h.pos != g.pos ||
-		    agentid_replica_group_by_gid(r, g.gid, &h) != 0 || h.pos != g.pos ||
-		    !agentid_replica_id_ok(r, g.gid))
+		if (f_group_by_name(f, name, &h) != 0 || h.pos != g.pos ||
+		    f_group_by_gid(f, g.gid, &h) != 0 || h.pos != g.pos ||
+		    g.gid < f->info.min_uid || g.gid == AGENTID_REPLICA_NOBODY ||
+		    g.gid > AGENTID_REPLICA_MAX_ID)
 			return EBADMSG;
 	}
 	return 0;
 }
 
-/* The full check: CRC of the whole file and every index. */
+/* The full check of one file. */
+static int
+verify_file(const struct rfile *f)
+{
+	int rc;
+
+	if (f == NULL || f->mem == NULL)
+		return 0;
+	if (whole_crc(f) != f->data_crc)
+		return EBADMSG;
+	if ((rc = verify_users(f)) != 0 || (rc = verify_groups(f)) != 0)
+		return rc;
+	return 0;
+}
+
+/* The full check: CRC of each file and every index. */
 int
 agentid_replica_verify(const struct agentid_replica *r)
 {
 	int rc;
 
-	if (whole_crc(r) != r->data_crc)
-		return EBADMSG;
-	if ((rc = verify_users(r)) != 0 || (rc = verify_groups(r)) != 0)
+	if ((rc = verify_file(r->base)) != 0)
+		return rc;
+	if (r->delta != r->base && (rc = verify_file(r->delta)) != 0)
 		return rc;
 	return 0;
 }

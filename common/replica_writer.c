@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agentid_replica_writer.h"
@@ -47,7 +48,13 @@ struct member_pair {
 };
 
 struct agentid_replica_writer {
-	char *path, *tmp;
+	char *path, *tmp;         /* path: the file renamed over (a delta's
+	                           * is PATH.delta) */
+	char *delta_path;         /* base: the delta a new base retires */
+	bool delta;
+	uint64_t gen, base_gen;
+	uint32_t n_tombs;
+	struct strset member_keys; /* delta: "m:" written */
 	int fd;
 	bool finished;            /* cdb_make_finish called */
 	bool committed;
@@ -581,7 +588,8 @@ agentid_replica_write_group(struct agentid_replica_writer *w,
 	    (rc = idset_add(&w->gids, gid)) != 0 ||
 	    (rc = push_u32(&w->gpos, &w->n_groups, &w->cap_groups, pos)) != 0)
 		return agentid_seterr(err, rc, "out of memory");
-	for (i = 0; i < n_members; i++) {
+	/* a delta's member lists come whole from its caller */
+	for (i = 0; i < n_members && !w->delta; i++) {
 		if (w->n_pairs == w->cap_pairs) {
 			size_t ncap = w->cap_pairs == 0 ? 1024 : w->cap_pairs * 2;
 			struct member_pair *np = realloc(w->pairs, ncap * sizeof(*np));
@@ -610,7 +618,10 @@ pair_cmp(const void *a, const void *b)
 	return x->gid < y->gid ? -1 : x->gid > y->gid;
 }
 
-/* Writes "m:NAME" for each user of the replica listed by some group. */
+/* Writes "m:NAME" for each name some group lists, a user of the replica
+ * or not: a delta then only replaces the lists of the members of the
+ * groups it changes, and an agent published later finds its list there.
+ * The NSS module serves a list only to a user of the replica. */
 static int
 write_member_index(struct agentid_replica_writer *w, struct agentid_error *err)
 {
@@ -625,8 +636,6 @@ write_member_index(struct agentid_replica_writer *w, struct agentid_error *err)
 		for (j = i + 1; j < w->n_pairs &&
 		    strcmp(w->pairs[j].member, w->pairs[i].member) == 0; j++)
 			;
-		if (!strset_find(&w->users, w->pairs[i].member, &at))
-			continue;
 		w->val.len = 0;
 		if ((rc = put_le(&w->val, 0, 8)) != 0)
 			return agentid_seterr(err, rc, "out of memory");
@@ -686,8 +695,12 @@ build_header(struct agentid_replica_writer *w, uint64_t size, uint32_t data_crc)
 	    (rc = put_le(&w->val, w->n_groups, 4)) != 0 ||
 	    (rc = put_le(&w->val, w->n_member_keys, 4)) != 0 ||
 	    (rc = put_le(&w->val, w->meta.min_uid, 4)) != 0 ||
-	    (rc = put_le(&w->val, 0, 4)) != 0 ||
+	    (rc = put_le(&w->val, w->delta ? AGENTID_REPLICA_FLAG_DELTA : 0,
+	    4)) != 0 ||
 	    (rc = put_le(&w->val, (uint64_t)w->meta.clock_skew, 8)) != 0 ||
+	    (rc = put_le(&w->val, w->gen, 8)) != 0 ||
+	    (rc = put_le(&w->val, w->base_gen, 8)) != 0 ||
+	    (rc = put_le(&w->val, w->n_tombs, 4)) != 0 ||
 	    (rc = put_le(&w->val, slen, 2)) != 0 ||
 	    (rc = put(&w->val, w->nologin, slen)) != 0)
 		return rc;
@@ -745,7 +758,94 @@ finish_file(struct agentid_replica_writer *w, struct agentid_error *err)
 	return 0;
 }
 
-/* Indexes, header, verification, fsync, rename. */
+/* Adds a tombstone for a user (is_group false) or group name: the base's
+ * entry of that name is no longer served. Delta only. */
+int
+agentid_replica_write_tombstone(struct agentid_replica_writer *w,
+    bool is_group, const char *name, struct agentid_error *err)
+{
+	unsigned char key[AGENTID_MAX_NAME + 2];
+	struct strset *set = is_group ? &w->groups : &w->users;
+	size_t klen, at;
+	int rc;
+
+	if (!w->delta)
+		return agentid_seterr(err, EINVAL, "a tombstone in a base");
+	if (name == NULL || strlen(name) == 0 || strlen(name) > AGENTID_MAX_NAME)
+		return agentid_seterr(err, EINVAL, "tombstone: bad name");
+	if (strset_find(set, name, &at))
+		return agentid_seterr(err, EEXIST, "%s: already in the delta", name);
+	klen = strlen(name) + 2;
+	key[0] = is_group ? 'g' : 'n';
+	key[1] = ':';
+	memcpy(key + 2, name, klen - 2);
+	w->val.len = 0;
+	if ((rc = put_le(&w->val, 0, 4)) != 0)
+		return agentid_seterr(err, rc, "out of memory");
+	seal(key, klen, &w->val);
+	if ((rc = add_record(w, key, klen, w->val.p, 4, NULL, err)) != 0)
+		return rc;
+	if ((rc = strset_add(set, name)) != 0)
+		return agentid_seterr(err, rc, "out of memory");
+	w->n_tombs++;
+	return 0;
+}
+
+/* Adds the whole list of groups that list member, replacing the base's.
+ * Delta only. */
+int
+agentid_replica_write_members(struct agentid_replica_writer *w,
+    const char *member, const uint32_t *gids, size_t n,
+    struct agentid_error *err)
+{
+	unsigned char key[AGENTID_MAX_NAME + 2];
+	size_t klen, i, at;
+	int rc;
+
+	if (!w->delta)
+		return agentid_seterr(err, EINVAL, "a member list in a base");
+	if ((rc = name_ok(member, err)) != 0)
+		return rc;
+	if (n > AGENTID_REPLICA_MAX_MEMBERS)
+		return agentid_seterr(err, EINVAL, "%s: in too many groups", member);
+	if (strset_find(&w->member_keys, member, &at))
+		return agentid_seterr(err, EEXIST, "%s: member list twice", member);
+	klen = strlen(member) + 2;
+	key[0] = 'm';
+	key[1] = ':';
+	memcpy(key + 2, member, klen - 2);
+	w->val.len = 0;
+	if ((rc = put_le(&w->val, 0, 4)) != 0 ||
+	    (rc = put_le(&w->val, n, 4)) != 0)
+		return agentid_seterr(err, rc, "out of memory");
+	for (i = 0; i < n; i++)
+		if ((rc = put_le(&w->val, gids[i], 4)) != 0)
+			return agentid_seterr(err, rc, "out of memory");
+	seal(key, klen, &w->val);
+	if ((rc = add_record(w, key, klen, w->val.p, w->val.len, NULL, err)) != 0)
+		return rc;
+	if ((rc = strset_add(&w->member_keys, member)) != 0)
+		return agentid_seterr(err, rc, "out of memory");
+	w->n_member_keys++;
+	return 0;
+}
+
+/* The generation of the file being written. */
+uint64_t
+agentid_replica_writer_generation(const struct agentid_replica_writer *w)
+{
+	return w->gen;
+}
+
+/* Records written so far (users, groups, tombstones, member lists). */
+size_t
+agentid_replica_writer_count(const struct agentid_replica_writer *w)
+{
+	return w->n_users + w->n_groups + w->n_tombs + w->n_member_keys;
+}
+
+/* Indexes, header, verification, fsync, rename; a base then retires the
+ * delta beside it. */
 int
 agentid_replica_commit(struct agentid_replica_writer *w,
     struct agentid_error *err)
@@ -756,7 +856,7 @@ agentid_replica_commit(struct agentid_replica_writer *w,
 
 	if (w->committed || w->fd < 0)
 		return agentid_seterr(err, EINVAL, "replica already committed");
-	if ((rc = write_member_index(w, err)) != 0 ||
+	if ((!w->delta && (rc = write_member_index(w, err)) != 0) ||
 	    (rc = write_list(w, "@p", w->upos, w->n_users, err)) != 0 ||
 	    (rc = write_list(w, "@g", w->gpos, w->n_groups, err)) != 0 ||
 	    (rc = finish_file(w, err)) != 0)
@@ -770,7 +870,8 @@ agentid_replica_commit(struct agentid_replica_writer *w,
 	w->fd = -1;
 	/* the checks every reader makes, ownership and modes included: a
 	 * replica NSS would refuse is not put in place */
-	if ((rc = agentid_replica_open_why(w->tmp, &r, why, sizeof(why))) != 0) {
+	if ((rc = agentid_replica_open_file(w->tmp, w->delta, &r, why,
+	    sizeof(why))) != 0) {
 		rc = agentid_seterr(err, rc == EPERM ? EPERM : EIO,
 		    "%s: not put in place, readers would refuse it: %s", w->path,
 		    why[0] != '\0' ? why : strerror(rc));
@@ -787,6 +888,13 @@ agentid_replica_commit(struct agentid_replica_writer *w,
 		goto out;
 	}
 	w->committed = true;
+	/* the new base holds everything: the delta of the old one goes (a
+	 * reader that still sees it ignores it, its base is older) */
+	if (!w->delta && unlink(w->delta_path) != 0 && errno != ENOENT) {
+		rc = agentid_seterr(err, errno, "%s: %s", w->delta_path,
+		    strerror(errno));
+		goto out;
+	}
 	if ((rc = agentid_fsync_parent(w->path)) != 0)
 		rc = agentid_seterr(err, rc, "%s: fsync of directory: %s", w->path,
 		    strerror(rc));
@@ -795,15 +903,49 @@ out:
 	return rc;
 }
 
+/* The largest generation of the files at path and path.delta (0 when
+ * neither can be read). */
+static uint64_t
+generation_on_disk(const char *base, const char *delta)
+{
+	struct agentid_replica *r = NULL;
+	const struct agentid_replica_info *i;
+	uint64_t g = 0;
+
+	if (agentid_replica_open_file(base, false, &r, NULL, 0) == 0) {
+		g = agentid_replica_info(r)->generation;
+		agentid_replica_close(r);
+	}
+	if (agentid_replica_open_file(delta, true, &r, NULL, 0) == 0) {
+		i = agentid_replica_info(r);
+		if (i->generation > g)
+			g = i->generation;
+		agentid_replica_close(r);
+	}
+	return g;
+}
+
+/* Nanoseconds of the real-time clock: a generation that grows across
+ * writers and restarts even when the files cannot be read. */
+static uint64_t
+clock_gen(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Opens the temporary file and writes the placeholder header. */
-int
-agentid_replica_writer_new(const char *path,
+static int
+writer_open(const char *path, bool delta, uint64_t base_gen,
     const struct agentid_replica_meta *meta,
     struct agentid_replica_writer **out, struct agentid_error *err)
 {
 	struct agentid_replica_writer *w;
 	const char *shell = meta->nologin_shell != NULL ? meta->nologin_shell :
 	    "/usr/sbin/nologin";
+	uint64_t disk;
 	int rc;
 
 	*out = NULL;
@@ -812,17 +954,34 @@ agentid_replica_writer_new(const char *path,
 		return rc;
 	if (meta->clock_skew < 0 || meta->clock_skew > 86400 * 365)
 		return agentid_seterr(err, EINVAL, "clock_skew out of range");
+	if (delta && base_gen == 0)
+		return agentid_seterr(err, EINVAL, "a delta needs a base generation");
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return agentid_seterr(err, ENOMEM, "out of memory");
 	w->fd = -1;
 	w->meta = *meta;
-	if ((w->path = strdup(path)) == NULL ||
-	    (w->nologin = strdup(shell)) == NULL ||
-	    asprintf(&w->tmp, "%s.tmp.XXXXXX", path) < 0) {
+	w->delta = delta;
+	if ((w->nologin = strdup(shell)) == NULL ||
+	    asprintf(&w->delta_path, "%s" AGENTID_REPLICA_DELTA_SUFFIX, path) < 0) {
+		w->delta_path = NULL;
+		rc = agentid_seterr(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((w->path = strdup(delta ? w->delta_path : path)) == NULL ||
+	    asprintf(&w->tmp, "%s.tmp.XXXXXX", w->path) < 0) {
 		w->tmp = NULL;
 		rc = agentid_seterr(err, ENOMEM, "out of memory");
 		goto out;
 	}
+	/* a new base's generation passes every file there: the old delta is
+	 * then ignored even before it is removed */
+	disk = generation_on_disk(path, w->delta_path);
+	w->gen = meta->generation != 0 ? meta->generation : clock_gen();
+	if (meta->generation == 0 && w->gen <= disk)
+		w->gen = disk + 1;
+	if (delta && w->gen <= base_gen)
+		w->gen = base_gen + 1;
+	w->base_gen = delta ? base_gen : w->gen;
 	w->meta.nologin_shell = w->nologin;
 	if ((w->fd = mkostemp(w->tmp, O_CLOEXEC)) < 0) {
 		rc = agentid_seterr(err, errno, "%s: %s", w->tmp, strerror(errno));
@@ -851,6 +1010,24 @@ out:
 	return rc;
 }
 
+/* A new base. */
+int
+agentid_replica_writer_new(const char *path,
+    const struct agentid_replica_meta *meta,
+    struct agentid_replica_writer **out, struct agentid_error *err)
+{
+	return writer_open(path, false, 0, meta, out, err);
+}
+
+/* A new delta for the base of generation base_gen at path. */
+int
+agentid_replica_writer_new_delta(const char *path,
+    const struct agentid_replica_meta *meta, uint64_t base_gen,
+    struct agentid_replica_writer **out, struct agentid_error *err)
+{
+	return writer_open(path, true, base_gen, meta, out, err);
+}
+
 /* Frees w, removing the temporary file if it was not renamed. */
 void
 agentid_replica_writer_free(struct agentid_replica_writer *w)
@@ -874,6 +1051,8 @@ agentid_replica_writer_free(struct agentid_replica_writer *w)
 	strset_free(&w->groups);
 	strset_free(&w->local_users);
 	strset_free(&w->local_groups);
+	strset_free(&w->member_keys);
+	free(w->delta_path);
 	free(w->uids.slot);
 	free(w->gids.slot);
 	free(w->local_uids.slot);

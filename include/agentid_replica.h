@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * agentid_replica.h - the NSS side of the local replica: one tinycdb file
- * that `agentid sync` (or agentidd) writes and libnss_agent.so.2 maps
- * read-only.
+ * agentid_replica.h - the NSS side of the local replica: a tinycdb base
+ * file that `agentid sync` (or agentidd) writes and, beside it, the delta
+ * agentidd writes after each batch (PATH.delta: entries changed since
+ * that base, tombstones); libnss_agent.so.2 maps both read-only and reads
+ * them as one (replica_format.h says how they pair).
  *
  * The reader (common/replica_reader.c) needs libc and libcdb only and uses
  * no other libagentid symbol: it is compiled into libagentid and, a second
@@ -82,15 +84,22 @@ struct agentid_replica_info {
 	uint32_t min_uid;
 	int64_t clock_skew;
 	struct agentid_replica_str nologin_shell;
+	uint64_t generation;      /* the delta's when there is one; 0: v1 */
+	uint64_t base_generation;
+	bool has_delta;
+	uint32_t delta_users, delta_groups, tombstones;
 };
 
-struct agentid_replica; /* one mapped file */
+struct agentid_replica; /* a mapped base (+ its delta), read as one */
 
 /* CRC-32C (Castagnoli) of n bytes, continuing from crc (0 to start). */
 uint32_t agentid_replica_crc32c(uint32_t crc, const void *p, size_t n);
 
-/* Opens (O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK), maps and closes path; checks
- * who may have written it, then the header. ENOENT when missing; EPERM when
+/* Opens (O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK), maps and closes path and
+ * path.delta; checks who may have written each, then the headers. A delta
+ * for an older base is ignored; one that is there but refused (untrusted,
+ * corrupt, for a base that never comes) refuses the whole replica.
+ * ENOENT when the base is missing; EPERM when
  * not trusted: the file or its directory is owned by someone other than
  * root or the system user `agentid` (read from /etc/passwd directly, never
  * through NSS), or is writable by group or others, or path is a symbolic
@@ -110,34 +119,43 @@ int agentid_replica_open_why(const char *path, struct agentid_replica **out,
  */
 int agentid_replica_open_trusted(const char *path, int *fd, struct stat *st,
     char *why, size_t why_len);
+/* One file alone, a base or (delta) a delta, as a writer checks what it
+ * wrote; a delta opened so answers over an empty base. */
+int agentid_replica_open_file(const char *path, bool delta,
+    struct agentid_replica **out, char *why, size_t why_len);
 void agentid_replica_close(struct agentid_replica *r);
-/* True when st (from stat) names the file r maps, unchanged: same inode,
- * size, mtime and ctime. A caller stats the path before each lookup: a file
- * truncated in place is then no longer touched (see docs/design-notes.md
- * for the race that remains). */
-bool agentid_replica_same_file(const struct agentid_replica *r,
-    const struct stat *st);
+/* True when r was opened from path and both files are unchanged: the base
+ * and the delta (or its absence) have the same inode, size, mtime and
+ * ctime. A caller stats before each lookup: a file truncated in place is
+ * then no longer touched (see docs/design-notes.md for the race that
+ * remains). */
+bool agentid_replica_current(const struct agentid_replica *r,
+    const char *path);
 const struct agentid_replica_info *agentid_replica_info(
     const struct agentid_replica *r);
 
-/* Lookups: 0, ENOENT when absent, EBADMSG when the record is corrupt. */
+/* Lookups: 0, ENOENT when absent, EBADMSG when the record is corrupt. The
+ * delta answers first; a base entry whose name or id the delta holds (as
+ * an entry or a tombstone) is not served. */
 int agentid_replica_user_by_name(const struct agentid_replica *r,
     const char *name, struct agentid_replica_user *u);
 int agentid_replica_user_by_uid(const struct agentid_replica *r, uint32_t uid,
     struct agentid_replica_user *u);
-/* The index-th user in enumeration order; ENOENT past the end. */
-int agentid_replica_user_at(const struct agentid_replica *r, uint32_t index,
-    struct agentid_replica_user *u);
+/* The next user from *cursor (start at 0), which moves past it: the
+ * delta's, then the base's still served; each once. ENOENT at the end. */
+int agentid_replica_user_next(const struct agentid_replica *r,
+    uint32_t *cursor, struct agentid_replica_user *u);
 int agentid_replica_group_by_name(const struct agentid_replica *r,
     const char *name, struct agentid_replica_group *g);
 int agentid_replica_group_by_gid(const struct agentid_replica *r, uint32_t gid,
     struct agentid_replica_group *g);
-int agentid_replica_group_at(const struct agentid_replica *r, uint32_t index,
-    struct agentid_replica_group *g);
+int agentid_replica_group_next(const struct agentid_replica *r,
+    uint32_t *cursor, struct agentid_replica_group *g);
 /* Next member of g from *cursor (start at 0); false at the end. */
 bool agentid_replica_member_next(const struct agentid_replica_group *g,
     size_t *cursor, struct agentid_replica_str *member);
-/* The gids of the groups that list member (an agent of this replica). */
+/* The gids of the groups that list member (any name a group lists; the
+ * NSS module serves them only to users of the replica). */
 int agentid_replica_groups_of(const struct agentid_replica *r,
     const char *member, struct agentid_replica_gids *out);
 uint32_t agentid_replica_gid_at(const struct agentid_replica_gids *g,
@@ -149,10 +167,26 @@ bool agentid_replica_id_ok(const struct agentid_replica *r, uint32_t id);
  * widened by clock_skew. Needs only the clock. */
 bool agentid_replica_user_valid(const struct agentid_replica *r,
     const struct agentid_replica_user *u, int64_t now);
-/* Checks everything: the whole-file CRC, every record reachable from the
- * enumeration lists and their uid/gid/name indexes. EBADMSG if anything is
- * wrong. O(size of the file). */
+/* Checks everything, file by file: the whole-file CRC, every record
+ * reachable from the enumeration lists and their uid/gid/name indexes.
+ * EBADMSG if anything is wrong. O(size of the files). */
 int agentid_replica_verify(const struct agentid_replica *r);
+
+/* One record of a delta, for its writer to carry forward. */
+struct agentid_replica_delta_rec {
+	char kind;                /* 'n' user, 'g' group, 'm' member list */
+	const char *name;
+	bool tombstone;
+	struct agentid_replica_user user;
+	struct agentid_replica_group group;
+	struct agentid_replica_gids gids;
+};
+typedef int (*agentid_replica_delta_fn)(
+    const struct agentid_replica_delta_rec *e, void *arg);
+/* Calls fn for every record of r's delta (none without one); a non-zero
+ * return stops the walk and is returned; EBADMSG for a corrupt record. */
+int agentid_replica_delta_each(const struct agentid_replica *r,
+    agentid_replica_delta_fn fn, void *arg);
 
 #ifdef __cplusplus
 }

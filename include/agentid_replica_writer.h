@@ -28,6 +28,8 @@ struct agentid_replica_meta {
 	uint32_t min_uid;          /* users and groups below are refused */
 	int64_t clock_skew;
 	const char *nologin_shell;
+	uint64_t generation;       /* 0: chosen by the writer (larger than
+	                            * the files there and the clock's ns) */
 };
 
 struct agentid_replica_entry {
@@ -46,11 +48,33 @@ struct agentid_replica_writer;
 #define AGENTID_FILES_PASSWD "/etc/passwd"
 #define AGENTID_FILES_GROUP "/etc/group"
 
-/* Starts a replica that will replace path: a temporary file in the same
- * directory (mode 0644). */
+/* Starts a replica base that will replace path: a temporary file in the
+ * same directory (mode 0644). Its commit removes path.delta. */
 int agentid_replica_writer_new(const char *path,
     const struct agentid_replica_meta *meta,
     struct agentid_replica_writer **out, struct agentid_error *err);
+/* Starts a delta that will replace path.delta, for the base of generation
+ * base_gen at path: users and groups written replace the base's of the
+ * same name (and hide the base's entry holding the same id); tombstones
+ * hide the base's; member lists replace the base's. Local collisions,
+ * id ranges and fields are checked as for a base; uniqueness only inside
+ * the delta (the caller keeps it against the base). */
+int agentid_replica_writer_new_delta(const char *path,
+    const struct agentid_replica_meta *meta, uint64_t base_gen,
+    struct agentid_replica_writer **out, struct agentid_error *err);
+/* The generation of the file being written. */
+uint64_t agentid_replica_writer_generation(
+    const struct agentid_replica_writer *w);
+/* Users, groups, tombstones and member lists written so far. */
+size_t agentid_replica_writer_count(const struct agentid_replica_writer *w);
+/* Delta only: the user (is_group false) or group called name is gone.
+ * EEXIST when the delta already has that name. */
+int agentid_replica_write_tombstone(struct agentid_replica_writer *w,
+    bool is_group, const char *name, struct agentid_error *err);
+/* Delta only: the whole list of gids of the groups that list member. */
+int agentid_replica_write_members(struct agentid_replica_writer *w,
+    const char *member, const uint32_t *gids, size_t n,
+    struct agentid_error *err);
 /* Reserves every name, uid, group name and gid of the local files at
  * passwd_path and group_path: users and groups that collide with them are
  * refused from then on. Fails (ENOENT, EACCES, EBADMSG...) when either file
@@ -72,7 +96,8 @@ int agentid_replica_write_group(struct agentid_replica_writer *w,
     const char *name, uint32_t gid, char *const *members, size_t n_members,
     struct agentid_error *err);
 /* Writes the indexes and the header, verifies the file, fsyncs it and
- * renames it over path (then fsyncs the directory). */
+ * renames it over path (a base then unlinks path.delta), then fsyncs the
+ * directory. */
 int agentid_replica_commit(struct agentid_replica_writer *w,
     struct agentid_error *err);
 /* Frees w; removes the temporary file unless committed. */

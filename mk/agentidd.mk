@@ -51,3 +51,14 @@ TESTS += tests/agentidd/test_holdback.sh
 # is SIGKILLed or SIGSTOPped, with no wrong decision.
 dist_check_SCRIPTS += tests/agentidd/test_replicated.sh
 TESTS += tests/agentidd/test_replicated.sh
+
+# Benchmark (prints figures, never fails on time; not a test): one
+# directory change through agentidd's store at 100k and 1M agents (records
+# delta + NSS delta) and the NSS lookup after it.
+#   top_srcdir=... top_builddir=... bash bench/nss_delta.sh   (root)
+EXTRA_PROGRAMS += bench/nss_delta
+bench_nss_delta_SOURCES = bench/nss_delta.c agentidd/store.c agentidd/agentidd.h
+bench_nss_delta_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/agentidd
+bench_nss_delta_CFLAGS = $(AM_CFLAGS) $(LDAP_CFLAGS)
+bench_nss_delta_LDADD = libagentid-core.la $(CDB_LIBS) -ldl
+EXTRA_DIST += bench/nss_delta.sh

@@ -107,20 +107,21 @@ _nss_agent_getgrent_r(struct group *gr, char *buf, size_t buflen, int *errnop)
 {
 	struct agentid_replica_group g;
 	struct nss_agent_map *m;
-	uint32_t i;
+	uint32_t c;
 	int rc;
 
 	if ((rc = nss_agent_acquire(&m)) != 0)
 		return nss_agent_status(rc, errnop);
-	for (i = nss_agent_cursor_get(NSS_AGENT_GRENT);; i++) {
-		if ((rc = agentid_replica_group_at(m->rep, i, &g)) != 0)
+	c = nss_agent_cursor_get(NSS_AGENT_GRENT);
+	for (;;) {
+		if ((rc = agentid_replica_group_next(m->rep, &c, &g)) != 0)
 			break;
 		rc = fill_group(m->rep, &g, gr, buf, buflen);
 		if (rc != ENOENT)
 			break;
 	}
 	if (rc == 0)
-		nss_agent_cursor_set(NSS_AGENT_GRENT, i + 1);
+		nss_agent_cursor_set(NSS_AGENT_GRENT, c);
 	nss_agent_release(m);
 	return nss_agent_status(rc, errnop);
 }
@@ -152,19 +153,27 @@ add_gid(gid_t gid, long int *start, long int *size, gid_t **groupsp,
 	return 0;
 }
 
-/* initgroups_dyn: the agent's groups, without its primary group. */
+/* initgroups_dyn: the agent's groups, without its primary group. Only a
+ * user of the replica gets any: groups may list any name (root...), and
+ * the replica keeps a list for each. */
 enum nss_status
 _nss_agent_initgroups_dyn(const char *user, gid_t group, long int *start,
     long int *size, gid_t **groupsp, long int limit, int *errnop)
 {
 	struct agentid_replica_gids gids;
+	struct agentid_replica_user u;
 	struct nss_agent_map *m;
 	uint32_t i;
 	int rc;
 
 	if ((rc = nss_agent_acquire(&m)) != 0)
 		return nss_agent_status(rc, errnop);
-	if ((rc = agentid_replica_groups_of(m->rep, user, &gids)) == 0) {
+	if ((rc = agentid_replica_user_by_name(m->rep, user, &u)) == 0 &&
+	    (!agentid_replica_id_ok(m->rep, u.uid) ||
+	    !agentid_replica_id_ok(m->rep, u.gid)))
+		rc = ENOENT;
+	if (rc == 0 &&
+	    (rc = agentid_replica_groups_of(m->rep, user, &gids)) == 0) {
 		for (i = 0; i < gids.n && rc == 0; i++) {
 			gid_t gid = agentid_replica_gid_at(&gids, i);
 

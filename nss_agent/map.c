@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * map.c - the process-wide replica mapping of libnss_agent.so.2: opened on
- * first use, replaced when the file changes, shared by threads through a
- * reference count, and safe across fork.
+ * map.c - the process-wide replica mapping of libnss_agent.so.2 (the base
+ * and its delta, read as one): opened on first use, replaced when either
+ * file changes, shared by threads through a reference count, and safe
+ * across fork.
  *
- * The path is stat'ed before every lookup, not once a second: a replica
+ * Both paths are stat'ed before every lookup, not once a second: a file
  * truncated in place (an administrator's cp over it) must not be touched
  * again, since reading a mapped page past the new end of the file is SIGBUS.
  * A stat costs under a microsecond; glibc's NSS dispatch alone costs
@@ -17,7 +18,6 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 
 #include "nss_agent.h"
 
@@ -106,22 +106,17 @@ drop_current(void)
 	}
 }
 
-/* Makes current match the file at path: the same inode, size and times as
- * when it was mapped, or a fresh mapping (or none). A path that changed
- * (AGENTID_REPLICA in tests) is a different inode too. Called with lock
- * held. */
+/* Makes current match the files at path and path.delta: the same inode,
+ * size and times as when they were mapped (the delta as absent as it
+ * was), or a fresh mapping (or none). A path that changed (AGENTID_REPLICA
+ * in tests) is a different replica too. Called with lock held. */
 static void
 refresh(const char *path)
 {
 	struct agentid_replica *rep;
 	struct nss_agent_map *m;
-	struct stat st;
 
-	if (stat(path, &st) != 0) {
-		drop_current();
-		return;
-	}
-	if (current != NULL && agentid_replica_same_file(current->rep, &st))
+	if (current != NULL && agentid_replica_current(current->rep, path))
 		return;
 	drop_current();
 	if (agentid_replica_open(path, &rep) != 0)

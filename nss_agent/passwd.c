@@ -105,20 +105,22 @@ _nss_agent_getpwent_r(struct passwd *pw, char *buf, size_t buflen,
 {
 	struct agentid_replica_user u;
 	struct nss_agent_map *m;
-	uint32_t i;
+	uint32_t c;
 	int rc;
 
 	if ((rc = nss_agent_acquire(&m)) != 0)
 		return nss_agent_status(rc, errnop);
-	for (i = nss_agent_cursor_get(NSS_AGENT_PWENT);; i++) {
-		if ((rc = agentid_replica_user_at(m->rep, i, &u)) != 0)
+	c = nss_agent_cursor_get(NSS_AGENT_PWENT);
+	for (;;) {
+		/* the delta's users, then the base's it does not hide */
+		if ((rc = agentid_replica_user_next(m->rep, &c, &u)) != 0)
 			break;
 		rc = fill_passwd(m->rep, &u, pw, buf, buflen);
 		if (rc != ENOENT)
 			break;
 	}
 	if (rc == 0)
-		nss_agent_cursor_set(NSS_AGENT_PWENT, i + 1);
+		nss_agent_cursor_set(NSS_AGENT_PWENT, c);
 	nss_agent_release(m);
 	return nss_agent_status(rc, errnop);
 }

@@ -68,7 +68,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "nss") == 0) {
 		if ((rc = agentid_replica_open(argv[2], &r)) != 0)
 			return 1;
-		for (i = 0; agentid_replica_user_at(r, i, &u) == 0; i++)
+		for (i = 0; agentid_replica_user_next(r, &i, &u) == 0;)
 			printf("%.*s %u %u %d %" PRId64 " %" PRId64 "\n",
 			    (int)u.name.len, u.name.p, u.uid, u.gid, (int)u.state,
 			    u.has_not_before ? u.not_before : 0, u.not_after);

@@ -3,7 +3,9 @@
 # test_agentidd.sh - agentidd against a slapd with syncprov: the initial
 # refresh writes the replica (equal to what `agentid sync` writes); an add,
 # a revocation and a delete show in the NSS replica (latency printed, 5 s
-# ceiling); a restart resumes with the saved cookie (no entries resent); a
+# ceiling); as root, an add, a change and a delete show through getent
+# (libnss_agent) while the base file keeps its inode (only the delta is
+# rewritten); a restart resumes with the saved cookie (no entries resent); a
 # burst of 10,000 changes ends with the replica equal to the directory; a
 # SIGKILLed slapd comes back and agentidd catches up. As root agentidd
 # drops to the system user `agentid`, which the packages create: here it
@@ -174,6 +176,59 @@ EOF2
 if ms=$(poll eval '! nss_line new-bot >/dev/null'); then
 	ok "delete visible after $ms ms"
 else fail "delete not visible within 5 s"; fi
+# --- a change is written as a delta beside the base: the base file is
+# not rewritten (same inode), getent through libnss_agent sees the change
+if [ "$(id -u)" = 0 ]; then
+	. "${top_srcdir:-.}/tests/nss/nss-lib.sh"
+	nss_setup
+	pwline() { nss_run "$R" getent passwd "$@" 2>/dev/null; }
+	ino0=$(stat -c %i "$R")
+	ldapmod -a <<EOF2 || fail "ldapadd delta-bot"
+dn: uid=delta-bot,ou=agents,$AGENTID_TEST_LDAP_BASE
+objectClass: account
+objectClass: posixAccount
+objectClass: agentIdentity
+uid: delta-bot
+cn: delta-bot
+uidNumber: 41101
+gidNumber: 41101
+homeDirectory: /home/delta-bot
+loginShell: /bin/sh
+agentOwner: uid=alice,ou=people,$AGENTID_TEST_LDAP_BASE
+agentNotAfter: $(_slapd_gentime +30d)
+EOF2
+	if ms=$(poll eval 'pwline delta-bot | grep -q "^delta-bot:\*:41101:41101:.*:/bin/sh$"'); then
+		ok "getent: an added agent served after $ms ms"
+	else fail "getent: added agent not served: $(pwline delta-bot)"; fi
+	ldapmod <<EOF2 || fail "ldapmodify delta-bot"
+dn: uid=delta-bot,ou=agents,$AGENTID_TEST_LDAP_BASE
+changetype: modify
+replace: loginShell
+loginShell: /bin/bash
+EOF2
+	if ms=$(poll eval 'pwline delta-bot | grep -q ":/bin/bash$"'); then
+		ok "getent: a changed shell served after $ms ms"
+	else fail "getent: shell change not served: $(pwline delta-bot)"; fi
+	[ "$(pwline 41101 | cut -d: -f1)" = delta-bot ] &&
+	    ok "getent by uid" || fail "getent passwd 41101: $(pwline 41101)"
+	n=$(pwline | grep -c '^delta-bot:')
+	[ "$n" = 1 ] && ok "enumeration lists it once" ||
+	    fail "enumeration lists delta-bot $n times"
+	[ "$(stat -c %i "$R")" = "$ino0" ] && [ -s "$R.delta" ] &&
+	    ok "only the delta was rewritten (base inode $ino0 kept, $(stat -c %s "$R.delta") bytes of delta)" ||
+	    fail "the base was rewritten (inode $ino0 -> $(stat -c %i "$R"))"
+	ldapmod <<EOF2 || fail "ldapmodify delete delta-bot"
+dn: uid=delta-bot,ou=agents,$AGENTID_TEST_LDAP_BASE
+changetype: delete
+EOF2
+	if ms=$(poll eval '! pwline delta-bot >/dev/null'); then
+		ok "getent: a deleted agent gone after $ms ms"
+	else fail "getent: deleted agent still served"; fi
+	[ "$(stat -c %i "$R")" = "$ino0" ] &&
+	    ok "delete written as a tombstone (base inode kept)" ||
+	    fail "the base was rewritten for a delete"
+	rm -rf "$NSS_TMP"
+fi
 # an owner leaving owner_active_filter orphans alice's agents
 ldapmod <<EOF2 || fail "ldapmodify alice"
 dn: uid=alice,ou=people,$AGENTID_TEST_LDAP_BASE

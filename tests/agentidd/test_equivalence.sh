@@ -10,6 +10,8 @@
 # decided by `agentid check --json` twice, with `source replica` and with
 # `source directory` on the same slapd, and the two answers must be the same
 # (decision, reason, owner, chain, window, culprit; or both an error).
+# The NSS replica agentidd kept (a base and its delta) must then equal what
+# a full `agentid sync` writes.
 #
 #   AGENTID_EQUIV_SEED=N   replay a run (the seed is printed)
 #   AGENTID_EQUIV_N=N      entries (default 300; ~N*5/3 requests, N/3 changes)
@@ -122,6 +124,23 @@ echo "changes: $(grep -c '^changetype' "$D/changes.ldif") sent," \
 wait_in_step $((60 + N / 100)) && ok "agentidd caught up with the changes" ||
     fail "agentidd's cookie never reached the provider's contextCSN"
 compare_requests "$nreq" after-changes
+
+# the NSS replica, kept by agentidd as a base and deltas of what each batch
+# changed (and of the chains through it), equals what a full sync writes
+DUMP=$B/tests/agentidd/replica_dump
+if "$AGENTID" --config "$CONF" sync --replica "$D/ref.cdb" >/dev/null \
+    2>"$D/sync.err"; then
+	"$DUMP" nss "$D/ref.cdb" | sort >"$D/nss-ref.txt"
+	"$DUMP" nss "$R" | sort >"$D/nss-got.txt"
+	if cmp -s "$D/nss-ref.txt" "$D/nss-got.txt"; then
+		ok "NSS replica equals a full agentid sync ($(wc -l <"$D/nss-got.txt") agents; delta $( [ -e "$R.delta" ] && stat -c %s "$R.delta" || echo none) bytes)"
+	else
+		fail "NSS replica differs from a full agentid sync"
+		diff "$D/nss-ref.txt" "$D/nss-got.txt" | head -20 >&2
+	fi
+else
+	fail "agentid sync: $(head -3 "$D/sync.err")"
+fi
 
 # the replica config really decided from the replica (not a fallback)
 nr=$(grep -c '"source":"replica"' "$D/audit-replica.log")

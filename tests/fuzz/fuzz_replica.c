@@ -9,6 +9,12 @@
  * and the target needs root, as the NSS tests do; otherwise every input is
  * refused at open and the replay says so.
  *
+ * Each image is read three ways: as the base (agents.cdb), as a delta
+ * alone, and as the delta (agents.cdb.delta) beside a fixed base of
+ * generation 1 that the target writes once with the writer, so that a
+ * delta seed (gen_replica --delta) reaches the code that pairs the two
+ * files and hides base entries.
+ *
  * Built twice: as fuzz_replica, and with FUZZ_FIX_CRC as fuzz_replica_crc,
  * which first rewrites the file size and the CRCs of the image (each
  * record's, the whole file's, then the header's) so that mutations reach
@@ -22,13 +28,15 @@
 #include <unistd.h>
 
 #include "agentid_replica.h"
+#include "agentid_replica_writer.h"
 #include "replica_format.h"
 #include "fuzz_util.h"
 
 #define MAX_IMAGE (1u << 20)
 #define MAX_WALK 256u
 
-static char path[4096];
+static char path[4096], base_path[4096], delta_path[4200];
+static bool base_ok;
 
 #ifdef FUZZ_FIX_CRC
 static uint32_t
@@ -87,6 +95,14 @@ fix_crcs(unsigned char *img, size_t size)
 	    hvl > size - AGENTID_REPLICA_HEADER_VAL)
 		return;
 	hv = img + AGENTID_REPLICA_HEADER_VAL;
+	/* a delta: make it belong to the fixed base (generation 1) */
+	if (hvl >= AGENTID_REPLICA_HEADER_FIXED && get32(hv + 8) == 2 &&
+	    (get32(hv + 52) & AGENTID_REPLICA_FLAG_DELTA) != 0) {
+		put32(hv + 72, 1);
+		put32(hv + 76, 0);
+		if (get32(hv + 64) < 2 && get32(hv + 68) == 0)
+			put32(hv + 64, 2);
+	}
 	put32(hv + 24, (uint32_t)size);
 	put32(hv + 28, 0);
 	crc = agentid_replica_crc32c(0, img, AGENTID_REPLICA_HEADER_POS);
@@ -109,32 +125,23 @@ cleanup(void)
 	if (path[0] == '\0')
 		return;
 	unlink(path);
+	unlink(base_path);
+	unlink(delta_path);
 	if ((slash = strrchr(path, '/')) != NULL) {
 		*slash = '\0';
 		rmdir(path);
 	}
 }
 
-/* Writes the image to path (replacing it); 0 or errno. */
+/* Writes the image to dst (replacing it); 0 or errno. */
 static int
-write_image(const uint8_t *data, size_t size)
+write_to(const char *dst, const uint8_t *data, size_t size)
 {
 	int fd, rc = 0;
 	size_t off = 0;
 	ssize_t w;
 
-	if (path[0] == '\0') {
-		/* tmpfs when there is one: on ext4, rewriting a truncated
-		 * file forces a flush at close (auto_da_alloc), 100x slower */
-		char dir[] = "/dev/shm/agentid-fuzz-replica.XXXXXX";
-		char tdir[] = "/tmp/agentid-fuzz-replica.XXXXXX";
-
-		if (mkdtemp(dir) == NULL && mkdtemp(strcpy(dir, tdir)) == NULL)
-			return errno;
-		snprintf(path, sizeof(path), "%s/agents.cdb", dir);
-		atexit(cleanup);
-	}
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+	if ((fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
 		return errno;
 	while (off < size) {
 		if ((w = write(fd, data + off, size - off)) <= 0) {
@@ -145,6 +152,56 @@ write_image(const uint8_t *data, size_t size)
 	}
 	close(fd);
 	return rc;
+}
+
+/* The fixed base the delta reading pairs with: two users, a group. */
+static int
+write_base(void)
+{
+	struct agentid_replica_meta meta = { 1700000000, 1000, 60,
+	    "/usr/sbin/nologin", 1 };
+	struct agentid_replica_entry e = { "bot-ok", 100001, 100001, "g", "/h",
+	    "/bin/sh", AGENTID_REPLICA_OK, false, 0, 1900000000 };
+	struct agentid_replica_writer *w = NULL;
+	struct agentid_error err = { "" };
+	char *members[] = { "bot-ok", "agent-0000001" };
+	int rc;
+
+	if ((rc = agentid_replica_writer_new(base_path, &meta, &w, &err)) != 0)
+		return rc;
+	if ((rc = agentid_replica_write_user(w, &e, &err)) == 0) {
+		e.name = "agent-0000001";
+		e.uid = e.gid = 100002;
+		rc = agentid_replica_write_user(w, &e, &err);
+	}
+	if (rc == 0)
+		rc = agentid_replica_write_group(w, "team-00001", 200001, members,
+		    2, &err);
+	if (rc == 0)
+		rc = agentid_replica_commit(w, &err);
+	agentid_replica_writer_free(w);
+	return rc;
+}
+
+/* Writes the image to path (replacing it); 0 or errno. */
+static int
+write_image(const uint8_t *data, size_t size)
+{
+	if (path[0] == '\0') {
+		/* tmpfs when there is one: on ext4, rewriting a truncated
+		 * file forces a flush at close (auto_da_alloc), 100x slower */
+		char dir[] = "/dev/shm/agentid-fuzz-replica.XXXXXX";
+		char tdir[] = "/tmp/agentid-fuzz-replica.XXXXXX";
+
+		if (mkdtemp(dir) == NULL && mkdtemp(strcpy(dir, tdir)) == NULL)
+			return errno;
+		snprintf(path, sizeof(path), "%s/agents.cdb", dir);
+		snprintf(base_path, sizeof(base_path), "%s/base.cdb", dir);
+		snprintf(delta_path, sizeof(delta_path), "%s/base.cdb.delta", dir);
+		atexit(cleanup);
+		base_ok = write_base() == 0;
+	}
+	return write_to(path, data, size);
 }
 
 /* Copies a replica string into a C string (names are at most 256 bytes). */
@@ -170,8 +227,14 @@ read_all(const struct agentid_replica *r)
 	uint32_t i, j;
 	size_t cur;
 
-	for (i = 0; i < info->n_users && i < MAX_WALK; i++) {
-		if (agentid_replica_user_at(r, i, &u) != 0)
+	uint32_t c;
+	int rc;
+
+	(void)info;
+	for (i = 0, c = 0; i < MAX_WALK; i++) {
+		if ((rc = agentid_replica_user_next(r, &c, &u)) == ENOENT)
+			break;
+		if (rc != 0)
 			continue;
 		(void)agentid_replica_user_valid(r, &u, 1800000000);
 		(void)agentid_replica_id_ok(r, u.uid);
@@ -183,8 +246,10 @@ read_all(const struct agentid_replica *r)
 				(void)agentid_replica_group_by_gid(r,
 				    agentid_replica_gid_at(&gids, j), &h);
 	}
-	for (i = 0; i < info->n_groups && i < MAX_WALK; i++) {
-		if (agentid_replica_group_at(r, i, &g) != 0)
+	for (i = 0, c = 0; i < MAX_WALK; i++) {
+		if ((rc = agentid_replica_group_next(r, &c, &g)) == ENOENT)
+			break;
+		if (rc != 0)
 			continue;
 		cstr(&g.name, name, sizeof(name));
 		(void)agentid_replica_group_by_name(r, name, &h);
@@ -233,8 +298,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fix_crcs(copy, size);
 	img = copy;
 #endif
-	if (write_image(img, size) == 0 &&
-	    agentid_replica_open_why(path, &r, why, sizeof(why)) == 0) {
+	if (write_image(img, size) == 0) {
+		if (agentid_replica_open_why(path, &r, why, sizeof(why)) == 0) {
+			read_all(r);
+			agentid_replica_close(r);
+		}
+		if (agentid_replica_open_file(path, true, &r, why,
+		    sizeof(why)) == 0) {
+			read_all(r);
+			agentid_replica_close(r);
+		}
+	}
+	if (base_ok && write_to(delta_path, img, size) == 0 &&
+	    agentid_replica_open_why(base_path, &r, why, sizeof(why)) == 0) {
 		read_all(r);
 		agentid_replica_close(r);
 	}

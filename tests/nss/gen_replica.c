@@ -8,6 +8,12 @@
  *       N agents "agent-0000001".. (uid 100000+i), G groups "team-00001"..
  *       (gid 200000+j, agent i in group i % G); T goes into every gecos and
  *       home, so that a reader can tell two generations apart.
+ *   gen_replica --delta PATH                  writes PATH.delta for the base
+ *       at PATH (its generation): bot-ok's shell changed, agent-0000001
+ *       deleted, new-bot added, team-00001's members changed (the names
+ *       of tests/fuzz/fuzz_replica.c's base; the seed of its corpus)
+ *   --generation G                            the base's generation (0:
+ *       chosen by the writer)
  *   gen_replica --tamper WHAT PATH            rewrites one field of PATH's
  *       header, keeping its CRC right: WHAT is magic, version, size or
  *       min_uid=N (files that only the reader's own checks can refuse).
@@ -136,6 +142,52 @@ bulk(struct agentid_replica_writer *w, uint32_t n, uint32_t g, const char *tag,
 	free(members);
 }
 
+/* The delta described at the top, for the base at path. */
+static int
+delta(const char *path, const struct agentid_replica_meta *meta)
+{
+	struct agentid_replica_entry e = { "bot-ok", 100001, 100001, "g", "/h",
+	    "/bin/zsh", AGENTID_REPLICA_REVOKED, false, 0, 1900000000 };
+	struct agentid_replica_writer *w = NULL;
+	struct agentid_replica *r = NULL;
+	struct agentid_error err = { "" };
+	char *members[] = { "bot-ok", "new-bot" };
+	uint32_t gids[] = { 200001 };
+	uint64_t gen;
+	int rc;
+
+	if (agentid_replica_open_file(path, false, &r, NULL, 0) != 0) {
+		fprintf(stderr, "gen_replica: %s: no base\n", path);
+		return 1;
+	}
+	gen = agentid_replica_info(r)->generation;
+	agentid_replica_close(r);
+	if ((rc = agentid_replica_writer_new_delta(path, meta, gen, &w,
+	    &err)) == 0 &&
+	    (rc = agentid_replica_write_user(w, &e, &err)) == 0 &&
+	    (rc = agentid_replica_write_tombstone(w, false, "agent-0000001",
+	    &err)) == 0) {
+		e.name = "new-bot";
+		e.uid = e.gid = 100003;
+		e.state = AGENTID_REPLICA_OK;
+		rc = agentid_replica_write_user(w, &e, &err);
+	}
+	if (rc == 0)
+		rc = agentid_replica_write_group(w, "team-00001", 200001, members, 2,
+		    &err);
+	if (rc == 0)
+		rc = agentid_replica_write_members(w, "new-bot", gids, 1, &err);
+	if (rc == 0)
+		rc = agentid_replica_write_members(w, "agent-0000001", NULL, 0,
+		    &err);
+	if (rc == 0)
+		rc = agentid_replica_commit(w, &err);
+	agentid_replica_writer_free(w);
+	if (rc != 0)
+		fprintf(stderr, "gen_replica: %s\n", err.msg);
+	return rc == 0 ? 0 : 1;
+}
+
 /* Rewrites one header field of path and fixes the header CRC. */
 static int
 tamper(const char *what, const char *path)
@@ -190,13 +242,16 @@ main(int argc, char **argv)
 		{ "min-uid", required_argument, NULL, 'm' },
 		{ "now", required_argument, NULL, 'n' },
 		{ "tamper", required_argument, NULL, 'x' },
+		{ "delta", no_argument, NULL, 'd' },
+		{ "generation", required_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct agentid_replica_meta meta = { 0, 1000, 60, "/usr/sbin/nologin" };
+	struct agentid_replica_meta meta = { 0, 1000, 60, "/usr/sbin/nologin",
+	    0 };
 	struct agentid_replica_writer *w = NULL;
 	struct agentid_error err = { "" };
 	const char *tag = "gen", *what = NULL;
-	bool fix = false;
+	bool fix = false, want_delta = false;
 	uint32_t users = 0, groups = 0;
 	int c;
 
@@ -210,6 +265,8 @@ main(int argc, char **argv)
 		case 'm': meta.min_uid = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'n': meta.generated = strtoll(optarg, NULL, 10); break;
 		case 'x': what = optarg; break;
+		case 'd': want_delta = true; break;
+		case 'G': meta.generation = strtoull(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
@@ -220,6 +277,8 @@ main(int argc, char **argv)
 	}
 	if (what != NULL)
 		return tamper(what, argv[optind]);
+	if (want_delta)
+		return delta(argv[optind], &meta);
 	if (agentid_replica_writer_new(argv[optind], &meta, &w, &err) != 0) {
 		fprintf(stderr, "gen_replica: %s\n", err.msg);
 		return 1;

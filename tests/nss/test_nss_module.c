@@ -5,7 +5,10 @@
  * enumeration, initgroups, nologin, min_uid, file descriptors, fork, and
  * missing, truncated and corrupted replicas, a replica truncated in place
  * under the mapping (no SIGBUS), replicas someone else could have written
- * (owner, modes, symbolic link, FIFO). Also the replica writer's refusals.
+ * (owner, modes, symbolic link, FIFO). Also the replica writer's refusals,
+ * and a base with its delta: lookups, tombstones, renames, an id taken
+ * over, enumeration once per entry, pairing by generation, a delta
+ * refused (corrupt, untrusted, cut in place).
  * The fixture replica is written by tests/nss/gen_replica. Runs as root
  * (the module accepts only replicas owned by root or agentid): SKIP
  * otherwise.
@@ -691,8 +694,11 @@ test_verify(void **state)
 	assert_int_equal(agentid_replica_verify(r), 0);
 	assert_int_equal(agentid_replica_info(r)->n_users, 8);
 	assert_int_equal(agentid_replica_info(r)->n_groups, 3);
-	/* members that are agents: alice-bot, expired-bot, long-bot */
-	assert_int_equal(agentid_replica_info(r)->n_members, 3);
+	/* every listed name has its list (a delta replaces only the lists
+	 * of the members of the groups it changes): alice-bot, expired-bot,
+	 * root, long-bot and big-team's 199 others; initgroups serves only
+	 * users (test_initgroups: root gets nothing) */
+	assert_int_equal(agentid_replica_info(r)->n_members, 203);
 	agentid_replica_close(r);
 	img = read_fixture(&len);
 	for (at = 0; at < len; at += 13) {
@@ -718,7 +724,8 @@ test_verify(void **state)
 static void
 test_writer_refusals(void **state)
 {
-	struct agentid_replica_meta meta = { now, 1000, 60, "/usr/sbin/nologin" };
+	struct agentid_replica_meta meta = { now, 1000, 60, "/usr/sbin/nologin",
+	    0 };
 	struct agentid_replica_entry e = { "ok-bot", 5000, 5000, "x", "/h",
 	    "/bin/sh", AGENTID_REPLICA_OK, false, 0, now + DAY };
 	struct agentid_replica_writer *w = NULL;
@@ -1086,6 +1093,349 @@ test_fork(void **state)
 	pthread_join(t, NULL);
 }
 
+/* ---- base + delta ------------------------------------------------ */
+
+static const struct agentid_replica_meta dmeta = { 0, 1000, 60,
+    "/usr/sbin/nologin", 0 };
+
+/* A user entry with its uid as gid. */
+static struct agentid_replica_entry
+ent(const char *name, uint32_t uid, const char *shell)
+{
+	struct agentid_replica_entry e = { name, uid, uid, name, "/home/x",
+	    shell, AGENTID_REPLICA_OK, false, 0, 0 };
+
+	e.not_after = now + DAY;
+	return e;
+}
+
+/* The base of the delta tests at path, generation gen (0: chosen). */
+static uint64_t
+write_dbase(const char *path, uint64_t gen, const char *tag)
+{
+	struct agentid_replica_meta meta = dmeta;
+	struct agentid_replica_writer *w = NULL;
+	struct agentid_error err = { "" };
+	struct agentid_replica_entry e;
+	char *g1[] = { "a", "b" }, *g2[] = { "c" }, *g3[] = { "f" };
+	const char *names[] = { "a", "b", "c", "d", "f" };
+	uint64_t out;
+	size_t i;
+
+	meta.generation = gen;
+	assert_int_equal(agentid_replica_writer_new(path, &meta, &w, &err), 0);
+	for (i = 0; i < 5; i++) {
+		e = ent(names[i], 5001 + (uint32_t)i, tag);
+		assert_int_equal(agentid_replica_write_user(w, &e, &err), 0);
+	}
+	assert_int_equal(agentid_replica_write_group(w, "g1", 5101, g1, 2, &err), 0);
+	assert_int_equal(agentid_replica_write_group(w, "g2", 5102, g2, 1, &err), 0);
+	assert_int_equal(agentid_replica_write_group(w, "g3", 5103, g3, 1, &err), 0);
+	assert_int_equal(agentid_replica_commit(w, &err), 0);
+	out = agentid_replica_writer_generation(w);
+	agentid_replica_writer_free(w);
+	return out;
+}
+
+/* The delta of the tests for the base of generation bgen: a's shell
+ * changed, b renamed b2, c deleted, e takes d's uid, g1 lists b2 instead
+ * of b, g2 deleted. */
+static void
+write_ddelta(const char *path, uint64_t bgen)
+{
+	struct agentid_replica_writer *w = NULL;
+	struct agentid_error err = { "" };
+	struct agentid_replica_entry e;
+	char *g1[] = { "a", "b2" };
+	uint32_t gids[] = { 5101 };
+
+	assert_int_equal(agentid_replica_writer_new_delta(path, &dmeta, bgen, &w,
+	    &err), 0);
+	e = ent("a", 5001, "/bin/zsh");
+	assert_int_equal(agentid_replica_write_user(w, &e, &err), 0);
+	e = ent("b2", 5002, "/bin/sh");
+	assert_int_equal(agentid_replica_write_user(w, &e, &err), 0);
+	assert_int_equal(agentid_replica_write_tombstone(w, false, "b", &err), 0);
+	assert_int_equal(agentid_replica_write_tombstone(w, false, "c", &err), 0);
+	/* a live entry of a tombstoned name in the same delta: refused */
+	e = ent("c", 5090, "/bin/sh");
+	assert_int_equal(agentid_replica_write_user(w, &e, &err), EEXIST);
+	e = ent("e", 5004, "/bin/sh");
+	assert_int_equal(agentid_replica_write_user(w, &e, &err), 0);
+	assert_int_equal(agentid_replica_write_group(w, "g1", 5101, g1, 2, &err), 0);
+	assert_int_equal(agentid_replica_write_tombstone(w, true, "g2", &err), 0);
+	assert_int_equal(agentid_replica_write_members(w, "b2", gids, 1, &err), 0);
+	assert_int_equal(agentid_replica_write_members(w, "b", NULL, 0, &err), 0);
+	assert_int_equal(agentid_replica_write_members(w, "c", NULL, 0, &err), 0);
+	/* a base writer takes no tombstone */
+	assert_int_equal(agentid_replica_commit(w, &err), 0);
+	agentid_replica_writer_free(w);
+}
+
+/* getpwnam's shell of name ("" when not found, "!" when unavailable). */
+static const char *
+dshell(const char *name)
+{
+	static char buf[4096];
+	struct passwd pw;
+	enum nss_status st;
+	int err;
+
+	st = m.getpwnam_r(name, &pw, buf, sizeof(buf), &err);
+	if (st == NSS_STATUS_UNAVAIL)
+		return "!";
+	return st == NSS_STATUS_SUCCESS ? pw.pw_shell : "";
+}
+
+/* The name getpwuid gives uid ("" when not found). */
+static const char *
+dname(uid_t uid)
+{
+	static char buf[4096];
+	struct passwd pw;
+	int err;
+
+	if (m.getpwuid_r(uid, &pw, buf, sizeof(buf), &err) != NSS_STATUS_SUCCESS)
+		return "";
+	return pw.pw_name;
+}
+
+/* Every name getpwent gives, space-separated, in order. */
+static const char *
+enum_users(void)
+{
+	static char names[512];
+	char buf[4096];
+	struct passwd pw;
+	int err;
+
+	names[0] = '\0';
+	m.setpwent();
+	while (m.getpwent_r(&pw, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS) {
+		strcat(names, pw.pw_name);
+		strcat(names, " ");
+	}
+	m.endpwent();
+	return names;
+}
+
+/* Every group getgrent gives. */
+static const char *
+enum_groups(void)
+{
+	static char names[512];
+	char buf[4096];
+	struct group gr;
+	int err;
+
+	names[0] = '\0';
+	m.setgrent();
+	while (m.getgrent_r(&gr, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS) {
+		strcat(names, gr.gr_name);
+		strcat(names, " ");
+	}
+	m.endgrent();
+	return names;
+}
+
+/* initgroups' gids for user after its primary one, or -1 (NOTFOUND). */
+static long
+dgroups(const char *user, gid_t *first)
+{
+	long int start = 0, size = 0;
+	gid_t *groups = NULL;
+	int err;
+	enum nss_status st;
+
+	st = m.initgroups_dyn(user, 1, &start, &size, &groups, -1, &err);
+	if (start > 0)
+		*first = groups[0];
+	free(groups);
+	return st == NSS_STATUS_SUCCESS ? start : -1;
+}
+
+/* Lookups through base + delta: the delta first, a base entry hidden when
+ * the delta has its name or its id, each entry once in enumeration. */
+static void
+test_delta_lookups(void **state)
+{
+	const char *p = tmp_path("d1.cdb");
+	char dp[400], buf[4096];
+	struct agentid_replica *r = NULL;
+	struct group gr;
+	uint64_t g;
+	gid_t first = 0;
+	int err;
+
+	(void)state;
+	snprintf(dp, sizeof(dp), "%s.delta", p);
+	g = write_dbase(p, 0, "/bin/bash");
+	use_replica(p);
+	assert_string_equal(dshell("b"), "/bin/bash");
+	write_ddelta(p, g);
+	/* the module mapped the base alone; the delta makes it reopen */
+	assert_string_equal(dshell("a"), "/bin/zsh");
+	assert_string_equal(dshell("b"), "");       /* renamed */
+	assert_string_equal(dshell("b2"), "/bin/sh");
+	assert_string_equal(dname(5002), "b2");
+	assert_string_equal(dshell("c"), "");       /* deleted */
+	assert_string_equal(dname(5003), "");
+	/* e took d's uid: d (still in the base) is not served */
+	assert_string_equal(dname(5004), "e");
+	assert_string_equal(dshell("d"), "");
+	assert_string_equal(dshell("f"), "/bin/bash");
+	assert_string_equal(dname(5005), "f");
+	assert_string_equal(enum_users(), "a b2 e f ");
+	assert_string_equal(enum_groups(), "g1 g3 ");
+	assert_int_equal(m.getgrnam_r("g2", &gr, buf, sizeof(buf), &err),
+	    NSS_STATUS_NOTFOUND);
+	assert_int_equal(m.getgrgid_r(5102, &gr, buf, sizeof(buf), &err),
+	    NSS_STATUS_NOTFOUND);
+	assert_int_equal(m.getgrgid_r(5101, &gr, buf, sizeof(buf), &err),
+	    NSS_STATUS_SUCCESS);
+	assert_string_equal(gr.gr_mem[1], "b2");
+	assert_int_equal(dgroups("b2", &first), 1);
+	assert_int_equal(first, 5101);
+	assert_int_equal(dgroups("b", &first), -1);  /* not a user any more */
+	assert_int_equal(dgroups("c", &first), -1);
+	assert_int_equal(dgroups("f", &first), 1);   /* the base's list */
+	assert_int_equal(first, 5103);
+	/* the library's view: the delta's generation, both files verify */
+	assert_int_equal(agentid_replica_open(p, &r), 0);
+	assert_true(agentid_replica_info(r)->has_delta);
+	assert_true(agentid_replica_info(r)->generation > g);
+	assert_int_equal(agentid_replica_info(r)->base_generation, g);
+	assert_int_equal(agentid_replica_info(r)->tombstones, 3);
+	assert_int_equal(agentid_replica_verify(r), 0);
+	agentid_replica_close(r);
+	/* a new base retires the delta: it is removed */
+	write_dbase(p, 0, "/bin/ksh");
+	assert_int_equal(access(dp, F_OK), -1);
+	assert_string_equal(dshell("b"), "/bin/ksh");
+	assert_string_equal(dshell("b2"), "");
+	assert_string_equal(enum_users(), "a b c d f ");
+}
+
+/* Pairing by generation: a delta for an older base is ignored; one for a
+ * newer base is refused until that base is there, then served. */
+static void
+test_delta_generations(void **state)
+{
+	const char *p = tmp_path("d2.cdb");
+	char dp[400], saved_delta[400], saved_base[400], cmd[1300];
+	uint64_t g;
+
+	(void)state;
+	snprintf(dp, sizeof(dp), "%s.delta", p);
+	snprintf(saved_delta, sizeof(saved_delta), "%s.saved-delta", p);
+	snprintf(saved_base, sizeof(saved_base), "%s.saved-base", p);
+	g = write_dbase(p, 0, "/bin/bash");
+	write_ddelta(p, g);
+	use_replica(p);
+	assert_string_equal(dshell("b2"), "/bin/sh");
+	snprintf(cmd, sizeof(cmd), "cp -p '%s' '%s'", dp, saved_delta);
+	assert_int_equal(system(cmd), 0);
+	/* a newer base (agentid sync's), then the old delta put back: it
+	 * belongs to an older base and is ignored */
+	write_dbase(p, 0, "/bin/ksh");
+	snprintf(cmd, sizeof(cmd), "cp -p '%s' '%s'", saved_delta, dp);
+	assert_int_equal(system(cmd), 0);
+	assert_string_equal(dshell("b2"), "");
+	assert_string_equal(dshell("b"), "/bin/ksh");
+	assert_string_equal(enum_users(), "a b c d f ");
+
+	/* base 100 served; a delta for base 200 appears: not served (the base
+	 * it belongs to is not there: UNAVAIL, not a mix); base 200 arrives:
+	 * the pair is served */
+	unlink(dp);
+	write_dbase(p, 200, "/bin/bash");
+	snprintf(cmd, sizeof(cmd), "cp -p '%s' '%s'", p, saved_base);
+	assert_int_equal(system(cmd), 0);
+	write_dbase(p, 100, "/bin/dash");
+	assert_string_equal(dshell("a"), "/bin/dash");
+	write_ddelta(p, 200);
+	assert_string_equal(dshell("a"), "!");
+	snprintf(cmd, sizeof(cmd), "cp -p '%s' '%s.new' && mv '%s.new' '%s'",
+	    saved_base, p, p, p);
+	assert_int_equal(system(cmd), 0);
+	assert_string_equal(dshell("a"), "/bin/zsh");
+	assert_string_equal(dshell("b2"), "/bin/sh");
+	assert_string_equal(dshell("f"), "/bin/bash");
+	unlink(saved_base);
+	unlink(saved_delta);
+}
+
+/* A delta that is corrupt, untrusted or cut refuses the whole replica
+ * (UNAVAIL): the base alone would bring back what the delta removed. */
+static void
+test_delta_refused(void **state)
+{
+	const char *p = tmp_path("d3.cdb");
+	char dp[400], target[420];
+	unsigned char *img;
+	size_t len, at;
+	uint64_t g;
+	FILE *f;
+	long n;
+
+	(void)state;
+	snprintf(dp, sizeof(dp), "%s.delta", p);
+	g = write_dbase(p, 0, "/bin/bash");
+	write_ddelta(p, g);
+	use_replica(p);
+	assert_string_equal(dshell("a"), "/bin/zsh");
+	assert_non_null(f = fopen(dp, "rb"));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	len = (size_t)n;
+	assert_non_null(img = malloc(len));
+	assert_int_equal(fread(img, 1, len, f), len);
+	fclose(f);
+	/* a flipped byte in the header or in a record: never the base alone */
+	for (at = AGENTID_REPLICA_HEADER_VAL; at < len; at += 7) {
+		const char *s;
+
+		img[at] ^= 0x04;
+		write_file(dp, img, len);
+		img[at] ^= 0x04;
+		s = dshell("b");
+		assert_true(strcmp(s, "") == 0 || strcmp(s, "!") == 0);
+		s = dshell("a");
+		assert_true(strcmp(s, "/bin/zsh") == 0 || strcmp(s, "!") == 0 ||
+		    strcmp(s, "") == 0);
+	}
+	write_file(dp, img, len);
+	assert_string_equal(dshell("a"), "/bin/zsh");
+	/* owner, mode, symbolic link */
+	assert_int_equal(chmod(dp, 0666), 0);
+	assert_string_equal(dshell("a"), "!");
+	assert_int_equal(chmod(dp, 0644), 0);
+	assert_string_equal(dshell("a"), "/bin/zsh");
+	assert_int_equal(chown(dp, 12345, 0), 0);
+	assert_string_equal(dshell("a"), "!");
+	assert_int_equal(chown(dp, 0, 0), 0);
+	assert_string_equal(dshell("a"), "/bin/zsh");
+	snprintf(target, sizeof(target), "%s.target", dp);
+	assert_int_equal(rename(dp, target), 0);
+	assert_int_equal(symlink(target, dp), 0);
+	assert_string_equal(dshell("a"), "!");
+	unlink(dp);
+	/* no delta at all: the base */
+	assert_string_equal(dshell("a"), "/bin/bash");
+	assert_int_equal(rename(target, dp), 0);
+	assert_string_equal(dshell("a"), "/bin/zsh");
+	/* the delta cut in place under the mapping: no SIGBUS */
+	assert_int_equal(truncate(dp, (off_t)len / 2), 0);
+	assert_string_equal(dshell("a"), "!");
+	rewrite_in_place(dp, img, len);
+	assert_string_equal(dshell("a"), "/bin/zsh");
+	/* a delta where the base belongs, a base where the delta belongs */
+	write_file(p, img, len);
+	assert_string_equal(dshell("a"), "!");
+	free(img);
+}
+
 int
 main(void)
 {
@@ -1105,6 +1455,9 @@ main(void)
 		cmocka_unit_test(test_truncate_in_place_same_process),
 		cmocka_unit_test(test_truncate_in_place_other_process),
 		cmocka_unit_test(test_untrusted),
+		cmocka_unit_test(test_delta_lookups),
+		cmocka_unit_test(test_delta_generations),
+		cmocka_unit_test(test_delta_refused),
 	};
 
 	if (geteuid() != 0) {

@@ -85,6 +85,19 @@ fi
 # --replica PATH; a directory that does not exist is an error
 "$AGENTID" --config "$CONF" sync --replica "$D/other.cdb" >/dev/null 2>&1 &&
     [ -s "$D/other.cdb" ] && ok "sync --replica" || fail "sync --replica"
+# a delta agentidd left beside the replica: a full sync retires it (the
+# new base's generation is above the delta's base, and the delta goes)
+if [ "$(id -u)" = 0 ]; then
+	if "${top_builddir:-.}/tests/nss/gen_replica" --delta "$D/other.cdb" &&
+	    [ -s "$D/other.cdb.delta" ]; then
+		"$AGENTID" --config "$CONF" sync --replica "$D/other.cdb" \
+		    >/dev/null 2>&1 && [ ! -e "$D/other.cdb.delta" ] &&
+		    ok "sync removes the delta of the replica it replaces" ||
+		    fail "sync left the delta in place"
+	else
+		fail "gen_replica --delta"
+	fi
+fi
 "$AGENTID" --config "$CONF" sync --replica "$D/no/such/dir/a.cdb" >/dev/null 2>&1
 [ $? -eq 2 ] && ok "sync into a missing directory: exit 2" || fail "missing directory"
 
