@@ -19,6 +19,7 @@
 #include "chain.h"
 
 struct enforcer;
+struct agentid_records;
 
 /* What one pass did (for logs, `agentid status` and tests). */
 struct enforce_stats {
@@ -31,6 +32,9 @@ struct enforce_stats {
 	                           * only audited) */
 	size_t lookup_errors;     /* source unavailable: nothing ended */
 	size_t signalled;         /* processes signalled in this pass */
+	size_t decided;           /* sessions decided again in this pass (the
+	                           * others: unchanged chain, still allowed) */
+	bool full;                /* this pass decided and checked every one */
 };
 
 /* A new enforcer; cfg is borrowed and must outlive it. 0 or ENOMEM. */
@@ -39,6 +43,19 @@ void enforcer_free(struct enforcer *e);
 /* What the lookups given to enforce_pass read (audit field source);
  * AGENTID_SOURCE_REPLICA unless set. */
 void enforcer_set_source(struct enforcer *e, enum agentid_source source);
+
+/*
+ * The records replica the lookup of the next enforce_pass() reads (opened
+ * beside replica), or NULL when it reads something else (the directory):
+ * e takes r and closes it. Given the records, a pass re-decides only the
+ * sessions whose chain an entry changed since the previous pass touched
+ * (the delta's entries compared with the previous pass's), and every
+ * session at a deadline, at each heartbeat and whenever it cannot tell
+ * what changed (a new base, no previous pass, a delta it cannot pair with
+ * r). Without them every pass decides every session.
+ */
+void enforcer_set_records(struct enforcer *e, const char *replica,
+    struct agentid_records *r);
 
 /*
  * One pass over the registry at now: prunes sessions that are gone,
