@@ -1010,6 +1010,10 @@ enforce_pass(struct enforcer *e, int64_t now, const struct agentid_lookup *lk,
 		e->next_full = now + hb;
 	r = 0;
 out:
+	/* a pass that stopped short did not decide what changed: the next
+	 * one cannot start from its records */
+	if (r != 0)
+		e->sums_ok = false;
 	/* this pass's records are the next pass's "before" */
 	if (e->prev != NULL)
 		agentid_records_close(e->prev);
