@@ -689,7 +689,7 @@ delta_sums(const struct enforcer *e, uint64_t gen, uint64_t base,
 	struct dsum *v = NULL, *nv;
 	const unsigned char *k, *h, *val;
 	unsigned pos, klen, vlen;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, i;
 	struct stat st;
 	struct cdb c, cf;
 	char why[256], *path;
@@ -743,6 +743,11 @@ delta_sums(const struct enforcer *e, uint64_t gen, uint64_t base,
 		goto out;
 	if (n > 0)
 		qsort(v, n, sizeof(*v), dsum_cmp);
+	/* the writer never repeats a UUID; a file that does is not one
+	 * whose entries can be paired with the last pass's */
+	for (i = 1; i < n; i++)
+		if (memcmp(v[i - 1].uuid, v[i].uuid, 16) == 0)
+			goto out;
 	*out = v;
 	*n_out = n;
 	v = NULL;
