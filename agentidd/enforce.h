@@ -58,11 +58,12 @@ void enforcer_set_records(struct enforcer *e, const char *replica,
     struct agentid_records *r);
 
 /*
- * One pass over the registry at now: prunes sessions that are gone,
- * re-decides the others through lk, ends those denied (logind
- * TerminateSession when the session has a logind id, else SIGTERM to every
- * process of its kernel audit session; SIGKILL to those left after
- * enforce_grace), audits each as session_terminate. A lookup error never
+ * One pass over the registry at now: prunes sessions that are gone (on
+ * the heartbeat's full pass; a session denied is checked first), decides
+ * again through lk the sessions that need it (enforcer_set_records),
+ * ends those denied (logind TerminateSession when the session has a
+ * logind id, else SIGTERM to every process of its kernel audit session;
+ * SIGKILL to those left after enforce_grace), audits each as session_terminate. A lookup error never
  * ends a session. *next_deadline gets the earliest time at which a decision
  * can change without the data changing (chain notAfter + clock_skew,
  * certificate valid_before + clock_skew with enforce_cert_expiry), or
