@@ -64,10 +64,10 @@ void enforcer_set_records(struct enforcer *e, const char *replica,
  * ends those denied (logind TerminateSession when the session has a
  * logind id, else SIGTERM to every process of its kernel audit session;
  * SIGKILL to those left after enforce_grace), audits each as
- * session_terminate. A lookup error never ends a session. *next_deadline gets the earliest time at which a decision
- * can change without the data changing (chain notAfter + clock_skew,
- * certificate valid_before + clock_skew with enforce_cert_expiry), or
- * INT64_MAX; sooner (now + heartbeat) after a lookup error. Returns 0, or an
+ * session_terminate. A lookup error never ends a session. *next_deadline
+ * gets the earliest time at which a decision can change without the data
+ * changing (chain notAfter + clock_skew, certificate valid_before +
+ * clock_skew with enforce_cert_expiry), or INT64_MAX; sooner (now + heartbeat) after a lookup error. Returns 0, or an
  * errno when the registry cannot be read (ENOENT: no registry yet, which is
  * not an error for the caller). Blocks at most enforce_grace (plus the
  * final sweep) when it ends sessions.
