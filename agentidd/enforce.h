@@ -67,9 +67,10 @@ void enforcer_set_records(struct enforcer *e, const char *replica,
  * session_terminate. A lookup error never ends a session. *next_deadline
  * gets the earliest time at which a decision can change without the data
  * changing (chain notAfter + clock_skew, certificate valid_before +
- * clock_skew with enforce_cert_expiry), or INT64_MAX; sooner (now + heartbeat) after a lookup error. Returns 0, or an
- * errno when the registry cannot be read (ENOENT: no registry yet, which is
- * not an error for the caller). Blocks at most enforce_grace (plus the
+ * clock_skew with enforce_cert_expiry), or INT64_MAX; sooner (now +
+ * heartbeat) after a lookup error. Returns 0, or an errno when the
+ * registry cannot be read (ENOENT: no registry yet, which is not an error
+ * for the caller). Blocks at most enforce_grace (plus the
  * final sweep) when it ends sessions.
  */
 int enforce_pass(struct enforcer *e, int64_t now, const struct agentid_lookup *lk,
