@@ -15,26 +15,70 @@
  *
  * Only a decision made from data ends a session: a lookup that fails (the
  * directory or the replica unavailable) ends nothing, whatever it lasts.
+ *
+ * What a pass costs (docs/design-notes.md, "Session enforcement"): the
+ * enforcer keeps what it parsed of the registry (re-read a file only when
+ * its inode, size or times change), reads /proc only to prune (each
+ * heartbeat) and to end a session, and, over the records replica, decides
+ * again only the sessions whose chain lookups (the user's uid, the DNs
+ * walked) an entry changed since the previous pass names, plus those whose
+ * deadline came; every heartbeat, and whenever it cannot tell what changed,
+ * it decides every session, as a pass did before.
  */
 #include "config.h"
 
+#include <cdb.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agentid.h"
 #include "agentid_audit.h"
+#include "agentid_replica.h"
 #include "chain.h"
 #include "enforce.h"
+#include "internal.h"
+#include "records.h"
 #include "session_registry.h"
 
 #define SWEEP_ROUNDS 200          /* SIGKILL sweeps after the grace */
 #define POLL_MS 20
+#define CHANGES_MAX 512           /* changed keys past which every session
+                                   * is decided (cheaper than matching) */
+
+/* One registered session the enforcer knows, and what this pass did. */
+struct item {
+	struct sessreg_session s;
+	struct sessreg_ident id;  /* the registry file's version parsed */
+	bool seen;                /* in the registry at this pass's walk */
+	bool drop;                /* pruned or ended: leaves the cache */
+	bool decided;             /* allowed from data; keys below complete */
+	int64_t deadline;         /* when that decision changes by itself */
+	char **keys;              /* what its chain build looked up: "u:" +
+	                           * the user in lower case, "d:" + each DN
+	                           * canonical (agentid_dn_canon) */
+	size_t n_keys;
+	bool keys_lost;           /* ENOMEM while recording: decide again */
+	/* this pass */
+	bool end;                 /* denied from data: end it */
+	struct agentid_chain chain;
+	struct agentid_decision d;
+	const char *action;
+	uint64_t signalled;
+};
+
+/* One entry of a records delta: its UUID and a hash of its stored bytes. */
+struct dsum {
+	unsigned char uuid[16];
+	uint64_t hash;
+};
 
 struct enforcer {
 	const struct agentid_config *cfg;
@@ -42,16 +86,28 @@ struct enforcer {
 	char **reported;          /* enforce no: session ids already audited */
 	size_t n_reported;
 	char host[256];
+	char boot[37];
+	/* the registry as last walked, sorted by id */
+	struct item **items;
+	size_t n_items, cap_items;
+	size_t unreadable;
+	struct sessreg_ident dir_id;
+	int64_t dir_walked;       /* time() before that walk */
+	bool dir_valid;
+	/* the records: this pass's, the previous pass's, the latter's delta */
+	char *replica;
+	struct agentid_records *rec, *prev;
+	struct dsum *sums;
+	size_t n_sums;
+	bool sums_ok;
+	uint64_t sums_gen, sums_base;
+	int64_t next_full;        /* the next pass deciding every session */
 };
 
-/* One session read in this pass, and what the pass decided for it. */
-struct item {
-	struct sessreg_session s;
-	bool end;                 /* denied from data: end it */
-	struct agentid_chain chain;
-	struct agentid_decision d;
-	const char *action;
-	uint64_t signalled;
+/* The keys an entry change touches (CHANGES_MAX at most). */
+struct keyset {
+	char **v;
+	size_t n;
 };
 
 /* See enforce.h. */
@@ -75,6 +131,37 @@ enforcer_set_source(struct enforcer *e, enum agentid_source source)
 	e->source = source;
 }
 
+/* Frees one cached session. */
+static void
+item_free(struct item *it)
+{
+	if (it == NULL)
+		return;
+	agentid_chain_clear(&it->chain);
+	agentid_strv_free(it->keys);
+	free(it);
+}
+
+/* See enforce.h. */
+void
+enforcer_set_records(struct enforcer *e, const char *replica,
+    struct agentid_records *r)
+{
+	if (e->rec != NULL)
+		agentid_records_close(e->rec);
+	e->rec = r;
+	if (r == NULL)
+		return;
+	if (replica == NULL)
+		replica = AGENTID_DEFAULT_REPLICA;
+	if (e->replica == NULL || strcmp(e->replica, replica) != 0) {
+		free(e->replica);
+		/* no copy, no pairing of deltas: every pass decides all */
+		e->replica = strdup(replica);
+		e->sums_ok = false;
+	}
+}
+
 /* See enforce.h. */
 void
 enforcer_free(struct enforcer *e)
@@ -86,6 +173,15 @@ enforcer_free(struct enforcer *e)
 	for (i = 0; i < e->n_reported; i++)
 		free(e->reported[i]);
 	free(e->reported);
+	for (i = 0; i < e->n_items; i++)
+		item_free(e->items[i]);
+	free(e->items);
+	if (e->rec != NULL)
+		agentid_records_close(e->rec);
+	if (e->prev != NULL)
+		agentid_records_close(e->prev);
+	free(e->replica);
+	free(e->sums);
 	free(e);
 }
 
@@ -301,7 +397,7 @@ end_start(const struct enforcer *e, struct item *it)
 /* Waits up to the grace for the ended sessions' processes to exit, then
  * sends SIGKILL to the rest until none is left (bounded). */
 static void
-end_finish(const struct enforcer *e, struct item *items, size_t n)
+end_finish(const struct enforcer *e, struct item *const *items, size_t n)
 {
 	int64_t waited = 0, grace = e->cfg->enforce_grace * 1000;
 	uint64_t left;
@@ -311,8 +407,8 @@ end_finish(const struct enforcer *e, struct item *items, size_t n)
 	for (;;) {
 		left = 0;
 		for (i = 0; i < n; i++)
-			if (items[i].end && items[i].action != NULL)
-				left += session_signal(&items[i].s, 0);
+			if (items[i]->end && items[i]->action != NULL)
+				left += session_signal(&items[i]->s, 0);
 		if (left == 0 || waited >= grace)
 			break;
 		sleep_ms(POLL_MS);
@@ -322,44 +418,478 @@ end_finish(const struct enforcer *e, struct item *items, size_t n)
 	for (round = 0; left > 0 && round < SWEEP_ROUNDS; round++) {
 		left = 0;
 		for (i = 0; i < n; i++)
-			if (items[i].end && items[i].action != NULL)
-				left += session_signal(&items[i].s, SIGKILL);
+			if (items[i]->end && items[i]->action != NULL)
+				left += session_signal(&items[i]->s, SIGKILL);
 		if (left > 0)
 			sleep_ms(5);
 	}
 }
 
-struct collect {
-	struct item *items;
-	size_t n, cap;
+/* ------------------------------------------------------ the registry */
+
+static int
+item_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct item *const *)a)->s.id,
+	    (*(struct item *const *)b)->s.id);
+}
+
+/* The cached session named id, or NULL. */
+static struct item *
+item_find(const struct enforcer *e, const char *id)
+{
+	size_t lo = 0, hi = e->n_items, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(id, e->items[mid]->s.id)) == 0)
+			return e->items[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static bool
+ident_eq(const struct sessreg_ident *a, const struct sessreg_ident *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	    a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
+/* Forgets what was decided for it (its registry entry changed). */
+static void
+item_undecide(struct item *it)
+{
+	it->decided = false;
+	agentid_strv_free(it->keys);
+	it->keys = NULL;
+	it->n_keys = 0;
+	it->keys_lost = false;
+}
+
+struct walk {
+	struct enforcer *e;
+	bool reread;              /* parse every file again */
+	struct item **added;      /* new sessions of this walk */
+	size_t n_added, cap_added;
 	size_t unreadable;
 };
 
-/* sessreg_each callback: keeps a copy of each readable session. */
-static int
-collect_cb(const char *name, const struct sessreg_session *s, int code,
-    void *arg)
+/* sessreg_each_changed: do we hold this very version? */
+static bool
+walk_known(const char *name, const struct sessreg_ident *id, void *arg)
 {
-	struct collect *c = arg;
-	struct item *v;
+	struct walk *w = arg;
+	struct item *it;
+
+	if (w->reread || (it = item_find(w->e, name)) == NULL ||
+	    !ident_eq(&it->id, id))
+		return false;
+	it->seen = true;
+	return true;
+}
+
+/* sessreg_each_changed: a file read (or not readable). */
+static int
+walk_read(const char *name, const struct sessreg_ident *id,
+    const struct sessreg_session *s, int code, void *arg)
+{
+	struct walk *w = arg;
+	struct item *it, **v;
 
 	if (s == NULL) {
-		c->unreadable++;
+		/* left alone, and forgotten if it was readable before */
+		w->unreadable++;
 		fprintf(stderr, "agentid-enforcer: registry entry %s unreadable: "
 		    "%s\n", name, strerror(code));
 		return 0;
 	}
-	if (c->n == c->cap) {
-		size_t cap = c->cap == 0 ? 16 : c->cap * 2;
-
-		if ((v = realloc(c->items, cap * sizeof(*v))) == NULL)
-			return ENOMEM;
-		c->items = v;
-		c->cap = cap;
+	if ((it = item_find(w->e, name)) != NULL) {
+		if (memcmp(&it->s, s, sizeof(*s)) != 0) {
+			it->s = *s;
+			item_undecide(it);
+		}
+		it->id = *id;
+		it->seen = true;
+		return 0;
 	}
-	memset(&c->items[c->n], 0, sizeof(c->items[0]));
-	c->items[c->n++].s = *s;
+	if (w->n_added == w->cap_added) {
+		size_t cap = w->cap_added == 0 ? 16 : w->cap_added * 2;
+
+		if ((v = realloc(w->added, cap * sizeof(*v))) == NULL)
+			return ENOMEM;
+		w->added = v;
+		w->cap_added = cap;
+	}
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return ENOMEM;
+	it->s = *s;
+	it->id = *id;
+	it->seen = true;
+	w->added[w->n_added++] = it;
 	return 0;
+}
+
+/* Drops the cached sessions marked drop (or, when unseen, not seen). */
+static void
+items_compact(struct enforcer *e, bool unseen)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < e->n_items; i++) {
+		if (e->items[i]->drop || (unseen && !e->items[i]->seen)) {
+			item_free(e->items[i]);
+			continue;
+		}
+		e->items[o++] = e->items[i];
+	}
+	e->n_items = o;
+}
+
+/*
+ * Brings the cache up to the registry. The directory is walked when its
+ * own ident changed (an entry added or removed), when reread (every file
+ * parsed again), or when its mtime was too recent to trust (a change in
+ * the same clock tick as the last walk would leave it as it was: only an
+ * mtime a second older than the walk proves the walk saw everything up to
+ * it). A walked file is parsed again only when its ident changed.
+ */
+static int
+registry_refresh(struct enforcer *e, bool reread)
+{
+	const char *dir = sessreg_dir();
+	struct walk w;
+	struct sessreg_ident did;
+	struct item **v;
+	int64_t t0 = (int64_t)time(NULL);
+	size_t i;
+	int r;
+
+	if ((r = sessreg_dir_ident(dir, &did)) != 0) {
+		e->dir_valid = false;
+		if (r == ENOENT) {
+			/* no registry: no session */
+			for (i = 0; i < e->n_items; i++)
+				e->items[i]->drop = true;
+			items_compact(e, false);
+		}
+		return r;
+	}
+	if (!reread && e->dir_valid && ident_eq(&did, &e->dir_id) &&
+	    did.mtime_ns / 1000000000 + 1 < e->dir_walked)
+		return 0;
+	memset(&w, 0, sizeof(w));
+	w.e = e;
+	w.reread = reread;
+	for (i = 0; i < e->n_items; i++)
+		e->items[i]->seen = false;
+	e->dir_valid = false;
+	if ((r = sessreg_each_changed(dir, walk_known, walk_read, &w)) != 0) {
+		for (i = 0; i < w.n_added; i++)
+			item_free(w.added[i]);
+		free(w.added);
+		return r;
+	}
+	items_compact(e, true);
+	if (w.n_added > 0) {
+		if (e->n_items + w.n_added > e->cap_items) {
+			size_t cap = (e->n_items + w.n_added) * 2;
+
+			if ((v = realloc(e->items, cap * sizeof(*v))) == NULL) {
+				for (i = 0; i < w.n_added; i++)
+					item_free(w.added[i]);
+				free(w.added);
+				return ENOMEM;
+			}
+			e->items = v;
+			e->cap_items = cap;
+		}
+		memcpy(e->items + e->n_items, w.added,
+		    w.n_added * sizeof(*w.added));
+		e->n_items += w.n_added;
+		qsort(e->items, e->n_items, sizeof(*e->items), item_cmp);
+	}
+	free(w.added);
+	e->unreadable = w.unreadable;
+	e->dir_id = did;
+	e->dir_walked = t0;
+	e->dir_valid = true;
+	return 0;
+}
+
+/* ------------------------------------------------------- what changed */
+
+/* Adds prefix + key (lower case: 'u'; canonical DN: 'd') to *v. */
+static int
+key_add(char ***v, size_t *n, char prefix, const char *key)
+{
+	size_t len = strlen(key), i;
+	char *k;
+	int r;
+
+	if ((k = malloc(len + 3)) == NULL)
+		return ENOMEM;
+	k[0] = prefix;
+	k[1] = ':';
+	if (prefix == 'd') {
+		agentid_dn_canon(key, k + 2);
+	} else {
+		for (i = 0; i <= len; i++)
+			k[2 + i] = (char)tolower((unsigned char)key[i]);
+	}
+	for (i = 0; i < *n; i++)
+		if (strcmp((*v)[i], k) == 0) {
+			free(k);
+			return 0;
+		}
+	r = agentid_strv_add(v, n, k);
+	free(k);
+	return r;
+}
+
+static int
+dsum_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct dsum *)a)->uuid,
+	    ((const struct dsum *)b)->uuid, 16);
+}
+
+static uint32_t
+le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static uint64_t
+le64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * The entries of the records delta beside e->replica with their hashes,
+ * sorted: the delta must be the one of generation gen over base (the one
+ * this pass's records hold), else EAGAIN. A base without delta has none.
+ * The header is checked as records_read.c checks it (records.h).
+ */
+static int
+delta_sums(const struct enforcer *e, uint64_t gen, uint64_t base,
+    struct dsum **out, size_t *n_out)
+{
+	struct dsum *v = NULL, *nv;
+	const unsigned char *k, *h, *val;
+	unsigned pos, klen, vlen;
+	size_t n = 0, cap = 0, i;
+	struct stat st;
+	struct cdb c, cf;
+	char why[256], *path;
+	int fd, r, rc;
+
+	*out = NULL;
+	*n_out = 0;
+	if (gen == base)
+		return 0;
+	if ((path = agentid_records_path(e->replica, ".records.delta")) == NULL)
+		return ENOMEM;
+	r = agentid_replica_open_trusted(path, &fd, &st, why, sizeof(why));
+	free(path);
+	if (r != 0)
+		return EAGAIN;
+	r = cdb_init(&c, fd);
+	close(fd);
+	if (r != 0)
+		return EAGAIN;
+	r = EAGAIN;
+	cf = c; /* cdb_find writes to its argument */
+	if (cdb_find(&cf, "H", 1) <= 0 || cdb_datalen(&cf) != 44 ||
+	    (h = cdb_get(&cf, 44, cdb_datapos(&cf))) == NULL ||
+	    memcmp(h, AGENTID_RECORDS_MAGIC, 8) != 0 ||
+	    le32(h + 40) != agentid_replica_crc32c(0, h, 40) ||
+	    le32(h + 8) != AGENTID_RECORDS_VERSION || le32(h + 12) != 1 ||
+	    le64(h + 16) != gen || le64(h + 24) != base)
+		goto out;
+	cdb_seqinit(&pos, &c);
+	while ((rc = cdb_seqnext(&pos, &c)) > 0) {
+		klen = cdb_keylen(&c);
+		if (klen != 18 || (k = cdb_get(&c, klen, cdb_keypos(&c))) == NULL ||
+		    k[0] != 'e' || k[1] != ':')
+			continue;
+		vlen = cdb_datalen(&c);
+		if ((val = cdb_get(&c, vlen, cdb_datapos(&c))) == NULL)
+			goto out;
+		if (n == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				r = ENOMEM;
+				goto out;
+			}
+			v = nv;
+		}
+		memcpy(v[n].uuid, k + 2, 16);
+		v[n].hash = agentid_fnv1a(val, vlen) ^ (uint64_t)vlen << 48;
+		n++;
+	}
+	if (rc < 0)
+		goto out;
+	if (n > 0)
+		qsort(v, n, sizeof(*v), dsum_cmp);
+	/* the writer never repeats a UUID; a file that does is not one
+	 * whose entries can be paired with the last pass's */
+	for (i = 1; i < n; i++)
+		if (memcmp(v[i - 1].uuid, v[i].uuid, 16) == 0)
+			goto out;
+	*out = v;
+	*n_out = n;
+	v = NULL;
+	r = 0;
+out:
+	free(v);
+	cdb_free(&c);
+	return r;
+}
+
+/* Adds the keys of the entry uuid in r (if any) to ch. */
+static int
+entry_keys(const struct agentid_records *r, const unsigned char uuid[16],
+    struct keyset *ch)
+{
+	struct agentid_stored s;
+	bool found;
+	size_t i;
+	int rc;
+
+	if ((rc = agentid_records_by_uuid(r, uuid, &s, &found)) != 0)
+		return rc;
+	if (!found)
+		return 0;
+	if (s.rec.dn != NULL)
+		rc = key_add(&ch->v, &ch->n, 'd', s.rec.dn);
+	for (i = 0; rc == 0 && i < s.n_uids; i++)
+		rc = key_add(&ch->v, &ch->n, 'u', s.uids[i]);
+	agentid_stored_clear(&s);
+	return rc;
+}
+
+/*
+ * What changed between the previous pass's records and this pass's: the
+ * keys (DNs, uids) of every entry, before and after, whose stored bytes in
+ * the delta differ. 0 with *ch, or EAGAIN when that cannot be told (no
+ * previous pass over the records, a new base, a delta not paired with the
+ * records, too many changes): then every session is decided. Keeps the
+ * delta's hashes for the next pass either way.
+ */
+static int
+records_changes(struct enforcer *e, bool want, struct keyset *ch)
+{
+	struct dsum *sums = NULL, *old;
+	uint64_t gen, base;
+	size_t n = 0, i, matched = 0;
+	bool usable;
+	int r;
+
+	if (e->rec == NULL || e->replica == NULL) {
+		e->sums_ok = false;
+		return EAGAIN;
+	}
+	gen = agentid_records_generation(e->rec);
+	base = agentid_records_base_generation(e->rec);
+	usable = want && e->prev != NULL && e->sums_ok &&
+	    e->sums_gen == agentid_records_generation(e->prev) &&
+	    e->sums_base == agentid_records_base_generation(e->prev) &&
+	    e->sums_base == base;
+	if (usable && gen == e->sums_gen)
+		return 0; /* the same records: nothing changed */
+	if ((r = delta_sums(e, gen, base, &sums, &n)) != 0) {
+		e->sums_ok = false;
+		return EAGAIN;
+	}
+	r = usable ? 0 : EAGAIN;
+	for (i = 0; r == 0 && i < n; i++) {
+		old = e->n_sums == 0 ? NULL : bsearch(&sums[i], e->sums,
+		    e->n_sums, sizeof(*e->sums), dsum_cmp);
+		if (old != NULL)
+			matched++;
+		if (old != NULL && old->hash == sums[i].hash)
+			continue;
+		if (entry_keys(e->prev, sums[i].uuid, ch) != 0 ||
+		    entry_keys(e->rec, sums[i].uuid, ch) != 0 ||
+		    ch->n > CHANGES_MAX)
+			r = EAGAIN;
+	}
+	/* a delta over the same base only grows: one that lost an entry
+	 * is not the successor of the last one */
+	if (r == 0 && matched != e->n_sums)
+		r = EAGAIN;
+	free(e->sums);
+	e->sums = sums;
+	e->n_sums = n;
+	e->sums_gen = gen;
+	e->sums_base = base;
+	e->sums_ok = true;
+	return r;
+}
+
+/* Does a change touch what it's chain was built from? */
+static bool
+keys_hit(const struct item *it, const struct keyset *ch)
+{
+	size_t i, j;
+
+	for (i = 0; i < it->n_keys; i++)
+		for (j = 0; j < ch->n; j++)
+			if (strcmp(it->keys[i], ch->v[j]) == 0)
+				return true;
+	return false;
+}
+
+/* A lookup that records what the chain builder asks in the session's
+ * keys, then asks the caller's. */
+struct recording {
+	const struct agentid_lookup *in;
+	struct item *it;
+};
+
+static int
+recording_agent(void *ctx, const char *user, struct agentid_record *rec,
+    bool *found, struct agentid_error *err)
+{
+	struct recording *rc = ctx;
+
+	if (key_add(&rc->it->keys, &rc->it->n_keys, 'u', user) != 0)
+		rc->it->keys_lost = true;
+	return rc->in->agent(rc->in->ctx, user, rec, found, err);
+}
+
+static int
+recording_entry(void *ctx, const char *dn, struct agentid_record *rec,
+    bool *found, struct agentid_error *err)
+{
+	struct recording *rc = ctx;
+
+	if (key_add(&rc->it->keys, &rc->it->n_keys, 'd', dn) != 0)
+		rc->it->keys_lost = true;
+	return rc->in->entry(rc->in->ctx, dn, rec, found, err);
+}
+
+/* ----------------------------------------------------------- the pass */
+
+/* Prunes it: gone from the host, out of the registry. */
+static void
+prune(struct item *it, struct enforce_stats *st)
+{
+	(void)sessreg_remove(sessreg_dir(), it->s.id);
+	it->drop = true;
+	st->pruned++;
 }
 
 /* See enforce.h. */
@@ -368,14 +898,16 @@ enforce_pass(struct enforcer *e, int64_t now, const struct agentid_lookup *lk,
     int64_t *next_deadline, struct enforce_stats *st)
 {
 	const struct agentid_config *cfg = e->cfg;
-	const char *dir = sessreg_dir();
-	struct collect c = { NULL, 0, 0, 0 };
+	int64_t hb = cfg->heartbeat > 0 ? cfg->heartbeat : 5;
+	struct keyset ch = { NULL, 0 };
+	struct agentid_lookup rlk;
+	struct recording rc;
 	struct agentid_credential cred;
 	struct agentid_request req;
 	struct agentid_policy pol;
 	struct agentid_error err;
-	char boot[37] = "", *principals[2];
-	bool ending = false;
+	char *principals[2];
+	bool ending = false, slow, all;
 	size_t i;
 	int r;
 
@@ -383,32 +915,52 @@ enforce_pass(struct enforcer *e, int64_t now, const struct agentid_lookup *lk,
 	*next_deadline = INT64_MAX;
 	if (e->host[0] == '\0' &&
 	    (r = agentid_host_name(cfg, e->host, sizeof(e->host))) != 0)
-		return r;
-	if (sessreg_boot_id(boot, sizeof(boot)) != 0)
-		boot[0] = '\0';
-	if ((r = sessreg_each(dir, collect_cb, &c)) != 0)
 		goto out;
-	st->sessions = c.n;
-	st->unreadable = c.unreadable;
+	if (e->boot[0] == '\0' && sessreg_boot_id(e->boot, sizeof(e->boot)) != 0)
+		e->boot[0] = '\0';
+	/* each heartbeat: every file parsed, every session checked in /proc
+	 * and decided, as if nothing were cached */
+	slow = now >= e->next_full;
+	all = records_changes(e, !slow, &ch) != 0 || slow;
+	if ((r = registry_refresh(e, slow)) != 0)
+		goto out;
+	st->sessions = e->n_items;
+	st->unreadable = e->unreadable;
+	st->full = all;
 	agentid_policy_from_config(&pol, cfg);
-	for (i = 0; i < c.n; i++) {
-		struct item *it = &c.items[i];
+	for (i = 0; i < e->n_items; i++) {
+		struct item *it = e->items[i];
 
-		if (session_gone(&it->s, boot)) {
-			(void)sessreg_remove(dir, it->s.id);
-			st->pruned++;
+		it->end = false;
+		it->action = NULL;
+		it->signalled = 0;
+		if (slow && session_gone(&it->s, e->boot)) {
+			prune(it, st);
 			continue;
 		}
+		if (!all && it->decided && !it->keys_lost && now < it->deadline &&
+		    !keys_hit(it, &ch)) {
+			/* nothing its decision rests on changed */
+			st->allowed++;
+			deadline(next_deadline, it->deadline);
+			continue;
+		}
+		st->decided++;
+		item_undecide(it);
+		rc.in = lk;
+		rc.it = it;
+		rlk.agent = recording_agent;
+		rlk.entry = recording_entry;
+		rlk.ctx = &rc;
 		err.msg[0] = '\0';
-		if ((r = agentid_chain_build(lk, cfg->max_delegation_depth,
+		if ((r = agentid_chain_build(&rlk, cfg->max_delegation_depth,
 		    it->s.user, &it->chain, &err)) != 0) {
 			/* no data, no decision: the session goes on */
 			st->lookup_errors++;
 			fprintf(stderr, "agentid-enforcer: cannot decide session "
 			    "%s again: %s\n", it->s.id,
 			    err.msg[0] != '\0' ? err.msg : strerror(r));
-			deadline(next_deadline, now + (cfg->heartbeat > 0 ?
-			    cfg->heartbeat : 5));
+			deadline(next_deadline, now + hb);
 			continue;
 		}
 		session_request(e, it, now, &cred, principals, &req);
@@ -416,7 +968,17 @@ enforce_pass(struct enforcer *e, int64_t now, const struct agentid_lookup *lk,
 		it->d.source = e->source;
 		if (it->d.allow) {
 			st->allowed++;
-			session_deadline(e, it, next_deadline);
+			it->deadline = INT64_MAX;
+			session_deadline(e, it, &it->deadline);
+			deadline(next_deadline, it->deadline);
+			it->decided = true;
+			agentid_chain_clear(&it->chain);
+			continue;
+		}
+		/* /proc only now: a session already gone is pruned, not
+		 * ended (no record for a session that ended by itself) */
+		if (!slow && session_gone(&it->s, e->boot)) {
+			prune(it, st);
 			continue;
 		}
 		st->denied++;
@@ -440,14 +1002,28 @@ enforce_pass(struct enforcer *e, int64_t now, const struct agentid_lookup *lk,
 		ending = true;
 	}
 	if (ending)
-		end_finish(e, c.items, c.n);
-	for (i = 0; i < c.n; i++)
-		if (c.items[i].end)
-			(void)sessreg_remove(dir, c.items[i].s.id);
+		end_finish(e, e->items, e->n_items);
+	for (i = 0; i < e->n_items; i++) {
+		if (e->items[i]->end) {
+			(void)sessreg_remove(sessreg_dir(), e->items[i]->s.id);
+			e->items[i]->drop = true;
+		}
+		agentid_chain_clear(&e->items[i]->chain);
+	}
+	items_compact(e, false);
+	if (slow)
+		e->next_full = now + hb;
 	r = 0;
 out:
-	for (i = 0; i < c.n; i++)
-		agentid_chain_clear(&c.items[i].chain);
-	free(c.items);
+	/* a pass that stopped short did not decide what changed: the next
+	 * one cannot start from its records */
+	if (r != 0)
+		e->sums_ok = false;
+	/* this pass's records are the next pass's "before" */
+	if (e->prev != NULL)
+		agentid_records_close(e->prev);
+	e->prev = e->rec;
+	e->rec = NULL;
+	agentid_strv_free(ch.v);
 	return r;
 }

@@ -78,8 +78,13 @@ source_open(struct enforcer *e, const struct agentid_config *cfg,
 		src->ctx.cfg = cfg;
 		agentid_records_lookup(&src->ctx, &src->lk);
 		enforcer_set_source(e, AGENTID_SOURCE_REPLICA);
+		/* the enforcer keeps them (it compares the next pass's with
+		 * them) and closes them */
+		enforcer_set_records(e, cfg->replica, src->rec);
+		src->rec = NULL;
 		return 0;
 	}
+	enforcer_set_records(e, NULL, NULL);
 	if ((r = agentid_dir_open(cfg, &src->dir, err)) != 0)
 		return r;
 	agentid_dir_lookup(&src->dir, &src->lk);
@@ -149,6 +154,10 @@ one_pass(struct enforcer *e, const struct agentid_config *cfg, bool verbose,
 		    "next_deadline=%" PRId64 "\n", st.sessions, st.unreadable,
 		    st.pruned, st.allowed, st.denied, st.lookup_errors,
 		    st.signalled, *next == INT64_MAX ? (int64_t)-1 : *next);
+	else if (secure_getenv("AGENTID_ENFORCER_TRACE") != NULL)
+		fprintf(stderr, "agentid-enforcer: pass full=%d sessions=%zu "
+		    "decided=%zu denied=%zu pruned=%zu\n", st.full ? 1 : 0,
+		    st.sessions, st.decided, st.denied, st.pruned);
 	return r;
 }
 

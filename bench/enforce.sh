@@ -29,9 +29,10 @@
 #    of each figure is that rule, not latency);
 # 3. load: 1,000 open sessions (2,000 processes besides the leaders); the
 #    enforcer's CPU (utime+stime from /proc) idle for 10 s, then under 100
-#    agentNotAfter changes/s (round robin over those 1,000 agents: every
-#    change makes the enforcer decide all 1,000 again) for 30 s; agentidd's
-#    and slapd's beside it; then 20 revocations with the 1,000 open.
+#    agentNotAfter changes/s (round robin over those 1,000 agents: each
+#    change touches one session's chain, which the enforcer decides again;
+#    it decides all 1,000 each heartbeat) for 30 s; agentidd's and slapd's
+#    beside it; then 20 revocations with the 1,000 open.
 # --quick: 200 sessions and 15 s of load.
 #
 # Prints a markdown table and writes it to bench/results/enforce-<UTC
@@ -364,7 +365,7 @@ say "| enforcer RSS after the load | $(awk -v k="$E_RSS" 'BEGIN { printf "%.1f",
 say "| sessions of the load alive after it (none was denied) | $LOAD_ALIVE of $N_LOAD |"
 say "| opening $N_REV sessions (50 in parallel) / $N_LOAD sessions | $OPEN_MS ms / $LOAD_OPEN_S s$([ "$OPEN_RETRIES" != 0 ] && echo "; $OPEN_RETRIES opens refused and tried again") |"
 say ""
-say "Each revocation is written, then timed until the leader, the command and the escaper are all gone (polled every 1 ms); agentidd batches changes arriving within 50 ms into one replica write, and the enforcer decides every registered session again on each write. session_terminate records written: $TERM_N."
+say "Each revocation is written, then timed until the leader, the command and the escaper are all gone (polled every 1 ms); agentidd batches changes arriving within 50 ms into one replica write, and on each write the enforcer decides again the sessions whose chain a changed entry names (every session each heartbeat and at a new base). session_terminate records written: $TERM_N."
 } | tee "$W/table.md"
 
 # ---- JSON -------------------------------------------------------------------

@@ -440,9 +440,25 @@ sessreg_remove(const char *dir, const char *id)
 	return 0;
 }
 
-/* Reads name under the open directory dfd; see sessreg_read. */
+/* The ident of what st describes. */
+static void
+ident_of(const struct stat *st, struct sessreg_ident *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->dev = (uint64_t)st->st_dev;
+	id->ino = (uint64_t)st->st_ino;
+	id->size = (uint64_t)st->st_size;
+	id->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 +
+	    st->st_mtim.tv_nsec;
+	id->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 +
+	    st->st_ctim.tv_nsec;
+}
+
+/* Reads name under the open directory dfd; see sessreg_read. id (may be
+ * NULL) gets the ident of the file read. */
 static int
-read_at(int dfd, const char *name, struct sessreg_session *s)
+read_at(int dfd, const char *name, struct sessreg_session *s,
+    struct sessreg_ident *id)
 {
 	char buf[SESSREG_MAX_FILE + 1];
 	struct stat st;
@@ -458,6 +474,8 @@ read_at(int dfd, const char *name, struct sessreg_session *s)
 		r = errno;
 		goto out;
 	}
+	if (id != NULL)
+		ident_of(&st, id);
 	r = EACCES;
 	if (!S_ISREG(st.st_mode) || (st.st_mode & 022) != 0 ||
 	    (st.st_uid != 0 && st.st_uid != geteuid()))
@@ -500,7 +518,7 @@ sessreg_read(const char *dir, const char *name, struct sessreg_session *s)
 		return EINVAL;
 	if ((dfd = open_dir(dir, false, NULL)) < 0)
 		return errno;
-	r = read_at(dfd, name, s);
+	r = read_at(dfd, name, s, NULL);
 	close(dfd);
 	return r;
 }
@@ -528,10 +546,72 @@ sessreg_each(const char *dir, sessreg_cb cb, void *arg)
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		if (!sessreg_id_valid(de->d_name))
 			continue; /* ".", "..", temp files */
-		code = read_at(dirfd(d), de->d_name, s);
+		code = read_at(dirfd(d), de->d_name, s, NULL);
 		if (code == ENOENT)
 			continue; /* closed while we walked */
 		if ((r = cb(de->d_name, code == 0 ? s : NULL, code, arg)) != 0)
+			goto out;
+	}
+	r = errno;
+out:
+	free(s);
+	closedir(d);
+	return r;
+}
+
+/* See session_registry.h. */
+int
+sessreg_dir_ident(const char *dir, struct sessreg_ident *id)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) != 0)
+		return errno;
+	if (!S_ISDIR(st.st_mode))
+		return ENOTDIR;
+	ident_of(&st, id);
+	return 0;
+}
+
+/* See session_registry.h. */
+int
+sessreg_each_changed(const char *dir, sessreg_known_cb known,
+    sessreg_read_cb cb, void *arg)
+{
+	struct sessreg_session *s = NULL;
+	struct sessreg_ident id;
+	struct dirent *de;
+	struct stat st;
+	DIR *d = NULL;
+	int dfd, r = 0, code;
+
+	if ((dfd = open_dir(dir, false, NULL)) < 0)
+		return errno;
+	if ((d = fdopendir(dfd)) == NULL) {
+		r = errno;
+		close(dfd);
+		return r;
+	}
+	if ((s = malloc(sizeof(*s))) == NULL) {
+		r = ENOMEM;
+		goto out;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (!sessreg_id_valid(de->d_name))
+			continue; /* ".", "..", temp files */
+		/* a stat, not an open and a parse, for a version we hold */
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			ident_of(&st, &id);
+			if (known(de->d_name, &id, arg))
+				continue;
+		} else if (errno == ENOENT) {
+			continue;
+		}
+		code = read_at(dirfd(d), de->d_name, s, &id);
+		if (code == ENOENT)
+			continue; /* closed while we walked */
+		if ((r = cb(de->d_name, code == 0 ? &id : NULL,
+		    code == 0 ? s : NULL, code, arg)) != 0)
 			goto out;
 	}
 	r = errno;

@@ -103,6 +103,28 @@ typedef int (*sessreg_cb)(const char *name, const struct sessreg_session *s,
 /* Walks dir; ENOENT when dir does not exist. */
 int sessreg_each(const char *dir, sessreg_cb cb, void *arg);
 
+/* One version of a registry file or of the directory: a file is only ever
+ * replaced by rename (a new inode), an entry added or removed changes the
+ * directory's mtime and ctime. */
+struct sessreg_ident {
+	uint64_t dev, ino, size;
+	int64_t mtime_ns, ctime_ns;
+};
+/* The directory's own ident; 0 or errno (ENOENT). */
+int sessreg_dir_ident(const char *dir, struct sessreg_ident *id);
+/* The enforcer's walk (it keeps what it parsed): for each session file of
+ * dir, known(name, ident) says whether the caller already holds that very
+ * version (then the file is not read); otherwise the file is read and cb
+ * called as sessreg_each's, with the ident of the version read (NULL when
+ * the file could not be read). ENOENT when dir does not exist. */
+typedef bool (*sessreg_known_cb)(const char *name,
+    const struct sessreg_ident *id, void *arg);
+typedef int (*sessreg_read_cb)(const char *name,
+    const struct sessreg_ident *id, const struct sessreg_session *s,
+    int code, void *arg);
+int sessreg_each_changed(const char *dir, sessreg_known_cb known,
+    sessreg_read_cb cb, void *arg);
+
 /* The kernel audit session of pid (0 = this process); 0, ENOENT (no such
  * process) or EBADMSG. SESSREG_AUDIT_UNSET when it has none. */
 int sessreg_proc_sessionid(pid_t pid, uint32_t *out);

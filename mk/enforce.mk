@@ -25,6 +25,14 @@ TESTS += tests/unit/test_session_registry
 tests_unit_test_session_registry_SOURCES = tests/unit/test_session_registry.c
 tests_unit_test_session_registry_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_session_registry_LDADD = libagentid-core.la $(CMOCKA_LIBS)
+check_PROGRAMS += tests/unit/test_enforce_select
+TESTS += tests/unit/test_enforce_select
+tests_unit_test_enforce_select_SOURCES = tests/unit/test_enforce_select.c \
+	$(ENFORCER_SOURCES)
+tests_unit_test_enforce_select_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(SYSTEMD_CFLAGS)
+tests_unit_test_enforce_select_LDADD = libagentid-core.la $(CMOCKA_LIBS) \
+	$(SYSTEMD_LIBS)
 endif
 
 # Real parts: a fresh kernel audit session per test session (root), the

@@ -375,6 +375,84 @@ test_files(void **state)
 	assert_int_equal(sessreg_each(path, walk_cb, &w), ENOENT);
 }
 
+/* sessreg_each_changed: a version the caller holds is not read again. */
+struct known {
+	struct sessreg_ident id;
+	bool have;
+	int known, read, unreadable;
+};
+
+static bool
+known_cb(const char *name, const struct sessreg_ident *id, void *arg)
+{
+	struct known *k = arg;
+
+	(void)name;
+	if (k->have && memcmp(&k->id, id, sizeof(*id)) == 0) {
+		k->known++;
+		return true;
+	}
+	return false;
+}
+
+static int
+read_cb(const char *name, const struct sessreg_ident *id,
+    const struct sessreg_session *s, int code, void *arg)
+{
+	struct known *k = arg;
+
+	(void)name;
+	(void)code;
+	if (s == NULL) {
+		assert_null(id);
+		k->unreadable++;
+		return 0;
+	}
+	k->read++;
+	k->id = *id;
+	k->have = true;
+	return 0;
+}
+
+static void
+test_each_changed(void **state)
+{
+	struct agentid_error err = { "" };
+	struct sessreg_ident d0, d1;
+	struct sessreg_session s;
+	struct known k;
+	char dir[PATH_MAX + 8];
+
+	(void)state;
+	memset(&k, 0, sizeof(k));
+	snprintf(dir, sizeof(dir), "%s/sessions", tmpdir);
+	assert_int_equal(parse(good, &s), 0);
+	assert_int_equal(sessreg_write(dir, &s, &err), 0);
+	assert_int_equal(sessreg_dir_ident(dir, &d0), 0);
+	/* first walk: read; second: the same version, only a stat */
+	assert_int_equal(sessreg_each_changed(dir, known_cb, read_cb, &k), 0);
+	assert_int_equal(k.read, 1);
+	assert_int_equal(k.known, 0);
+	assert_int_equal(sessreg_each_changed(dir, known_cb, read_cb, &k), 0);
+	assert_int_equal(k.read, 1);
+	assert_int_equal(k.known, 1);
+	/* written again (rename: a new inode): read again */
+	snprintf(s.tty, sizeof(s.tty), "pts/9");
+	assert_int_equal(sessreg_write(dir, &s, &err), 0);
+	assert_int_equal(sessreg_each_changed(dir, known_cb, read_cb, &k), 0);
+	assert_int_equal(k.read, 2);
+	assert_int_equal(k.known, 1);
+	/* a file others may write: reported unreadable */
+	put_file(dir, "dddddddddddddddddddddddddddddddd", good, 0622);
+	assert_int_equal(sessreg_each_changed(dir, known_cb, read_cb, &k), 0);
+	assert_int_equal(k.unreadable, 1);
+	/* the directory's ident: the same directory (its times move with
+	 * the clock's tick, which a test cannot wait for without timing) */
+	assert_int_equal(sessreg_dir_ident(dir, &d1), 0);
+	assert_true(d0.dev == d1.dev && d0.ino == d1.ino);
+	assert_int_equal(sessreg_dir_ident("/nonexistent-agentid", &d0), ENOENT);
+}
+
 static void
 test_proc(void **state)
 {
@@ -415,6 +493,8 @@ main(void)
 		cmocka_unit_test(test_parse_garbage_shapes),
 		cmocka_unit_test(test_parse_random),
 		cmocka_unit_test_setup_teardown(test_files, setup_dir,
+		    teardown_dir),
+		cmocka_unit_test_setup_teardown(test_each_changed, setup_dir,
 		    teardown_dir),
 		cmocka_unit_test(test_proc),
 	};
