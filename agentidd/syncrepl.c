@@ -56,29 +56,22 @@ owner_filter(const struct agentid_config *cfg)
 
 /* Every value of attr (none with a NUL byte) into *vec. */
 static int
-values(LDAP *ld, LDAPMessage *e, const char *attr, char ***vec, size_t *n)
+values(const struct aidl_entry *e, const char *attr, char ***vec, size_t *n)
 {
-	struct berval **v;
+	const struct berval *v = aidl_entry_values(e, attr);
 	size_t i;
 	char *s;
 	int r = 0;
 
-	if ((v = ldap_get_values_len(ld, e, attr)) == NULL)
-		return 0;
-	for (i = 0; v[i] != NULL && r == 0; i++) {
+	for (i = 0; v != NULL && v[i].bv_val != NULL && r == 0; i++) {
 		if (i >= AGENTID_RECORDS_MAX_VALUES ||
-		    memchr(v[i]->bv_val, '\0', v[i]->bv_len) != NULL) {
-			r = EBADMSG;
-			break;
-		}
-		if ((s = strndup(v[i]->bv_val, v[i]->bv_len)) == NULL) {
-			r = ENOMEM;
-			break;
-		}
+		    memchr(v[i].bv_val, '\0', v[i].bv_len) != NULL)
+			return EBADMSG;
+		if ((s = strndup(v[i].bv_val, v[i].bv_len)) == NULL)
+			return ENOMEM;
 		r = agentid_strv_add(vec, n, s);
 		free(s);
 	}
-	ldap_value_free_len(v);
 	return r;
 }
 
@@ -99,30 +92,23 @@ parse_u32(const char *s, uint64_t *out)
 	return true;
 }
 
-/* An entry sent with state add or modify: into the store. */
-/* Stores a marker for an entry aidl_entry_record refused (see below). */
+/* Stores a marker for an entry aidl_entry_to_record refused (see below). */
 static int
-put_malformed(struct syncrepl *sr, LDAPMessage *e, const unsigned char uuid[16])
+put_malformed(struct syncrepl *sr, const struct aidl_entry *e,
+    const unsigned char uuid[16])
 {
 	struct agentid_stored m;
-	char *dn;
 	int r;
 
 	memset(&m, 0, sizeof(m));
 	memcpy(m.uuid, uuid, 16);
 	m.flags = AGENTID_STORED_MALFORMED;
-	if (aidl_has_class(sr->ld, e, "agentIdentity"))
+	if (aidl_entry_has_class(e, "agentIdentity"))
 		m.flags |= AGENTID_STORED_AGENT_CLASS;
-	if ((dn = ldap_get_dn(sr->ld, e)) == NULL) {
-		store_delete(sr->st, uuid); /* no DN: nothing can find it */
-		return 0;
-	}
-	m.rec.dn = aidl_dn_normalize(dn);
-	ldap_memfree(dn);
-	if (m.rec.dn == NULL)
+	if ((m.rec.dn = aidl_dn_normalize(e->dn)) == NULL)
 		return ENOMEM;
 	/* the uid values, when they read (a NUL in a uid: by DN only) */
-	if (values(sr->ld, e, "uid", &m.uids, &m.n_uids) != 0) {
+	if (values(e, "uid", &m.uids, &m.n_uids) != 0) {
 		agentid_strv_free(m.uids);
 		m.uids = NULL;
 		m.n_uids = 0;
@@ -132,9 +118,13 @@ put_malformed(struct syncrepl *sr, LDAPMessage *e, const unsigned char uuid[16])
 	return r;
 }
 
+/* An entry sent with state add or modify: into the store. The entry is
+ * read once (aidl_entry_parse): at 1M entries, reading it attribute by
+ * attribute with ldap_get_values_len was a third of the initial load. */
 static int
-apply_entry(struct syncrepl *sr, LDAPMessage *e, const unsigned char uuid[16])
+apply_entry(struct syncrepl *sr, LDAPMessage *msg, const unsigned char uuid[16])
 {
+	struct aidl_entry e;
 	struct agentid_stored s;
 	char **gid = NULL;
 	size_t ngid = 0;
@@ -143,18 +133,26 @@ apply_entry(struct syncrepl *sr, LDAPMessage *e, const unsigned char uuid[16])
 
 	memset(&s, 0, sizeof(s));
 	memcpy(s.uuid, uuid, 16);
-	if ((r = aidl_entry_record(sr->ld, e, &s.rec)) != 0 ||
-	    (r = values(sr->ld, e, "uid", &s.uids, &s.n_uids)) != 0)
+	if ((r = aidl_entry_parse(sr->ld, msg, &e)) != 0) {
+		if (r == EBADMSG && e.dn == NULL) {
+			/* no DN: nothing can find it */
+			store_delete(sr->st, uuid);
+			r = 0;
+		}
 		goto out;
-	if (aidl_has_class(sr->ld, e, "agentIdentity"))
+	}
+	if ((r = aidl_entry_to_record(&e, &s.rec)) != 0 ||
+	    (r = values(&e, "uid", &s.uids, &s.n_uids)) != 0)
+		goto out;
+	if (aidl_entry_has_class(&e, "agentIdentity"))
 		s.flags |= AGENTID_STORED_AGENT_CLASS;
-	if (aidl_has_class(sr->ld, e, "posixGroup")) {
+	if (aidl_entry_has_class(&e, "posixGroup")) {
 		char **cn = NULL;
 		size_t ncn = 0;
 
-		if ((r = values(sr->ld, e, "cn", &cn, &ncn)) != 0 ||
-		    (r = values(sr->ld, e, "gidNumber", &gid, &ngid)) != 0 ||
-		    (r = values(sr->ld, e, "memberUid", &s.members,
+		if ((r = values(&e, "cn", &cn, &ncn)) != 0 ||
+		    (r = values(&e, "gidNumber", &gid, &ngid)) != 0 ||
+		    (r = values(&e, "memberUid", &s.members,
 		    &s.n_members)) != 0) {
 			agentid_strv_free(cn);
 			goto out;
@@ -176,8 +174,9 @@ out:
 		 * malformed agent into "no such agent", a pass-through */
 		agentidd_log(LOG_WARNING, "entry refused as malformed; lookups "
 		    "that meet it fail");
-		r = put_malformed(sr, e, uuid);
+		r = put_malformed(sr, &e, uuid);
 	}
+	aidl_entry_free(&e);
 	agentid_strv_free(gid);
 	agentid_stored_clear(&s);
 	return r;
@@ -390,6 +389,30 @@ on_result(struct syncrepl *sr, LDAPMessage *msg, struct agentid_error *err)
 	return sr->refresh_required ? 0 : EHOSTDOWN;
 }
 
+/* A read-ahead buffer under the connection's TLS layer (or under libldap
+ * when there is none): slapd sends each entry of a refresh in a TLS record
+ * of its own, and without it every entry cost a poll and two read system
+ * calls, millions of them for a full refresh of 1M agents. The buffer
+ * answers libldap's "data ready?" too, so buffered entries skip the poll.
+ * Without it (no memory) the connection works as before. */
+#define READ_AHEAD (64 * 1024)
+
+static void
+read_ahead(LDAP *ld)
+{
+	Sockbuf *sb = NULL;
+	int size = READ_AHEAD;
+
+	if (ldap_get_option(ld, LDAP_OPT_SOCKBUF, &sb) != LDAP_OPT_SUCCESS ||
+	    sb == NULL)
+		return;
+	if (ber_sockbuf_ctrl(sb, LBER_SB_OPT_HAS_IO,
+	    &ber_sockbuf_io_readahead) == 1)
+		return; /* the same connection, a second search */
+	(void)ber_sockbuf_add_io(sb, &ber_sockbuf_io_readahead,
+	    LBER_SBIOD_LEVEL_PROVIDER, &size);
+}
+
 int
 syncrepl_start(struct syncrepl *sr, struct store *st,
     const struct agentid_config *cfg, LDAP *ld, const struct berval *cookie,
@@ -428,6 +451,7 @@ syncrepl_start(struct syncrepl *sr, struct store *st,
 		goto out;
 	ctrl.ldctl_oid = LDAP_CONTROL_SYNC;
 	ctrl.ldctl_iscritical = 1;
+	read_ahead(ld);
 	rc = ldap_search_ext(ld, cfg->base, LDAP_SCOPE_SUBTREE, sr->filter,
 	    sync_attrs, 0, ctrls, NULL, NULL, 0, &sr->msgid);
 	if (rc != LDAP_SUCCESS) {

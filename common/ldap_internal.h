@@ -77,6 +77,29 @@ void aidl_deadline_restart(struct agentid_ldap *l);
 bool aidl_has_class(LDAP *ld, LDAPMessage *e, const char *oc);
 /* Fills r from entry e; r must be zeroed. 0, ENOMEM or EBADMSG. */
 int aidl_entry_record(LDAP *ld, LDAPMessage *e, struct agentid_record *r);
+
+/* An entry read in one pass: the values of the attributes a record, the
+ * store or agentidd's filters read (ldap_get_values_len scans the entry
+ * from its start for each attribute asked). The values point into the
+ * message's BER: valid until aidl_entry_free, not NUL-terminated. */
+#define AIDL_ENTRY_ATTRS 17
+struct aidl_entry {
+	char *dn;                           /* as sent (malloc'd) */
+	BerElement *ber;
+	BerVarray vals[AIDL_ENTRY_ATTRS];   /* NULL: absent */
+};
+/* 0, ENOMEM or EBADMSG (no DN, undecodable). The caller frees *v in
+ * every case; after EBADMSG, v->dn is set when the DN itself read. */
+int aidl_entry_parse(LDAP *ld, LDAPMessage *e, struct aidl_entry *v);
+/* The values of attr (one of aidl_record_attrs, cn, memberUid, entryUUID;
+ * the first attribute of that name the entry carries), terminated by a
+ * NULL bv_val, or NULL when absent. */
+const struct berval *aidl_entry_values(const struct aidl_entry *v,
+    const char *attr);
+bool aidl_entry_has_class(const struct aidl_entry *v, const char *oc);
+/* aidl_entry_record from a parsed entry. */
+int aidl_entry_to_record(const struct aidl_entry *v, struct agentid_record *r);
+void aidl_entry_free(struct aidl_entry *v);
 /* malloc'd RFC 4514 form of dn (spacing normalised) or NULL (ENOMEM). */
 char *aidl_dn_normalize(const char *dn);
 

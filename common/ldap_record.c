@@ -46,79 +46,165 @@ bv_strdup(const struct berval *bv, char **out)
 	return 0;
 }
 
+/* What aidl_entry_parse keeps: aidl_record_attrs and what agentidd's
+ * store and filters read besides (its sync_attrs). */
+static const char *const entry_attrs[AIDL_ENTRY_ATTRS] = {
+	"objectClass", "uid", "agentOwner", "agentScope", "agentKeyFingerprint",
+	"agentNotBefore", "agentNotAfter", "agentStatus", "uidNumber",
+	"gidNumber", "homeDirectory", "loginShell", "gecos", "description",
+	"cn", "memberUid", "entryUUID"
+};
+
+/* The index of an attribute description in entry_attrs, or -1. Exact
+ * names without case, as ldap_get_values_len matches them. */
+static int
+attr_index(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < AIDL_ENTRY_ATTRS; i++)
+		if (strlen(entry_attrs[i]) == len &&
+		    strncasecmp(entry_attrs[i], name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+void
+aidl_entry_free(struct aidl_entry *v)
+{
+	size_t i;
+
+	for (i = 0; i < AIDL_ENTRY_ATTRS; i++)
+		if (v->vals[i] != NULL)
+			ber_memfree(v->vals[i]);
+	if (v->ber != NULL)
+		ber_free(v->ber, 0);
+	free(v->dn);
+	memset(v, 0, sizeof(*v));
+}
+
+int
+aidl_entry_parse(LDAP *ld, LDAPMessage *e, struct aidl_entry *v)
+{
+	struct berval dn = { 0, NULL }, attr;
+	BerVarray vals;
+	int i, rc = EBADMSG;
+
+	memset(v, 0, sizeof(*v));
+	if (ldap_get_dn_ber(ld, e, &v->ber, &dn) != LDAP_SUCCESS ||
+	    v->ber == NULL || dn.bv_val == NULL ||
+	    memchr(dn.bv_val, '\0', dn.bv_len) != NULL)
+		goto out;
+	if ((v->dn = strndup(dn.bv_val, dn.bv_len)) == NULL) {
+		rc = ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		vals = NULL;
+		if (ldap_get_attribute_ber(ld, e, v->ber, &attr, &vals) !=
+		    LDAP_SUCCESS) {
+			if (vals != NULL)
+				ber_memfree(vals);
+			goto out;
+		}
+		if (attr.bv_val == NULL)
+			break;
+		i = attr_index(attr.bv_val, attr.bv_len);
+		/* an empty set reads as absent, as from ldap_get_values_len */
+		if (i < 0 || v->vals[i] != NULL || vals == NULL ||
+		    vals[0].bv_val == NULL) {
+			if (vals != NULL)
+				ber_memfree(vals);
+			continue;
+		}
+		v->vals[i] = vals;
+	}
+	rc = 0;
+out:
+	/* what read stays (the DN of an entry whose attributes did not
+	 * decode, for a marker): the caller frees *v in every case */
+	return rc;
+}
+
+const struct berval *
+aidl_entry_values(const struct aidl_entry *v, const char *attr)
+{
+	int i = attr_index(attr, strlen(attr));
+
+	return i < 0 ? NULL : v->vals[i];
+}
+
 /* The first value of attr as a string in *out (NULL when absent). */
 static int
-get_one(LDAP *ld, LDAPMessage *e, const char *attr, char **out)
+get_one(const struct aidl_entry *e, const char *attr, char **out)
 {
-	struct berval **v;
-	int r = 0;
+	const struct berval *v = aidl_entry_values(e, attr);
 
 	*out = NULL;
-	if ((v = ldap_get_values_len(ld, e, attr)) == NULL)
+	if (v == NULL || v[0].bv_val == NULL)
 		return 0;
-	if (v[0] != NULL)
-		r = bv_strdup(v[0], out);
-	ldap_value_free_len(v);
-	return r;
+	return bv_strdup(&v[0], out);
 }
 
 /* All values of attr appended to the vector *vec of *n entries. */
 static int
-get_all(LDAP *ld, LDAPMessage *e, const char *attr, char ***vec, size_t *n)
+get_all(const struct aidl_entry *e, const char *attr, char ***vec, size_t *n)
 {
-	struct berval **v;
+	const struct berval *v = aidl_entry_values(e, attr);
 	char *s = NULL;
 	size_t i;
-	int r = 0;
+	int r;
 
-	if ((v = ldap_get_values_len(ld, e, attr)) == NULL)
+	if (v == NULL)
 		return 0;
-	for (i = 0; v[i] != NULL; i++) {
-		if (i >= MAX_VALUES) {
-			r = EBADMSG;
-			goto out;
-		}
-		if ((r = bv_strdup(v[i], &s)) != 0)
-			goto out;
+	for (i = 0; v[i].bv_val != NULL; i++) {
+		if (i >= MAX_VALUES)
+			return EBADMSG;
+		if ((r = bv_strdup(&v[i], &s)) != 0)
+			return r;
 		r = agentid_strv_add(vec, n, s);
 		free(s);
 		if (r != 0)
-			goto out;
+			return r;
 	}
-out:
-	ldap_value_free_len(v);
-	return r;
+	return 0;
 }
 
 /* How many values attr has. */
 static size_t
-count_values(LDAP *ld, LDAPMessage *e, const char *attr)
+count_values(const struct aidl_entry *e, const char *attr)
 {
-	struct berval **v;
-	size_t n;
+	const struct berval *v = aidl_entry_values(e, attr);
+	size_t n = 0;
 
-	if ((v = ldap_get_values_len(ld, e, attr)) == NULL)
-		return 0;
-	n = (size_t)ldap_count_values_len(v);
-	ldap_value_free_len(v);
+	while (v != NULL && v[n].bv_val != NULL)
+		n++;
 	return n;
+}
+
+bool
+aidl_entry_has_class(const struct aidl_entry *e, const char *oc)
+{
+	const struct berval *v = aidl_entry_values(e, "objectClass");
+	size_t i, len = strlen(oc);
+
+	for (i = 0; v != NULL && v[i].bv_val != NULL; i++)
+		if (v[i].bv_len == len &&
+		    strncasecmp(v[i].bv_val, oc, len) == 0)
+			return true;
+	return false;
 }
 
 /* True if the entry lists objectClass oc. */
 bool
 aidl_has_class(LDAP *ld, LDAPMessage *e, const char *oc)
 {
-	struct berval **v;
-	size_t i;
-	bool found = false;
+	struct aidl_entry v;
+	bool found;
 
-	if ((v = ldap_get_values_len(ld, e, "objectClass")) == NULL)
-		return false;
-	for (i = 0; v[i] != NULL; i++)
-		if (v[i]->bv_len == strlen(oc) &&
-		    strncasecmp(v[i]->bv_val, oc, v[i]->bv_len) == 0)
-			found = true;
-	ldap_value_free_len(v);
+	found = aidl_entry_parse(ld, e, &v) == 0 &&
+	    aidl_entry_has_class(&v, oc);
+	aidl_entry_free(&v);
 	return found;
 }
 
@@ -134,6 +220,36 @@ parse_u32(const char *s, uint32_t *out)
 	return true;
 }
 
+/* True when ldap_dn_normalize would return dn unchanged: RDNs type=value
+ * separated by ',' alone, each type a descriptor, each value made of
+ * letters, digits, '.', '_', '@', '-' and inner spaces. Most DNs are of
+ * this form; normalising them through libldap was a tenth of agentidd's
+ * initial load. Anything else (escapes, '+', OIDs, ';', spaces around a
+ * separator) takes the library's way. */
+static bool
+dn_is_normal(const char *dn)
+{
+	const char *p = dn;
+
+	do {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+			return false;
+		while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-')
+			p++;
+		if (*p++ != '=' || *p == ' ' || *p == ',' || *p == '\0')
+			return false;
+		for (; *p != ',' && *p != '\0'; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+			    *p == '@' || *p == '-' || *p == ' '))
+				return false;
+		if (p[-1] == ' ')
+			return false;
+	} while (*p++ == ',');
+	return true;
+}
+
 /* malloc'd RFC 4514 form of dn (spacing normalised), or a copy of dn. */
 char *
 aidl_dn_normalize(const char *dn)
@@ -142,6 +258,8 @@ aidl_dn_normalize(const char *dn)
 
 	if (dn == NULL)
 		return NULL;
+	if (dn_is_normal(dn))
+		return strdup(dn);
 	if (ldap_dn_normalize(dn, LDAP_DN_FORMAT_LDAP, &norm,
 	    LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS || norm == NULL)
 		return strdup(dn);
@@ -152,15 +270,15 @@ aidl_dn_normalize(const char *dn)
 
 /* Reads a GeneralizedTime attribute; *bad when present but unparsable. */
 static int
-get_time(LDAP *ld, LDAPMessage *e, const char *attr, bool *has, int64_t *t,
-    bool *bad)
+get_time(const struct aidl_entry *e, const char *attr, bool *has,
+    int64_t *t, bool *bad)
 {
 	char *s = NULL;
 	int r;
 
 	*has = false;
 	*bad = false;
-	if ((r = get_one(ld, e, attr, &s)) != 0) {
+	if ((r = get_one(e, attr, &s)) != 0) {
 		if (r != EBADMSG)
 			return r;
 		*bad = true;
@@ -176,45 +294,41 @@ get_time(LDAP *ld, LDAPMessage *e, const char *attr, bool *has, int64_t *t,
 	return 0;
 }
 
-/* Fills a zeroed r from entry e (agent or human). */
+/* Fills a zeroed r from a parsed entry (agent or human). */
 int
-aidl_entry_record(LDAP *ld, LDAPMessage *e, struct agentid_record *r)
+aidl_entry_to_record(const struct aidl_entry *e, struct agentid_record *r)
 {
-	char *dn = NULL, *owner = NULL, *num = NULL;
+	char *owner = NULL, *num = NULL;
 	bool bad;
 	int rc = ENOMEM;
 
-	if ((dn = ldap_get_dn(ld, e)) == NULL) {
-		rc = EBADMSG;
+	if ((r->dn = aidl_dn_normalize(e->dn)) == NULL)
 		goto out;
-	}
-	if ((r->dn = aidl_dn_normalize(dn)) == NULL)
-		goto out;
-	r->is_agent = aidl_has_class(ld, e, "agentIdentity");
+	r->is_agent = aidl_entry_has_class(e, "agentIdentity");
 	r->owner_active = true;
 	/* two uid values answer for two names: not an agent entry */
-	if (count_values(ld, e, "uid") > 1) {
+	if (count_values(e, "uid") > 1) {
 		r->ambiguous = true;
 		r->is_agent = false;
 	}
-	if ((rc = get_one(ld, e, "uid", &r->uid)) != 0 ||
-	    (rc = get_one(ld, e, "agentOwner", &owner)) != 0 ||
-	    (rc = get_all(ld, e, "agentScope", &r->scope, &r->n_scope)) != 0 ||
-	    (rc = get_all(ld, e, "agentKeyFingerprint", &r->fingerprints,
+	if ((rc = get_one(e, "uid", &r->uid)) != 0 ||
+	    (rc = get_one(e, "agentOwner", &owner)) != 0 ||
+	    (rc = get_all(e, "agentScope", &r->scope, &r->n_scope)) != 0 ||
+	    (rc = get_all(e, "agentKeyFingerprint", &r->fingerprints,
 	    &r->n_fingerprints)) != 0 ||
-	    (rc = get_one(ld, e, "agentStatus", &r->status_text)) != 0 ||
-	    (rc = get_one(ld, e, "description", &r->description)) != 0)
+	    (rc = get_one(e, "agentStatus", &r->status_text)) != 0 ||
+	    (rc = get_one(e, "description", &r->description)) != 0)
 		goto out;
 	if (owner != NULL && (r->owner_dn = aidl_dn_normalize(owner)) == NULL) {
 		rc = ENOMEM;
 		goto out;
 	}
 	r->status = agentid_status_parse(r->status_text);
-	if ((rc = get_time(ld, e, "agentNotAfter", &r->has_not_after,
+	if ((rc = get_time(e, "agentNotAfter", &r->has_not_after,
 	    &r->not_after, &bad)) != 0)
 		goto out;
 	/* unparsable notAfter stays absent: the engine denies it (expired) */
-	if ((rc = get_time(ld, e, "agentNotBefore", &r->has_not_before,
+	if ((rc = get_time(e, "agentNotBefore", &r->has_not_before,
 	    &r->not_before, &bad)) != 0)
 		goto out;
 	if (bad) {
@@ -222,28 +336,39 @@ aidl_entry_record(LDAP *ld, LDAPMessage *e, struct agentid_record *r)
 		r->has_not_before = true;
 		r->not_before = INT64_MAX / 2;
 	}
-	if (aidl_has_class(ld, e, "posixAccount")) {
+	if (aidl_entry_has_class(e, "posixAccount")) {
 		bool ok;
 
-		if ((rc = get_one(ld, e, "uidNumber", &num)) != 0)
+		if ((rc = get_one(e, "uidNumber", &num)) != 0)
 			goto out;
 		ok = parse_u32(num, &r->uid_number);
 		free(num);
 		num = NULL;
-		if ((rc = get_one(ld, e, "gidNumber", &num)) != 0)
+		if ((rc = get_one(e, "gidNumber", &num)) != 0)
 			goto out;
 		ok = ok && parse_u32(num, &r->gid_number);
-		if ((rc = get_one(ld, e, "homeDirectory", &r->home)) != 0 ||
-		    (rc = get_one(ld, e, "loginShell", &r->shell)) != 0 ||
-		    (rc = get_one(ld, e, "gecos", &r->gecos)) != 0)
+		if ((rc = get_one(e, "homeDirectory", &r->home)) != 0 ||
+		    (rc = get_one(e, "loginShell", &r->shell)) != 0 ||
+		    (rc = get_one(e, "gecos", &r->gecos)) != 0)
 			goto out;
 		r->has_posix = ok && r->uid != NULL && r->home != NULL;
 	}
 	rc = 0;
 out:
-	if (dn != NULL)
-		ldap_memfree(dn);
 	free(owner);
 	free(num);
+	return rc;
+}
+
+/* Fills a zeroed r from entry e (agent or human). */
+int
+aidl_entry_record(LDAP *ld, LDAPMessage *e, struct agentid_record *r)
+{
+	struct aidl_entry v;
+	int rc;
+
+	if ((rc = aidl_entry_parse(ld, e, &v)) == 0)
+		rc = aidl_entry_to_record(&v, r);
+	aidl_entry_free(&v);
 	return rc;
 }
