@@ -22,7 +22,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -573,43 +572,56 @@ sealer_commit(struct sealer *s)
 		    s->next.epoch, strerror(r), s->st.epoch);
 }
 
-/* This boot's id, read once per process (it cannot change while the
- * process lives: pam_agent.so stays loaded, so every later record of the
- * process reuses it). */
+/* This boot's id, kept once read (it cannot change while the process
+ * lives: pam_agent.so stays loaded, so every later record of the process
+ * reuses it). A read that fails is not kept: the next record tries again.
+ * boot_id_state: 0 unread, 1 being stored, 2 stored (a child forked at 1
+ * only reads the file each time). */
 static char boot_id[37];
-static pthread_once_t boot_id_once = PTHREAD_ONCE_INIT;
+static int boot_id_state;
 
-static void
-read_boot_id_once(void)
+/* Reads the kernel's boot id into buf (37 bytes); 0 or -1. */
+static int
+read_boot_id_file(char *buf)
 {
-	char buf[37];
 	ssize_t n;
 	size_t i;
 	int fd;
 
 	if ((fd = open("/proc/sys/kernel/random/boot_id",
 	    O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return;
+		return -1;
 	do
 		n = read(fd, buf, 37);
 	while (n < 0 && errno == EINTR);
 	close(fd);
 	if (n < 36)
-		return;
+		return -1;
 	buf[36] = '\0';
 	for (i = 0; i < 36; i++)
 		if (!((buf[i] >= '0' && buf[i] <= '9') ||
 		    (buf[i] >= 'a' && buf[i] <= 'f') || buf[i] == '-'))
-			return;
-	memcpy(boot_id, buf, sizeof(boot_id));
+			return -1;
+	return 0;
 }
 
-/* This boot's id, or NULL when it cannot be read. */
+/* This boot's id (the kept one, else read into buf, 37 bytes), or NULL
+ * when it cannot be read. */
 static const char *
-read_boot_id(void)
+read_boot_id(char *buf)
 {
-	(void)pthread_once(&boot_id_once, read_boot_id_once);
-	return boot_id[0] != '\0' ? boot_id : NULL;
+	int unread = 0;
+
+	if (__atomic_load_n(&boot_id_state, __ATOMIC_ACQUIRE) == 2)
+		return boot_id;
+	if (read_boot_id_file(buf) != 0)
+		return NULL;
+	if (__atomic_compare_exchange_n(&boot_id_state, &unread, 1, false,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		memcpy(boot_id, buf, sizeof(boot_id));
+		__atomic_store_n(&boot_id_state, 2, __ATOMIC_RELEASE);
+	}
+	return buf;
 }
 
 /*
@@ -773,13 +785,14 @@ agentid_audit_append(const struct agentid_config *cfg,
 {
 	struct agentid_audit_event e;
 	struct agentid_error serr = { "" };
+	char boot[37];
 	int sr;
 
 	if (cfg == NULL || ev == NULL)
 		return agentid_seterr(err, EINVAL, "no config or event to audit");
 	e = *ev;
 	if (e.boot_id == NULL)
-		e.boot_id = read_boot_id();
+		e.boot_id = read_boot_id(boot);
 	/* sealing problems were logged; they never fail a record */
 	return append_locked(cfg, &e, &e, ev->ts, &sr, &serr, err);
 }

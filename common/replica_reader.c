@@ -938,8 +938,11 @@ system_user_uid(uid_t *uid)
 	bool have_st;
 
 	*uid = (uid_t)-1; /* owns no file; set on every path for the compiler */
-	if (stat("/etc/passwd", &fst) == 0) {
-		pthread_mutex_lock(&sys_cache.mu);
+	/* trylock, here and below: a child forked while another thread
+	 * held the mutex (libnss_agent lives in any threaded program) must
+	 * read the file, not wait for an unlock that never comes */
+	if (stat("/etc/passwd", &fst) == 0 &&
+	    pthread_mutex_trylock(&sys_cache.mu) == 0) {
 		if (sys_cache.valid && sys_cache.dev == fst.st_dev &&
 		    sys_cache.ino == fst.st_ino && sys_cache.size == fst.st_size &&
 		    same_time(&sys_cache.mtim, &fst.st_mtim) &&
@@ -980,8 +983,7 @@ system_user_uid(uid_t *uid)
 	}
 	free(buf);
 	fclose(f);
-	if (have_st && rc == 0) {
-		pthread_mutex_lock(&sys_cache.mu);
+	if (have_st && rc == 0 && pthread_mutex_trylock(&sys_cache.mu) == 0) {
 		sys_cache.valid = true;
 		sys_cache.dev = fst.st_dev;
 		sys_cache.ino = fst.st_ino;

@@ -13,14 +13,14 @@
 # FUZZ_SECONDS (default 60); FUZZ_TARGETS="dn scope" runs only those.
 # The agentidd wire parsers get their targets here when agentidd lands.
 FUZZ_TARGETS_ALL = config time scope sshcert authinfo replica replica_crc \
-	audit audit_verify grant dn
+	audit audit_verify audit_format grant dn
 FUZZ_SECONDS = 60
 
 FUZZ_CHECK = tests/fuzz/fuzz_config tests/fuzz/fuzz_time \
 	tests/fuzz/fuzz_scope tests/fuzz/fuzz_sshcert tests/fuzz/fuzz_authinfo \
 	tests/fuzz/fuzz_replica tests/fuzz/fuzz_replica_crc \
 	tests/fuzz/fuzz_audit tests/fuzz/fuzz_audit_verify \
-	tests/fuzz/fuzz_grant tests/fuzz/fuzz_dn
+	tests/fuzz/fuzz_grant tests/fuzz/fuzz_dn tests/fuzz/fuzz_audit_format
 check_PROGRAMS += $(FUZZ_CHECK)
 TESTS += $(FUZZ_CHECK)
 FUZZ_SRC = tests/fuzz/fuzz_main.c tests/fuzz/fuzz_util.h
@@ -54,6 +54,11 @@ tests_fuzz_fuzz_audit_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_audit_verify_SOURCES = tests/fuzz/fuzz_audit_verify.c $(FUZZ_SRC)
 tests_fuzz_fuzz_audit_verify_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"audit_verify"'
 tests_fuzz_fuzz_audit_verify_LDADD = $(FUZZ_LDADD)
+# the record writer against jansson (the writer no longer uses it)
+tests_fuzz_fuzz_audit_format_SOURCES = tests/fuzz/fuzz_audit_format.c $(FUZZ_SRC)
+tests_fuzz_fuzz_audit_format_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) \
+	-DFUZZ_NAME='"audit_format"'
+tests_fuzz_fuzz_audit_format_LDADD = $(FUZZ_LDADD) $(JANSSON_LIBS)
 tests_fuzz_fuzz_grant_SOURCES = tests/fuzz/fuzz_grant.c $(FUZZ_SRC)
 tests_fuzz_fuzz_grant_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"grant"'
 tests_fuzz_fuzz_grant_LDADD = $(FUZZ_LDADD)

@@ -39,6 +39,12 @@ TESTS += tests/nss/test_nss_module
 tests_nss_test_nss_module_SOURCES = tests/nss/test_nss_module.c
 tests_nss_test_nss_module_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_nss_test_nss_module_LDADD = libagentid-core.la $(CMOCKA_LIBS) -ldl -lpthread
+# the agentid user's uid cache and a fork while it is locked
+check_PROGRAMS += tests/nss/test_replica_fork
+TESTS += tests/nss/test_replica_fork
+tests_nss_test_replica_fork_SOURCES = tests/nss/test_replica_fork.c
+tests_nss_test_replica_fork_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_nss_test_replica_fork_LDADD = libagentid-core.la $(CMOCKA_LIBS) -ldl -lpthread
 endif
 
 # The module's ABI; through glibc in a private mount namespace (root, SKIP

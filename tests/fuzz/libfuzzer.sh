@@ -19,7 +19,7 @@ bld=${top_builddir:-.}
 mode=${1:-run}
 secs=${FUZZ_SECONDS:-60}
 cc=${FUZZ_CC:-clang}
-targets=${FUZZ_TARGETS:-config time scope sshcert authinfo replica replica_crc audit audit_verify grant dn}
+targets=${FUZZ_TARGETS:-config time scope sshcert authinfo replica replica_crc audit audit_verify audit_format grant dn}
 out=$bld/fuzz
 skip() { printf '\n*** SKIP: %s ***\n\n' "$*" >&2; exit 77; }
 

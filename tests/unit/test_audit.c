@@ -892,6 +892,284 @@ test_hash_known_vector(void **state)
 	audit_hasher_free(h);
 }
 
+/* ------------------------------------------- the writer against jansson */
+
+/*
+ * The record is written by hand (common/audit_format.c), claimed to be
+ * byte for byte what json_dumps(JSON_COMPACT) wrote. Oracle: jansson loads
+ * the line (duplicates refused) and dumps it again in the same order; the
+ * two must be the same bytes. Each hostile string also reads back as the
+ * value meant (invalid UTF-8 bytes as U+FFFD, decided here independently
+ * by the Unicode standard's table 3-7), adds no key, and passes the scanner
+ * that verification uses.
+ */
+
+/* Length of the well-formed UTF-8 sequence at p (table 3-7), or 0. */
+static size_t
+wf_len(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* s with each byte that starts no well-formed sequence as U+FFFD. */
+static char *
+wf_expect(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, o = 0, l;
+	char *out = malloc(n * 3 + 1);
+
+	assert_non_null(out);
+	while (i < n) {
+		if ((l = wf_len(p + i, n - i)) == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		} else {
+			memcpy(out + o, s + i, l);
+			o += l;
+			i += l;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Formats ev (a record, or a seal line when seal is set) and checks the
+ * line against jansson's own output and the scanner; returns the object. */
+static json_t *
+jansson_same(const struct agentid_audit_event *ev,
+    const struct audit_seal *seal, uint64_t seq)
+{
+	struct audit_fields af;
+	json_error_t jerr;
+	const char *why = NULL;
+	char *s, *again;
+	json_t *o;
+
+	s = audit_format_record(ev, seal, seq, HASH1);
+	assert_non_null(s);
+	o = json_loads(s, JSON_REJECT_DUPLICATES, &jerr);
+	if (o == NULL)
+		fail_msg("jansson refuses %s: %s", s, jerr.text);
+	again = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	assert_non_null(again);
+	if (strcmp(s, again) != 0)
+		fail_msg("written:\n%s\njansson:\n%s", s, again);
+	if (audit_parse_line(s, strlen(s), &af, &why) != 0)
+		fail_msg("the scanner refuses %s: %s", s, why);
+	free(again);
+	free(s);
+	return o;
+}
+
+/* The string fields an agent or a directory writer can fill. */
+static const struct {
+	size_t off;
+	const char *key;
+	const char *in;        /* NULL: top level; else the object holding it */
+} text_fields[] = {
+#define F(m, k, in) { offsetof(struct agentid_audit_event, m), k, in }
+	F(host, "host", NULL), F(service, "service", NULL),
+	F(user, "user", NULL), F(reason, "reason", NULL),
+	F(source, "source", NULL), F(rhost, "rhost", NULL),
+	F(tty, "tty", NULL), F(cert_key_id, "key_id", "cert"),
+	F(cert_ca, "ca", "cert"), F(task, "task", NULL),
+	F(on_behalf_of, "on_behalf_of", NULL), F(session, "session", NULL),
+	F(boot_id, "boot_id", NULL), F(login_session, "login_session", NULL),
+	F(culprit, "culprit", NULL), F(action, "action", NULL),
+	F(operator_name, "operator", NULL),
+#undef F
+};
+
+/* Puts s in every field (and the chain's first DN) in turn and checks. */
+static void
+check_string_everywhere(const char *s)
+{
+	struct fixture f;
+	char *want = wf_expect(s);
+	size_t i, keys;
+	json_t *o, *v;
+
+	fixture_init(&f);
+	o = jansson_same(&f.ev, NULL, 0);
+	keys = json_object_size(o);
+	json_decref(o);
+	for (i = 0; i < sizeof(text_fields) / sizeof(text_fields[0]); i++) {
+		fixture_init(&f);
+		*(const char **)((char *)&f.ev + text_fields[i].off) = s;
+		o = jansson_same(&f.ev, NULL, 7);
+		v = o;
+		if (text_fields[i].in != NULL)
+			v = json_object_get(o, text_fields[i].in);
+		v = json_object_get(v, text_fields[i].key);
+		if (!json_is_string(v) || strcmp(json_string_value(v), want) != 0)
+			fail_msg("field %s does not read back", text_fields[i].key);
+		/* one key more at most (the field itself, or "cert"), plus seq */
+		assert_true(json_object_size(o) <= keys + 2);
+		assert_string_equal(json_string_value(json_object_get(o, "prev")),
+		    HASH1);
+		json_decref(o);
+	}
+	fixture_init(&f);
+	f.rec[0].dn = (char *)s;
+	o = jansson_same(&f.ev, NULL, 0);
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(o, "chain"), 0)), want);
+	assert_int_equal(json_object_size(o), keys);
+	json_decref(o);
+	free(want);
+}
+
+static void
+test_format_same_as_jansson_hostile_strings(void **state)
+{
+	static const char *const fixed[] = {
+		"", "\"", "\\", "\\\"", "\",\"user\":\"root", "\"}{\"a\":\"",
+		"a\\u0022b", "\x7f", "/</script>", "\xe2\x80\xa8\xe2\x80\xa9",
+		"\xef\xbb\xbf" "bom", "\xef\xbf\xbd", "\xef\xbf\xbf",
+		"\xf4\x8f\xbf\xbf", "\xf0\x9f\x98\x80",
+		/* overlong */
+		"\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xe0\x9f\xbf",
+		"\xf0\x80\x80\x80", "\xf0\x8f\xbf\xbf",
+		/* surrogates encoded in UTF-8 (CESU-8) */
+		"\xed\xa0\x80", "\xed\xbf\xbf", "\xed\xa0\xbd\xed\xb8\x80",
+		/* beyond U+10FFFF, and bytes no sequence starts with */
+		"\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xf8\x88\x80\x80\x80",
+		"\xfe", "\xff", "\x80", "\xbf\x80",
+		/* cut short, at the end and before a quote */
+		"\xc3", "\xe2\x82", "\xf0\x9f\x98", "\xe2\x82\"", "\xf0\x9f\"}",
+		"\x01\x02\x1b[31m\x1f\b\f\n\r\t\x0b",
+	};
+	char one[4], big[70000];
+	unsigned int x = 2463534242u;
+	size_t i, j, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		check_string_everywhere(fixed[i]);
+	for (i = 1; i < 256; i++) {
+		one[0] = (char)i;
+		one[1] = '\0';
+		check_string_everywhere(one);
+		one[0] = 'a';
+		one[1] = (char)i;
+		one[2] = 'b';
+		one[3] = '\0';
+		check_string_everywhere(one);
+	}
+	/* random strings biased to the bytes that matter (xorshift32) */
+	for (i = 0; i < 300; i++) {
+		char r[48];
+		static const unsigned char pick[] = { 0x01, 0x1f, '"', '\\',
+		    '/', 'u', 'a', 0x7f, 0x80, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0,
+		    0xe2, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff, 0xa0, 0x9f, 0x8f,
+		    0x90 };
+
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		n = x % (sizeof(r) - 1);
+		for (j = 0; j < n; j++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			r[j] = (char)(x % 3 == 0 ? (unsigned char)(x >> 8) :
+			    pick[(x >> 8) % sizeof(pick)]);
+			if (r[j] == '\0')
+				r[j] = 'z';
+		}
+		r[n] = '\0';
+		check_string_everywhere(r);
+	}
+	/* a long value: every escape and replacement, many times */
+	for (i = 0; i < sizeof(big) - 1; i++)
+		big[i] = (char)(i % 7 == 0 ? '"' : i % 7 == 1 ? '\n' :
+		    i % 7 == 2 ? '\xed' : i % 7 == 3 ? '\\' : i % 7 == 4 ? '\xc3' :
+		    i % 7 == 5 ? '\xa9' : '\x01');
+	big[sizeof(big) - 1] = '\0';
+	check_string_everywhere(big);
+}
+
+/* numbers and times at their limits */
+static void
+test_format_same_as_jansson_numbers(void **state)
+{
+	static const int64_t times[] = { INT64_MIN, -1, 0, 1,
+	    INT64_C(253402300799), INT64_C(253402300800), INT64_MAX };
+	static const uint64_t u64s[] = { 0, 1, (uint64_t)INT64_MAX,
+	    (uint64_t)INT64_MAX + 1, UINT64_MAX };
+	struct audit_seal seal;
+	struct fixture f;
+	json_t *o;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		fixture_init(&f);
+		f.ev.ts = times[i];
+		f.d.not_after = times[i];
+		f.ev.has_cert_valid_before = true;
+		f.ev.cert_valid_before = times[i];
+		f.ev.duration = times[i];
+		json_decref(jansson_same(&f.ev, NULL, 1));
+	}
+	for (i = 0; i < sizeof(u64s) / sizeof(u64s[0]); i++) {
+		fixture_init(&f);
+		f.ev.pid = i % 2 == 0 ? 2147483647 : 1;
+		f.ev.has_audit_session = true;
+		f.ev.audit_session = i % 2 == 0 ? UINT32_MAX : 0;
+		f.ev.has_cert_serial = true;
+		f.ev.cert_serial = u64s[i];
+		f.ev.has_signalled = true;
+		f.ev.signalled = u64s[i];
+		o = jansson_same(&f.ev, NULL, u64s[i]);
+		/* past INT64_MAX a serial is a string, signalled and seq absent */
+		if (u64s[i] > (uint64_t)INT64_MAX) {
+			assert_true(json_is_string(json_object_get(
+			    json_object_get(o, "cert"), "serial")));
+			assert_null(json_object_get(o, "signalled"));
+			assert_null(json_object_get(o, "seq"));
+		}
+		json_decref(o);
+	}
+	memset(&seal, 0, sizeof(seal));
+	memcpy(seal.key_id, "0123456789abcdef", 17);
+	memcpy(seal.mac, HASH1, 65);
+	fixture_init(&f);
+	f.ev.host = "h\"\x01\xff";
+	seal.interval = (uint64_t)INT64_MAX;
+	json_decref(jansson_same(&f.ev, &seal, (uint64_t)INT64_MAX));
+	seal.interval = 0;
+	json_decref(jansson_same(&f.ev, &seal, 1));
+}
+
 int
 main(void)
 {
@@ -926,6 +1204,8 @@ main(void)
 		cmocka_unit_test(test_syslog_line_escapes),
 		cmocka_unit_test(test_syslog_line_truncated),
 		cmocka_unit_test(test_hash_known_vector),
+		cmocka_unit_test(test_format_same_as_jansson_hostile_strings),
+		cmocka_unit_test(test_format_same_as_jansson_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

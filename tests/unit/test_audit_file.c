@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -825,11 +826,57 @@ test_append_waits_for_lock(void **state)
 	free(buf);
 }
 
+/*
+ * The kernel's boot id, read once per process since pam_agent.so stays
+ * loaded: a first read that fails (the process out of descriptors, as an
+ * agent can leave a program it starts) must not leave every later record
+ * of the process without "boot_id". Must run before any other append of
+ * this process (first in main's list): later ones reuse what was read.
+ */
+static void
+test_append_boot_id_after_failed_read(void **state)
+{
+	struct ctx *c = *state;
+	struct agentid_audit_event ev;
+	struct agentid_decision d;
+	struct agentid_error err = { "" };
+	struct rlimit old, low;
+	char *buf;
+	size_t len;
+	int fd;
+
+	if ((fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY)) < 0)
+		skip(); /* no boot id to read */
+	close(fd);
+	/* the limit at the lowest free descriptor: nothing more opens, the
+	 * boot id no more than the trail (that record is lost; the next one
+	 * must be whole) */
+	assert_true((fd = dup(0)) > 0);
+	close(fd);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)fd;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_true(open("/dev/null", O_RDONLY) < 0);
+	event(&ev, &d, 0);
+	assert_int_not_equal(agentid_audit_append(c->cfg, &ev, &err), 0);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	event(&ev, &d, 1);
+	assert_int_equal(agentid_audit_append(c->cfg, &ev, &err), 0);
+	buf = slurp(c->log, &len);
+	if (strstr(buf, "\"boot_id\":\"") == NULL)
+		fail_msg("a record without boot_id after one failed read: %s",
+		    buf);
+	free(buf);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		/* first: the process's first boot id read (see the test) */
+		T(test_append_boot_id_after_failed_read),
 		T(test_append_creates_private_files),
 		T(test_append_chain_and_verify),
 		T(test_append_missing_directory),
