@@ -30,7 +30,13 @@
 #include "records.h"
 
 #define COALESCE_MS 50     /* changes arriving this close are one batch */
-#define BACKOFF_MAX 60     /* seconds between reconnects, at most */
+/* Between reconnects: 250 ms doubling to 1 s, each wait drawn from its upper
+ * half. A change made while the directory was away must reach the host
+ * within a second of its return (issue 15); a refused connect costs the
+ * server nothing, and the jitter spreads a fleet's reconnects over the
+ * second after a restart instead of one instant. */
+#define BACKOFF_MIN_MS 250
+#define BACKOFF_MAX_MS 1000
 
 static volatile sig_atomic_t stop_requested;
 
@@ -50,17 +56,24 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Sleeps secs seconds unless a signal asks us to stop. */
+/* Sleeps ms milliseconds unless a signal asks us to stop. */
 static void
-nap(int secs)
+nap_ms(int64_t ms)
 {
-	int64_t end = now_ms() + (int64_t)secs * 1000;
+	int64_t end = now_ms() + ms;
 
 	while (!stop_requested && now_ms() < end) {
-		struct timespec ts = { 0, 100 * 1000000L };
+		int64_t left = end - now_ms();
+		struct timespec ts = { 0, (left > 100 ? 100 : left) * 1000000L };
 
 		nanosleep(&ts, NULL);
 	}
+}
+
+static void
+nap(int secs)
+{
+	nap_ms((int64_t)secs * 1000);
 }
 
 /* Base-scope read of the root DSE: does the connection answer? */
@@ -102,7 +115,8 @@ struct daemon {
 	struct store st;
 	struct berval cookie;     /* of the last batch written */
 	bool ready;
-	int backoff;
+	int backoff;              /* ms before the next reconnect */
+	unsigned failures;        /* in a row: the log says the first ones */
 	uint64_t received_total; /* sync messages about entries, all runs */
 };
 
@@ -161,6 +175,16 @@ fail:
 	return rc;
 }
 
+/* Whether to log this reconnect: the first failures, then one in 64 (about
+ * a minute apart at the longest wait), so an outage does not fill the log. */
+static bool
+say_failure(const struct daemon *d)
+{
+	unsigned n = d->failures;
+
+	return n < 64 ? (n & (n - 1)) == 0 : n % 64 == 0;
+}
+
 /* One connection: refresh, then persist until it fails or we stop. */
 static void
 session(struct daemon *d)
@@ -176,7 +200,9 @@ session(struct daemon *d)
 
 	memset(&sr, 0, sizeof(sr));
 	if ((rc = agentid_ldap_open(d->cfg, &l, &err)) != 0) {
-		agentidd_log(LOG_ERR, "directory unreachable: %s", err.msg);
+		if (say_failure(d))
+			agentidd_log(LOG_ERR, "directory unreachable: %s%s",
+			    err.msg, d->failures > 1 ? " (still)" : "");
 		goto backoff;
 	}
 	uri = agentid_ldap_uri(l);
@@ -258,7 +284,8 @@ session(struct daemon *d)
 			if (sr.refresh_done)
 				contact(d->replica, &d->st, uri);
 		}
-		d->backoff = 1;
+		d->backoff = BACKOFF_MIN_MS;
+		d->failures = 0;
 	}
 	goto out;
 backoff:
@@ -267,9 +294,17 @@ backoff:
 	started = false;
 	agentid_ldap_close(l);
 	l = NULL;
-	agentidd_log(LOG_NOTICE, "reconnecting in %d s", d->backoff);
-	nap(d->backoff);
-	d->backoff = d->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : d->backoff * 2;
+	{
+		int64_t wait = d->backoff / 2 + random() % (d->backoff / 2 + 1);
+
+		if (say_failure(d))
+			agentidd_log(LOG_NOTICE, "reconnecting in %lld ms "
+			    "(attempt %u)", (long long)wait, d->failures);
+		nap_ms(wait);
+	}
+	d->failures++;
+	d->backoff = d->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+	    d->backoff * 2;
 out:
 	if (started)
 		syncrepl_free(&sr);
@@ -353,7 +388,8 @@ main(int argc, char **argv)
 		agentidd_log(LOG_WARNING, "records replica unreadable (%s): "
 		    "full refresh", strerror(rc));
 	rc = 1;
-	d.backoff = 1;
+	d.backoff = BACKOFF_MIN_MS;
+	srandom((unsigned)getpid() ^ (unsigned)now_ms());
 	while (!stop_requested)
 		session(&d);
 	agentidd_notify("STOPPING=1");
