@@ -307,6 +307,13 @@ t "common-account" 0 cat /etc/pam.d/common-account
 has "common-account calls pam_agent.so" 'pam_agent\.so'
 t "common-session" 0 cat /etc/pam.d/common-session
 has "common-session calls pam_agent.so" 'pam_agent\.so'
+# after pam_systemd (priority 0): the session is registered with its logind
+# id, so the enforcer can end it through TerminateSession
+if grep -q pam_systemd /etc/pam.d/common-session; then
+	t "common-session: pam_agent.so after pam_systemd.so" 0 \
+	    awk '/pam_systemd/ { s = NR } /pam_agent/ { a = NR }
+	        END { exit !(s && a > s) }' /etc/pam.d/common-session
+fi
 
 # The enabled profile: local users skip pam_agent.so, agents meet it. The
 # installed /etc/agentid.conf names no directory: pam_agent.so fails closed.
