@@ -27,7 +27,6 @@
  */
 #include "config.h"
 
-#include <cdb.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -658,104 +657,63 @@ dsum_cmp(const void *a, const void *b)
 	    ((const struct dsum *)b)->uuid, 16);
 }
 
-static uint32_t
-le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
+struct dsum_list {
+	struct dsum *v;
+	size_t n, cap;
+};
 
-static uint64_t
-le64(const unsigned char *p)
+/* Keeps one delta entry's UUID and the hash of its bytes. */
+static int
+dsum_add(const unsigned char uuid[16], const unsigned char *val, size_t len,
+    void *arg)
 {
-	uint64_t v = 0;
-	int i;
+	struct dsum_list *l = arg;
+	struct dsum *nv;
 
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
+	if (l->n == l->cap) {
+		l->cap = l->cap == 0 ? 64 : l->cap * 2;
+		if ((nv = realloc(l->v, l->cap * sizeof(*nv))) == NULL)
+			return ENOMEM;
+		l->v = nv;
+	}
+	memcpy(l->v[l->n].uuid, uuid, 16);
+	l->v[l->n].hash = agentid_fnv1a(val, len) ^ (uint64_t)len << 48;
+	l->n++;
+	return 0;
 }
 
 /*
- * The entries of the records delta beside e->replica with their hashes,
- * sorted: the delta must be the one of generation gen over base (the one
- * this pass's records hold), else EAGAIN. A base without delta has none.
- * The header is checked as records_read.c checks it (records.h).
+ * The entries of rec's delta with their hashes, sorted (none for a base
+ * without delta). The records object pairs its delta with its base by
+ * generation, so the entries are those of exactly this pass's state; a
+ * repeated UUID is EAGAIN.
  */
 static int
-delta_sums(const struct enforcer *e, uint64_t gen, uint64_t base,
-    struct dsum **out, size_t *n_out)
+delta_sums(const struct agentid_records *rec, struct dsum **out,
+    size_t *n_out)
 {
-	struct dsum *v = NULL, *nv;
-	const unsigned char *k, *h, *val;
-	unsigned pos, klen, vlen;
-	size_t n = 0, cap = 0, i;
-	struct stat st;
-	struct cdb c, cf;
-	char why[256], *path;
-	int fd, r, rc;
+	struct dsum_list l = { NULL, 0, 0 };
+	size_t i;
+	int r;
 
 	*out = NULL;
 	*n_out = 0;
-	if (gen == base)
-		return 0;
-	if ((path = agentid_records_path(e->replica, ".records.delta")) == NULL)
-		return ENOMEM;
-	r = agentid_replica_open_trusted(path, &fd, &st, why, sizeof(why));
-	free(path);
-	if (r != 0)
-		return EAGAIN;
-	r = cdb_init(&c, fd);
-	close(fd);
-	if (r != 0)
-		return EAGAIN;
-	r = EAGAIN;
-	cf = c; /* cdb_find writes to its argument */
-	if (cdb_find(&cf, "H", 1) <= 0 || cdb_datalen(&cf) != 44 ||
-	    (h = cdb_get(&cf, 44, cdb_datapos(&cf))) == NULL ||
-	    memcmp(h, AGENTID_RECORDS_MAGIC, 8) != 0 ||
-	    le32(h + 40) != agentid_replica_crc32c(0, h, 40) ||
-	    le32(h + 8) != AGENTID_RECORDS_VERSION || le32(h + 12) != 1 ||
-	    le64(h + 16) != gen || le64(h + 24) != base)
-		goto out;
-	cdb_seqinit(&pos, &c);
-	while ((rc = cdb_seqnext(&pos, &c)) > 0) {
-		klen = cdb_keylen(&c);
-		if (klen != 18 || (k = cdb_get(&c, klen, cdb_keypos(&c))) == NULL ||
-		    k[0] != 'e' || k[1] != ':')
-			continue;
-		vlen = cdb_datalen(&c);
-		if ((val = cdb_get(&c, vlen, cdb_datapos(&c))) == NULL)
-			goto out;
-		if (n == cap) {
-			cap = cap == 0 ? 64 : cap * 2;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
-				r = ENOMEM;
-				goto out;
-			}
-			v = nv;
-		}
-		memcpy(v[n].uuid, k + 2, 16);
-		v[n].hash = agentid_fnv1a(val, vlen) ^ (uint64_t)vlen << 48;
-		n++;
+	if ((r = agentid_records_delta_raw(rec, dsum_add, &l)) != 0) {
+		free(l.v);
+		return r == ENOMEM ? ENOMEM : EAGAIN;
 	}
-	if (rc < 0)
-		goto out;
-	if (n > 0)
-		qsort(v, n, sizeof(*v), dsum_cmp);
+	if (l.n > 0)
+		qsort(l.v, l.n, sizeof(*l.v), dsum_cmp);
 	/* the writer never repeats a UUID; a file that does is not one
 	 * whose entries can be paired with the last pass's */
-	for (i = 1; i < n; i++)
-		if (memcmp(v[i - 1].uuid, v[i].uuid, 16) == 0)
-			goto out;
-	*out = v;
-	*n_out = n;
-	v = NULL;
-	r = 0;
-out:
-	free(v);
-	cdb_free(&c);
-	return r;
+	for (i = 1; i < l.n; i++)
+		if (memcmp(l.v[i - 1].uuid, l.v[i].uuid, 16) == 0) {
+			free(l.v);
+			return EAGAIN;
+		}
+	*out = l.v;
+	*n_out = l.n;
+	return 0;
 }
 
 /* Adds the keys of the entry uuid in r (if any) to ch. */
@@ -809,7 +767,7 @@ records_changes(struct enforcer *e, bool want, struct keyset *ch)
 	    e->sums_base == base;
 	if (usable && gen == e->sums_gen)
 		return 0; /* the same records: nothing changed */
-	if ((r = delta_sums(e, gen, base, &sums, &n)) != 0) {
+	if ((r = delta_sums(e->rec, &sums, &n)) != 0) {
 		e->sums_ok = false;
 		return EAGAIN;
 	}

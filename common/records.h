@@ -134,6 +134,17 @@ int agentid_records_each(const struct agentid_records *r,
     agentid_records_cb cb, void *arg);
 
 /*
+ * The delta's entries as stored, tombstones included, undecoded: cb gets
+ * each "e:" key's UUID and value bytes (valid while r is open). For
+ * comparing two generations of one base byte for byte (the enforcer); 0
+ * when r has no delta.
+ */
+typedef int (*agentid_records_raw_cb)(const unsigned char uuid[16],
+    const unsigned char *val, size_t len, void *arg);
+int agentid_records_delta_raw(const struct agentid_records *r,
+    agentid_records_raw_cb cb, void *arg);
+
+/*
  * The chain builder's lookup over r (records_lookup.c), answering as the
  * live directory would (ldap_lookup.c): agent(user) is the one entry with
  * a uid value equal to user without case that matches agent_filter; two

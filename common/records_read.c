@@ -611,6 +611,33 @@ agentid_records_each(const struct agentid_records *r, agentid_records_cb cb,
 	return file_each(r, &r->base, r->delta.open, cb, arg);
 }
 
+/* The delta's entries, undecoded: see records.h. */
+int
+agentid_records_delta_raw(const struct agentid_records *r,
+    agentid_records_raw_cb cb, void *arg)
+{
+	struct cdb c = r->delta.cdb;
+	const unsigned char *k, *v;
+	unsigned pos, klen, vlen;
+	int rc;
+
+	if (!r->delta.open)
+		return 0;
+	cdb_seqinit(&pos, &c);
+	while ((rc = cdb_seqnext(&pos, &c)) > 0) {
+		klen = cdb_keylen(&c);
+		if (klen != 18 || (k = cdb_get(&c, klen, cdb_keypos(&c))) == NULL ||
+		    k[0] != 'e' || k[1] != ':')
+			continue;
+		vlen = cdb_datalen(&c);
+		if ((v = cdb_get(&c, vlen, cdb_datapos(&c))) == NULL)
+			return EBADMSG;
+		if ((rc = cb(k + 2, v, vlen, arg)) != 0)
+			return rc;
+	}
+	return rc < 0 ? EBADMSG : 0;
+}
+
 /* Reads AGENTS.contact: see records.h. */
 int
 agentid_records_contact(const char *replica, struct agentid_contact *c)
