@@ -641,7 +641,10 @@ syncrepl_start(struct syncrepl *sr, struct store *st,
 		    "it read as missing)", cfg->base);
 		if ((sr->search_base = strdup(cfg->base)) == NULL)
 			goto out;
-	}
+	} else if (!agentid_dn_equal(sr->search_base, cfg->base))
+		agentidd_log(LOG_INFO, "syncing %s, the naming context holding "
+		    "%s (owners and groups beside it)", sr->search_base,
+		    cfg->base);
 	if (cfg->group_base != NULL &&
 	    !agentid_dn_under(cfg->group_base, sr->search_base))
 		agentidd_log(LOG_WARNING, "group_base %s is outside the synced "
@@ -678,6 +681,8 @@ syncrepl_start(struct syncrepl *sr, struct store *st,
 out:
 	if (ber != NULL)
 		ber_free(ber, 1);
+	if (r != 0)
+		syncrepl_free(sr); /* the caller frees only a started search */
 	return r;
 }
 

@@ -43,6 +43,11 @@ tests_agentidd_gen_directory_SOURCES = tests/agentidd/gen_directory.c
 dist_check_SCRIPTS += tests/agentidd/test_replica_source.sh
 TESTS += tests/agentidd/test_replica_source.sh
 
+# Owners and groups beside base (ou=people, ou=groups next to ou=agents):
+# agentidd syncs the naming context; replica and directory decide alike.
+dist_check_SCRIPTS += tests/agentidd/test_owner_base.sh
+TESTS += tests/agentidd/test_owner_base.sh
+
 # A held-back mass delete does not vouch for the replica (no contact).
 dist_check_SCRIPTS += tests/agentidd/test_holdback.sh
 TESTS += tests/agentidd/test_holdback.sh
