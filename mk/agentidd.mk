@@ -21,6 +21,13 @@ tests_unit_test_records_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_records_LDADD = libagentid-core.la $(CMOCKA_LIBS)
 endif
 
+# The "under base" comparison agentidd decides agents and the naming
+# context with.
+check_PROGRAMS += tests/agentidd/test_dn_under
+TESTS += tests/agentidd/test_dn_under
+tests_agentidd_test_dn_under_SOURCES = tests/agentidd/test_dn_under.c
+tests_agentidd_test_dn_under_LDADD = libagentid-core.la
+
 # agentidd against a slapd with syncprov (root for the privilege drop,
 # SKIP otherwise).
 dist_check_SCRIPTS += tests/agentidd/test_agentidd.sh
