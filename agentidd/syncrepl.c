@@ -595,10 +595,8 @@ check_search(struct syncrepl *sr)
 	sr->cookie.bv_val = NULL;
 	sr->cookie.bv_len = 0;
 	if (!search_key_same(replica, key) &&
-	    ((r = cookie_save(replica, NULL)) != 0 ||
-	    (r = search_key_save(replica, key)) != 0))
-		agentidd_log(LOG_ERR, "saving the sync search of %s: %s",
-		    replica, strerror(r));
+	    (r = cookie_save(replica, NULL)) == 0)
+		r = search_key_save(replica, key);
 out:
 	free(key);
 	return r;
@@ -651,7 +649,8 @@ syncrepl_start(struct syncrepl *sr, struct store *st,
 		    "subtree %s: its groups are not replicated", cfg->group_base,
 		    sr->search_base);
 	if ((r = check_search(sr)) != 0) {
-		r = agentid_seterr(err, r, "sync search: %s", strerror(r));
+		r = agentid_seterr(err, r, "saving the sync search beside %s: "
+		    "%s", st->replica, strerror(r));
 		goto out;
 	}
 	r = ENOMEM;
