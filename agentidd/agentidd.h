@@ -98,6 +98,7 @@ struct syncrepl {
 	LDAP *ld;
 	int msgid;
 	char *filter;
+	char *search_base;        /* the naming context holding base */
 	struct berval cookie;     /* last cookie received (applied or not) */
 	bool full;                /* this refresh started with no cookie */
 	bool refresh_done;

@@ -9,15 +9,25 @@
  * ldap_sync_init and ldap_sync_poll read with LDAP_MSG_RECEIVED and pass
  * the head of the chain to the handler for every message in it, so a burst
  * of changes arriving together loses entries (design-notes.md).
+ *
+ * The search starts at the naming context that holds `base`, not at base:
+ * the directory reads an owner by its DN wherever it is (ldap_lookup.c),
+ * and human owners usually live beside the agents (ou=people next to
+ * ou=agents), groups under group_base. Only entries under base are agents
+ * (AGENTID_STORED_AGENT_FILTER), as the directory's agent search is scoped
+ * to base.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <lber.h>
 #include <ldap.h>
@@ -413,6 +423,185 @@ read_ahead(LDAP *ld)
 	    LBER_SBIOD_LEVEL_PROVIDER, &size);
 }
 
+/* The naming context holding base, from the root DSE (a base-scope read,
+ * once per connection): the closest of the namingContexts values base is
+ * equal to or under, into *out (malloc'd), or NULL when the root DSE does
+ * not say (hidden, no such value): the caller syncs base alone. EHOSTDOWN
+ * when the read itself failed: the connection is retried rather than the
+ * search narrowed, which would delete every owner outside base. */
+static int
+naming_context(LDAP *ld, const struct agentid_config *cfg, char **out)
+{
+	struct timeval tv = { cfg->timeout > 0 ? cfg->timeout : 3, 0 };
+	char *attrs[] = { "namingContexts", NULL }, *best = NULL, *nc;
+	struct berval **v = NULL;
+	LDAPMessage *res = NULL, *e;
+	size_t i;
+	int rc, r = 0;
+
+	*out = NULL;
+	rc = ldap_search_ext_s(ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs,
+	    0, NULL, NULL, &tv, 1, &res);
+	if (rc != LDAP_SUCCESS && rc != LDAP_INSUFFICIENT_ACCESS &&
+	    rc != LDAP_NO_SUCH_OBJECT && rc != LDAP_UNWILLING_TO_PERFORM) {
+		r = EHOSTDOWN;
+		goto out;
+	}
+	if (rc != LDAP_SUCCESS || (e = ldap_first_entry(ld, res)) == NULL ||
+	    (v = ldap_get_values_len(ld, e, "namingContexts")) == NULL)
+		goto out;
+	for (i = 0; v[i] != NULL; i++) {
+		/* "" (some servers list the root) is no search base */
+		if (v[i]->bv_len == 0 || v[i]->bv_len > 4096 ||
+		    memchr(v[i]->bv_val, '\0', v[i]->bv_len) != NULL)
+			continue;
+		if ((nc = strndup(v[i]->bv_val, v[i]->bv_len)) == NULL) {
+			r = ENOMEM;
+			goto out;
+		}
+		if (agentid_dn_under(cfg->base, nc) &&
+		    (best == NULL || strlen(nc) > strlen(best))) {
+			free(best);
+			best = nc;
+		} else {
+			free(nc);
+		}
+	}
+	*out = best;
+	best = NULL;
+out:
+	free(best);
+	if (v != NULL)
+		ldap_value_free_len(v);
+	if (res != NULL)
+		ldap_msgfree(res);
+	return r;
+}
+
+/* What the replica's entries and flags depend on: the search (its base
+ * and filter) and what the flags are judged by (base, owner_active_filter).
+ * malloc'd. */
+static char *
+search_key(const struct syncrepl *sr)
+{
+	const struct agentid_config *cfg = sr->cfg;
+	const char *act = cfg->owner_active_filter != NULL ?
+	    cfg->owner_active_filter : "";
+	size_t len = strlen(sr->search_base) + strlen(sr->filter) +
+	    strlen(cfg->base) + strlen(act) + 64;
+	char *k = malloc(len);
+
+	if (k != NULL)
+		snprintf(k, len, "agentidd sync search 1\nsearch_base %s\n"
+		    "filter %s\nbase %s\nowner_active_filter %s\n",
+		    sr->search_base, sr->filter, cfg->base, act);
+	return k;
+}
+
+/* Does AGENTS.search hold key? */
+static bool
+search_key_same(const char *replica, const char *key)
+{
+	char *path = agentid_records_path(replica, ".search"), *buf = NULL;
+	size_t len = strlen(key);
+	ssize_t n = -1;
+	int fd = -1;
+	bool same;
+
+	if (path != NULL && (buf = malloc(len + 2)) != NULL &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0)
+		n = read(fd, buf, len + 1);
+	same = n == (ssize_t)len && memcmp(buf, key, len) == 0;
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(path);
+	return same;
+}
+
+/* Writes AGENTS.search (temporary file, fsync, rename); 0 or errno. */
+static int
+search_key_save(const char *replica, const char *key)
+{
+	char *path = agentid_records_path(replica, ".search"), *tmp = NULL;
+	size_t len = strlen(key);
+	int fd = -1, r = ENOMEM;
+
+	if (path == NULL || (tmp = malloc(strlen(path) + 16)) == NULL)
+		goto out;
+	snprintf(tmp, strlen(path) + 16, "%s.tmpXXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0) {
+		r = errno;
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	if (fchmod(fd, 0644) != 0 || write(fd, key, len) != (ssize_t)len ||
+	    fsync(fd) != 0 || rename(tmp, path) != 0) {
+		r = errno != 0 ? errno : EIO;
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL) {
+		(void)unlink(tmp);
+		free(tmp);
+	}
+	free(path);
+	return r;
+}
+
+/* The cookie refused because the search changed: the caller may offer it
+ * again (after a reconnect, before a flush saved a new one). */
+static struct berval refused_cookie;
+
+/* Whether a saved cookie may resume this search: it was taken for the same
+ * search (AGENTS.search). A cookie says where the provider's change log
+ * stood, not what was searched: resuming a wider search (an upgrade from
+ * the search at base, a new base, a new filter) with it would leave out
+ * every entry that did not change since. When it may not, the cookie file
+ * goes first and the new key is written second, so that a crash in
+ * between leaves no cookie: a full refresh. */
+static int
+check_search(struct syncrepl *sr)
+{
+	const char *replica = sr->st->replica;
+	char *key;
+	int r = 0;
+
+	if (replica == NULL)
+		return 0;
+	if ((key = search_key(sr)) == NULL)
+		return ENOMEM;
+	if (!sr->full && refused_cookie.bv_val != NULL &&
+	    refused_cookie.bv_len == sr->cookie.bv_len &&
+	    memcmp(refused_cookie.bv_val, sr->cookie.bv_val,
+	    sr->cookie.bv_len) == 0) {
+		sr->full = true;
+	} else if (!sr->full && !search_key_same(replica, key)) {
+		agentidd_log(LOG_NOTICE, "the sync search changed since the "
+		    "saved cookie (naming context, filters, base or "
+		    "owner_active_filter): full refresh");
+		ber_bvreplace(&refused_cookie, &sr->cookie);
+		sr->full = true;
+	} else if (!sr->full) {
+		goto out;
+	}
+	ber_memfree(sr->cookie.bv_val);
+	sr->cookie.bv_val = NULL;
+	sr->cookie.bv_len = 0;
+	if (!search_key_same(replica, key) &&
+	    (r = cookie_save(replica, NULL)) == 0)
+		r = search_key_save(replica, key);
+out:
+	free(key);
+	return r;
+}
+
 int
 syncrepl_start(struct syncrepl *sr, struct store *st,
     const struct agentid_config *cfg, LDAP *ld, const struct berval *cookie,
@@ -437,6 +626,34 @@ syncrepl_start(struct syncrepl *sr, struct store *st,
 	    DEFAULT_AGENT_FILTER, agent_filter(cfg), owner_filter(cfg));
 	if (!sr->full && ber_dupbv(&sr->cookie, (struct berval *)cookie) == NULL)
 		goto out;
+	/* from the naming context: owners and groups beside base */
+	if ((r = naming_context(ld, cfg, &sr->search_base)) != 0) {
+		r = agentid_seterr(err, r, "reading the root DSE: %s",
+		    r == ENOMEM ? "out of memory" : "no answer");
+		goto out;
+	}
+	r = ENOMEM;
+	if (sr->search_base == NULL) {
+		agentidd_log(LOG_WARNING, "the root DSE names no naming context "
+		    "holding %s: syncing it alone (owners and groups outside "
+		    "it read as missing)", cfg->base);
+		if ((sr->search_base = strdup(cfg->base)) == NULL)
+			goto out;
+	} else if (!agentid_dn_equal(sr->search_base, cfg->base))
+		agentidd_log(LOG_INFO, "syncing %s, the naming context holding "
+		    "%s (owners and groups beside it)", sr->search_base,
+		    cfg->base);
+	if (cfg->group_base != NULL &&
+	    !agentid_dn_under(cfg->group_base, sr->search_base))
+		agentidd_log(LOG_WARNING, "group_base %s is outside the synced "
+		    "subtree %s: its groups are not replicated", cfg->group_base,
+		    sr->search_base);
+	if ((r = check_search(sr)) != 0) {
+		r = agentid_seterr(err, r, "saving the sync search beside %s: "
+		    "%s", st->replica, strerror(r));
+		goto out;
+	}
+	r = ENOMEM;
 	for (i = 0; i < st->cap; i++)
 		if (st->slot[i] != NULL)
 			st->slot[i]->present = false;
@@ -452,7 +669,7 @@ syncrepl_start(struct syncrepl *sr, struct store *st,
 	ctrl.ldctl_oid = LDAP_CONTROL_SYNC;
 	ctrl.ldctl_iscritical = 1;
 	read_ahead(ld);
-	rc = ldap_search_ext(ld, cfg->base, LDAP_SCOPE_SUBTREE, sr->filter,
+	rc = ldap_search_ext(ld, sr->search_base, LDAP_SCOPE_SUBTREE, sr->filter,
 	    sync_attrs, 0, ctrls, NULL, NULL, 0, &sr->msgid);
 	if (rc != LDAP_SUCCESS) {
 		r = agentid_seterr(err, EHOSTDOWN, "sync search: %s",
@@ -463,6 +680,8 @@ syncrepl_start(struct syncrepl *sr, struct store *st,
 out:
 	if (ber != NULL)
 		ber_free(ber, 1);
+	if (r != 0)
+		syncrepl_free(sr); /* the caller frees only a started search */
 	return r;
 }
 
@@ -562,20 +781,16 @@ syncrepl_eval(struct syncrepl *sr, struct agentid_error *err)
 		was_agent = (s->flags & AGENTID_STORED_AGENT_FILTER) != 0;
 		s->flags &= ~(AGENTID_STORED_AGENT_FILTER |
 		    AGENTID_STORED_OWNER_FILTER | AGENTID_STORED_OWNER_ACTIVE);
-		if (s->flags & AGENTID_STORED_AGENT_CLASS) {
-			m = true;
-			if (!default_agent && (r = matches(sr, s->rec.dn,
-			    agent_filter(cfg), &m, err)) != 0)
-				return r;
-			if (m)
-				s->flags |= AGENTID_STORED_AGENT_FILTER;
-		} else if (!default_agent) {
-			if ((r = matches(sr, s->rec.dn, agent_filter(cfg), &m,
-			    err)) != 0)
-				return r;
-			if (m)
-				s->flags |= AGENTID_STORED_AGENT_FILTER;
-		}
+		/* the directory looks agents up under base only: an
+		 * agentIdentity elsewhere in the naming context is read as an
+		 * owner (by its DN), never as the agent of a user */
+		m = agentid_dn_under(s->rec.dn, cfg->base);
+		if (m && !default_agent && (r = matches(sr, s->rec.dn,
+		    agent_filter(cfg), &m, err)) != 0)
+			return r;
+		if (m && (!default_agent ||
+		    (s->flags & AGENTID_STORED_AGENT_CLASS)))
+			s->flags |= AGENTID_STORED_AGENT_FILTER;
 		if (!(s->flags & AGENTID_STORED_AGENT_CLASS)) {
 			if ((r = matches(sr, s->rec.dn, owner_filter(cfg), &m,
 			    err)) != 0)
@@ -601,6 +816,7 @@ void
 syncrepl_free(struct syncrepl *sr)
 {
 	free(sr->filter);
+	free(sr->search_base);
 	ber_memfree(sr->cookie.bv_val);
 	memset(sr, 0, sizeof(*sr));
 }

@@ -89,3 +89,52 @@ out:
 		free(cb);
 	return eq;
 }
+
+/*
+ * Is dn base itself or an entry below it (compared as agentid_dn_equal
+ * compares)? The empty base is the root: everything is under it. The
+ * suffix must start after a separator that is not escaped: with base
+ * "ou=agents,dc=example,dc=com", "uid=x\,ou=agents,dc=example,dc=com" is
+ * one RDN "uid=x,ou=agents" under dc=example,dc=com, not under base.
+ * NULL, or no memory: false (not proven under).
+ */
+bool
+agentid_dn_under(const char *dn, const char *base)
+{
+	char sd[512], sb[512], *cd = sd, *cb = sb;
+	size_t ld, lb, k;
+	bool under = false;
+
+	if (dn == NULL || base == NULL)
+		return false;
+	ld = strlen(dn);
+	lb = strlen(base);
+	if ((ld >= sizeof(sd) && (cd = malloc(ld + 1)) == NULL) ||
+	    (lb >= sizeof(sb) && (cb = malloc(lb + 1)) == NULL))
+		goto out;
+	agentid_dn_canon(dn, cd);
+	agentid_dn_canon(base, cb);
+	ld = strlen(cd);
+	lb = strlen(cb);
+	if (lb == 0) {
+		under = true;
+		goto out;
+	}
+	if (ld == lb) {
+		under = strcmp(cd, cb) == 0;
+		goto out;
+	}
+	if (ld < lb + 2 || cd[ld - lb - 1] != ',' ||
+	    strcmp(cd + ld - lb, cb) != 0)
+		goto out;
+	/* an odd run of backslashes before the comma escapes it */
+	for (k = ld - lb - 1; k > 0 && cd[k - 1] == '\\'; k--)
+		;
+	under = ((ld - lb - 1 - k) % 2) == 0;
+out:
+	if (cd != sd && cd != NULL)
+		free(cd);
+	if (cb != sb && cb != NULL)
+		free(cb);
+	return under;
+}

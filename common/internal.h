@@ -18,6 +18,8 @@ int agentid_strv_add(char ***v, size_t *n, const char *s);
 void agentid_dn_canon(const char *dn, char *out);
 /* dn.c: the one DN comparison (case, spaces around separators). */
 bool agentid_dn_equal(const char *a, const char *b);
+/* dn.c: is dn base or below it (same comparison; "" is the root)? */
+bool agentid_dn_under(const char *dn, const char *base);
 
 /* util.c: flock(op) on fd, waiting at most max_ms; 0, ETIMEDOUT, errno. */
 int agentid_flock_wait(int fd, int op, long max_ms);

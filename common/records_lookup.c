@@ -15,20 +15,27 @@
 
 #include "agentid.h"
 #include "chain.h"
+#include "internal.h"
 #include "records.h"
 
 struct agent_hits {
+	const char *base;
 	struct agentid_stored first;
 	size_t n;
 };
 
-/* Keeps the first entry under agent_filter with the uid; counts them. */
+/* Keeps the first entry under agent_filter with the uid; counts them.
+ * Only entries under base: the directory's agent search is scoped to it,
+ * and agentidd replicates the whole naming context (owners beside base).
+ * agentidd flags no entry outside base; this check keeps a replica
+ * written for another base from answering until it is refreshed. */
 static int
 agent_hit(struct agentid_stored *s, void *arg)
 {
 	struct agent_hits *h = arg;
 
-	if (!(s->flags & AGENTID_STORED_AGENT_FILTER))
+	if (!(s->flags & AGENTID_STORED_AGENT_FILTER) ||
+	    (h->base != NULL && !agentid_dn_under(s->rec.dn, h->base)))
 		return 0;
 	if (h->n++ == 0) {
 		h->first = *s;
@@ -50,6 +57,7 @@ records_agent(void *ctx, const char *user, struct agentid_record *rec,
 
 	*found = false;
 	memset(&h, 0, sizeof(h));
+	h.base = c->cfg != NULL ? c->cfg->base : NULL;
 	if ((r = agentid_records_by_uid(c->r, user, agent_hit, &h)) != 0) {
 		agentid_seterr(err, r, "replica: uid=%s: unreadable record", user);
 		goto out;

@@ -21,6 +21,13 @@ tests_unit_test_records_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_records_LDADD = libagentid-core.la $(CMOCKA_LIBS)
 endif
 
+# The "under base" comparison agentidd decides agents and the naming
+# context with.
+check_PROGRAMS += tests/agentidd/test_dn_under
+TESTS += tests/agentidd/test_dn_under
+tests_agentidd_test_dn_under_SOURCES = tests/agentidd/test_dn_under.c
+tests_agentidd_test_dn_under_LDADD = libagentid-core.la
+
 # agentidd against a slapd with syncprov (root for the privilege drop,
 # SKIP otherwise).
 dist_check_SCRIPTS += tests/agentidd/test_agentidd.sh
@@ -42,6 +49,11 @@ tests_agentidd_gen_directory_SOURCES = tests/agentidd/gen_directory.c
 # the directory when stale, offline cache / deny when slapd is down.
 dist_check_SCRIPTS += tests/agentidd/test_replica_source.sh
 TESTS += tests/agentidd/test_replica_source.sh
+
+# Owners and groups beside base (ou=people, ou=groups next to ou=agents):
+# agentidd syncs the naming context; replica and directory decide alike.
+dist_check_SCRIPTS += tests/agentidd/test_owner_base.sh
+TESTS += tests/agentidd/test_owner_base.sh
 
 # A held-back mass delete does not vouch for the replica (no contact).
 dist_check_SCRIPTS += tests/agentidd/test_holdback.sh

@@ -26,6 +26,10 @@
  *                         none): agents, renamed and deleted agents, case
  *                         variants, people, names nobody has
  *
+ * Agents live under ou=agents (the test's base), a few agentIdentity
+ * entries under ou=outside beside it (owners only: no agents for either
+ * source), the people, roles and groups beside it too.
+ *
  * The test configuration: owner_filter
  * (|(objectClass=person)(objectClass=organizationalRole)),
  * owner_active_filter (|(employeeType=staff)(description=active*)),
@@ -79,6 +83,7 @@ struct agent {
 	int depth;          /* 1 + the owner agent's depth; 1 under a human */
 	int alive;
 	int posix;
+	int outside;        /* under ou=outside, beside base (ou=agents) */
 };
 
 struct person {
@@ -356,6 +361,11 @@ new_agent_with(FILE *f, const char *force_owner, int force_depth, int clean)
 	if (a->uid[0] == 'A') /* its own DN must differ from a%u's */
 		snprintf(a->dn, sizeof(a->dn), "uid=%s,ou=more,ou=agents,%s",
 		    a->uid, base);
+	else if (force_owner == NULL && chance(4)) {
+		a->outside = 1;
+		snprintf(a->dn, sizeof(a->dn), "uid=%s,ou=outside,%s", a->uid,
+		    base);
+	}
 	if (force_owner != NULL)
 		snprintf(owner, sizeof(owner), "%s", force_owner);
 	else if (clean)
@@ -461,6 +471,8 @@ initial(FILE *f, unsigned n)
 	    "organizationalUnit\nou: more\n\n", base);
 	fprintf(f, "dn: ou=roles,%s\nchangetype: add\nobjectClass: "
 	    "organizationalUnit\nou: roles\n\n", base);
+	fprintf(f, "dn: ou=outside,%s\nchangetype: add\nobjectClass: "
+	    "organizationalUnit\nou: outside\n\n", base);
 	fprintf(f, "dn: ou=groups,%s\nchangetype: add\nobjectClass: "
 	    "organizationalUnit\nou: groups\n\n", base);
 	for (i = 0; i < n_people; i++) {
@@ -573,7 +585,7 @@ change(FILE *f)
 		fprintf(f, "dn: %s\nchangetype: delete\n\n", a->dn);
 		a->alive = 0;
 		add_dead(a->uid);
-	} else if (r < 76 && a->uid[0] != 'A') {
+	} else if (r < 76 && a->uid[0] != 'A' && !a->outside) {
 		/* a rename: the old name is gone, the new one is the agent */
 		add_dead(a->uid);
 		snprintf(a->uid, sizeof(a->uid), "r%d-%u", j, pick(1000));
@@ -610,6 +622,7 @@ change(FILE *f)
 		    a->dn, a->uid, base);
 		snprintf(a->dn, sizeof(a->dn), "uid=%s,ou=more,ou=agents,%s",
 		    a->uid, base);
+		a->outside = 0; /* moved into base: an agent now */
 	} else if (r < 92) {
 		/* no longer an agent: the entry stays, as a plain account */
 		fprintf(f, "dn: %s\nchangetype: modify\ndelete: objectClass\n"

@@ -4,12 +4,14 @@
 # "decisions from a caught-up replica equal decisions from the directory,
 # reason for reason"). gen_directory makes a random directory from a seed
 # (chains, statuses, windows, scopes, fingerprints, owners of every kind,
-# cycles, two uid values); agentidd replicates it; random modifications,
-# renames and deletions follow through ldapmodify; after agentidd caught up
-# (its saved cookie carries the provider's contextCSN), every request is
-# decided by `agentid check --json` twice, with `source replica` and with
-# `source directory` on the same slapd, and the two answers must be the same
-# (decision, reason, owner, chain, window, culprit; or both an error).
+# cycles, two uid values; base is ou=agents, the owners, groups and a few
+# agentIdentity entries beside it); agentidd replicates it; random
+# modifications, renames and deletions follow through ldapmodify; after
+# agentidd caught up (its saved cookie carries the provider's contextCSN),
+# every request is decided by `agentid check --json` twice, with `source
+# replica` and with `source directory` on the same slapd, and the two
+# answers must be the same (decision, reason, owner, chain, window,
+# culprit; or both an error).
 # The NSS replica agentidd kept (a base and its delta) must then equal what
 # a full `agentid sync` writes.
 #
@@ -44,7 +46,11 @@ agentidd_setup || exit $?
 D=$AGENTID_TEST_LDAP_DIR
 "$GEN" "$SEED" "$N" "$D" "$AGENTID_TEST_LDAP_BASE" ||
     { echo "FAIL: gen_directory" >&2; exit 1; }
-common=("owner_filter (|(objectClass=person)(objectClass=organizationalRole))"
+# base is ou=agents: owners, groups and a few agentIdentity entries live
+# beside it, as in deployments (agentidd syncs the naming context)
+S=$AGENTID_TEST_LDAP_BASE
+common=("base ou=agents,$S" "group_base ou=groups,$S"
+    "owner_filter (|(objectClass=person)(objectClass=organizationalRole))"
     "owner_active_filter (|(employeeType=staff)(description=active*))"
     "hostname web1.example.org" "heartbeat 1" "replica $R")
 slapd_write_conf "$CONF" "${common[@]}"
