@@ -354,7 +354,9 @@ done
 [ "$uallow" = 0 ] && ok "no unexpected allow" ||
     { fail "$uallow unexpected allows"; grep '^allow ' "$D/decide.all" | head >&2; }
 [ "$udeny" = 0 ] && ok "no unexpected deny" ||
-    { fail "$udeny unexpected denies"; grep '^deny ' "$D/decide.all" | head >&2; }
+    { fail "$udeny unexpected denies"; grep '^deny ' "$D/decide.all" | head >&2
+      echo "--- what the fronts wrote to stderr (last lines):" >&2
+      tail -n 40 "$D/fronts.err" >&2; }
 [ "$((right + closed + uallow + udeny))" = "$total" ] ||
     fail "unclassified decisions: $(grep -v '^right \|^closed \|^allow \|^deny ' "$D/decide.all" | head -3)"
 
