@@ -620,6 +620,13 @@ local_changed(const struct store *st)
 	return false;
 }
 
+/* See agentidd.h. */
+bool
+store_local_changed(const struct store *st)
+{
+	return st->nss_base_gen != 0 && local_changed(st);
+}
+
 /* A new writer (base, or delta for the current base) with the local
  * accounts reserved. */
 static int

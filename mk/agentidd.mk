@@ -47,6 +47,11 @@ TESTS += tests/agentidd/test_replica_source.sh
 dist_check_SCRIPTS += tests/agentidd/test_holdback.sh
 TESTS += tests/agentidd/test_holdback.sh
 
+# A local account created later takes the name of a served agent: the NSS
+# replica stops serving it at the next heartbeat, the directory quiet.
+dist_check_SCRIPTS += tests/agentidd/test_local_collision.sh
+TESTS += tests/agentidd/test_local_collision.sh
+
 # A provider and a consumer slapd: agentidd fails over when the provider
 # is SIGKILLed or SIGSTOPped, with no wrong decision.
 dist_check_SCRIPTS += tests/agentidd/test_replicated.sh
