@@ -52,6 +52,11 @@ TESTS += tests/agentidd/test_holdback.sh
 dist_check_SCRIPTS += tests/agentidd/test_local_collision.sh
 TESTS += tests/agentidd/test_local_collision.sh
 
+# What a directory writer tries through the NSS delta (root in the group,
+# a local gid, a served uid or name claimed, renames, a deleted group).
+dist_check_SCRIPTS += tests/agentidd/test_nss_delta_attacks.sh
+TESTS += tests/agentidd/test_nss_delta_attacks.sh
+
 # A provider and a consumer slapd: agentidd fails over when the provider
 # is SIGKILLed or SIGSTOPped, with no wrong decision.
 dist_check_SCRIPTS += tests/agentidd/test_replicated.sh
