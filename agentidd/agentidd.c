@@ -281,6 +281,16 @@ session(struct daemon *d)
 				goto backoff;
 			}
 			last_hb = now_ms();
+			/* a local account added since the NSS base may hold
+			 * the name or id of a served agent: rewritten now, not
+			 * at the directory's next change (glibc's initgroups
+			 * asks this module for a local user too) */
+			if (sr.refresh_done && d->ready &&
+			    store_local_changed(&d->st)) {
+				d->st.changed = true;
+				if (flush(d, &sr, uri) != 0)
+					goto backoff;
+			}
 			if (sr.refresh_done)
 				contact(d->replica, &d->st, uri);
 		}

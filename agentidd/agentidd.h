@@ -88,6 +88,10 @@ int store_put(struct store *st, struct agentid_stored *s);
 void store_delete(struct store *st, const unsigned char uuid[16]);
 /* Writes the records delta (or a new base) and the NSS replica. */
 int store_flush(struct store *st, int64_t now, struct agentid_error *err);
+/* True when /etc/passwd or /etc/group changed since the NSS base was
+ * written: the next store_flush writes a new base (a local account now
+ * holds a name or id the replica may serve). */
+bool store_local_changed(const struct store *st);
 /* Calls fn for every live node. */
 void store_each(struct store *st, void (*fn)(struct node *, void *), void *arg);
 

@@ -620,6 +620,13 @@ local_changed(const struct store *st)
 	return false;
 }
 
+/* See agentidd.h. */
+bool
+store_local_changed(const struct store *st)
+{
+	return st->nss_base_gen != 0 && local_changed(st);
+}
+
 /* A new writer (base, or delta for the current base) with the local
  * accounts reserved. */
 static int
@@ -899,6 +906,13 @@ write_member_lists(struct delta_state *ds, struct agentid_error *err)
 					gids[o++] = gids[k];
 			n = o;
 		}
+		/* a delta's list is bounded, a base's is not: dropped, the
+		 * list would stay as the base has it (a gid just removed
+		 * kept): a new base instead */
+		if (n > AGENTID_REPLICA_MAX_MEMBERS) {
+			rc = ECANCELED;
+			break;
+		}
 		rc = agentid_replica_write_members(ds->p->w, ds->mc[i].name, gids, n,
 		    err);
 		if (rc == EINVAL || rc == EEXIST)
@@ -1175,6 +1189,11 @@ publish_delta(struct store *st, struct publish *p, int64_t now,
 	}
 	if ((rc = p->rc) != 0 || (rc = write_member_lists(&ds, err)) != 0 ||
 	    (rc = agentid_replica_delta_each(p->view, carry, p)) != 0) {
+		if (rc == ECANCELED) {
+			agentidd_log(LOG_INFO, "NSS: a member list too long for "
+			    "a delta: a new base");
+			goto out;
+		}
 		agentid_seterr(err, rc, "%s: cannot write the delta", st->replica);
 		goto out;
 	}

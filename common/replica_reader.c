@@ -1221,8 +1221,19 @@ agentid_replica_open_why(const char *path, struct agentid_replica **out,
 			goto out;
 		r->dseen = false;
 		rc = rfile_open(r->dpath, true, &d, why, why_len);
-		if (rc == ENOENT)
-			break;
+		if (rc == ENOENT) {
+			struct stat st;
+
+			/* no delta: only if the base is still the one at path
+			 * (a compaction renames a new base in, then unlinks
+			 * the delta: between the two opens, the old base
+			 * alone would undo its delta) */
+			if (stat(path, &st) == 0 && same_ident(r->base, &st))
+				break;
+			rc = say(why, why_len, EBADMSG, "%s: replaced while "
+			    "opened", path);
+			continue;
+		}
 		if (rc != 0)
 			goto out;
 		r->dseen = true;

@@ -59,6 +59,26 @@ TESTS += tests/agentidd/test_owner_base.sh
 dist_check_SCRIPTS += tests/agentidd/test_holdback.sh
 TESTS += tests/agentidd/test_holdback.sh
 
+# A local account created later takes the name of a served agent: the NSS
+# replica stops serving it at the next heartbeat, the directory quiet.
+dist_check_SCRIPTS += tests/agentidd/test_local_collision.sh
+TESTS += tests/agentidd/test_local_collision.sh
+
+# What a directory writer tries through the NSS delta (root in the group,
+# a local gid, a served uid or name claimed, renames, a deleted group).
+dist_check_SCRIPTS += tests/agentidd/test_nss_delta_attacks.sh
+TESTS += tests/agentidd/test_nss_delta_attacks.sh
+
+# The store with a name listed by more groups than a delta's member list
+# holds: a removal is written as a new base, never dropped.
+check_PROGRAMS += tests/agentidd/test_store_members
+TESTS += tests/agentidd/test_store_members
+tests_agentidd_test_store_members_SOURCES = tests/agentidd/test_store_members.c \
+	agentidd/store.c agentidd/agentidd.h
+tests_agentidd_test_store_members_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/agentidd
+tests_agentidd_test_store_members_CFLAGS = $(AM_CFLAGS) $(LDAP_CFLAGS)
+tests_agentidd_test_store_members_LDADD = libagentid-core.la $(CDB_LIBS) -ldl
+
 # A provider and a consumer slapd: agentidd fails over when the provider
 # is SIGKILLed or SIGSTOPped, with no wrong decision.
 dist_check_SCRIPTS += tests/agentidd/test_replicated.sh

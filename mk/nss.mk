@@ -47,6 +47,13 @@ tests_nss_test_replica_fork_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_nss_test_replica_fork_LDADD = libagentid-core.la $(CMOCKA_LIBS) -ldl -lpthread
 endif
 
+# The reader's pairing of base and delta under a compaction (openat
+# interposed: deterministic; root, SKIP otherwise).
+check_PROGRAMS += tests/nss/test_replica_pairing
+TESTS += tests/nss/test_replica_pairing
+tests_nss_test_replica_pairing_SOURCES = tests/nss/test_replica_pairing.c
+tests_nss_test_replica_pairing_LDADD = libagentid-core.la
+
 # The module's ABI; through glibc in a private mount namespace (root, SKIP
 # otherwise); threads under ThreadSanitizer (built by the script with gcc).
 # `agentid sync` against the slapd fixture, then through glibc.
