@@ -127,8 +127,10 @@ CHECK_WANT=(bot-ok:0:ok bot-rev:1:revoked bot-susp:1:suspended
     bot-exp:1:expired bot-scope:1:scope_service carol:1:not_an_agent)
 PAM_WANT=(bot-ok:PAM_SUCCESS bot-rev:PAM_PERM_DENIED
     bot-exp:PAM_ACCT_EXPIRED carol:PAM_IGNORE bot-susp:PAM_PERM_DENIED)
+NOLEAK="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 check_decider() { # N CONF
 	local w u rc reason v
+	local -x ASAN_OPTIONS=$NOLEAK
 	while [ ! -e "$P_DIR/stop" ]; do
 		for w in "${CHECK_WANT[@]}"; do
 			u=${w%%:*} rc=${w#*:} reason=${rc#*:} rc=${rc%%:*}
@@ -149,6 +151,7 @@ check_decider() { # N CONF
 }
 pam_decider() { # N
 	local w u want v
+	local -x ASAN_OPTIONS=$NOLEAK
 	while [ ! -e "$P_DIR/stop" ]; do
 		for w in "${PAM_WANT[@]}"; do
 			u=${w%%:*} want=${w#*:}
@@ -238,6 +241,11 @@ wait_caught_up 30 1 || { fail "no initial refresh"; tail "$D/agentidd.log" >&2; 
 grep -q "$P_URI.*refresh started" "$D/agentidd.log" &&
     ok "agentidd syncs from the provider" || fail "agentidd is not on the provider"
 rm -f "$P_DIR/stop"
+# The deciders exit hundreds of times while the machine is loaded; now and
+# then LeakSanitizer's own tracer dies at exit ("Tracer caught signal 11 ...
+# LeakSanitizer has encountered a fatal error"), which says nothing about
+# the decision. Leaks are the other tests' and valgrind's business: not
+# checked in the loops (every other ASan check stays on): NOLEAK.
 check_decider 1 "$CONF" & DECIDERS+=($!)
 check_decider 2 "$CONF" & DECIDERS+=($!)
 pam_decider 3 & DECIDERS+=($!)
