@@ -27,6 +27,22 @@
 #define GROUP_FIXED 12u
 #define GIDS_FIXED 8u
 
+/* Who a file is and how it was when mapped: a rename over it drops its
+ * link count and moves its ctime, a truncation or a write in place moves
+ * size and mtime, chmod and chown move mode and owner (the trust checks
+ * made at open: compared here too, as a timestamp's granularity may hide
+ * a change made in the same tick). */
+struct ident {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	nlink_t nlink;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	struct timespec mtime, ctime;
+};
+
 /* One mapped file: a base or a delta. */
 struct rfile {
 	struct cdb cdb;           /* copied for each find: cdb_find writes to it */
@@ -37,10 +53,8 @@ struct rfile {
 	uint32_t data_crc;
 	const unsigned char *users;  /* "@p": n_users positions */
 	const unsigned char *groups; /* "@g": n_groups positions */
-	dev_t dev;
-	ino_t ino;
-	off_t st_size;
-	struct timespec mtime, ctime;
+	int fd;                   /* kept open (O_CLOEXEC, >= 3); -1: none */
+	struct ident id;
 	struct agentid_replica_info info;
 	bool delta;               /* header flag: a delta file */
 	uint64_t gen, base_gen;   /* 0 for a version 1 base */
@@ -52,7 +66,7 @@ struct agentid_replica {
 	struct rfile *base, *delta;
 	char *path, *dpath;       /* NULL for a single file (open_file) */
 	bool dseen;               /* a file was at dpath when opened */
-	struct rfile dident;      /* its identity (dev...ctime only) */
+	struct ident did;         /* its identity */
 	struct agentid_replica_info info;
 };
 
@@ -734,16 +748,40 @@ agentid_replica_info(const struct agentid_replica *r)
 	return &r->info;
 }
 
-/* Same inode, size, mtime and ctime as when mapped. */
-static bool
-same_ident(const struct rfile *f, const struct stat *st)
+/* Records st as a file's identity. */
+static void
+ident_set(struct ident *id, const struct stat *st)
 {
-	return st->st_dev == f->dev && st->st_ino == f->ino &&
-	    st->st_size == f->st_size &&
-	    st->st_mtim.tv_sec == f->mtime.tv_sec &&
-	    st->st_mtim.tv_nsec == f->mtime.tv_nsec &&
-	    st->st_ctim.tv_sec == f->ctime.tv_sec &&
-	    st->st_ctim.tv_nsec == f->ctime.tv_nsec;
+	id->dev = st->st_dev;
+	id->ino = st->st_ino;
+	id->size = st->st_size;
+	id->nlink = st->st_nlink;
+	id->mode = st->st_mode;
+	id->uid = st->st_uid;
+	id->gid = st->st_gid;
+	id->mtime = st->st_mtim;
+	id->ctime = st->st_ctim;
+}
+
+/* The same file (device and inode). */
+static bool
+same_file(const struct ident *id, const struct stat *st)
+{
+	return st->st_dev == id->dev && st->st_ino == id->ino;
+}
+
+/* The same file with the same size, link count, mode, owner, mtime and
+ * ctime. */
+static bool
+same_ident(const struct ident *id, const struct stat *st)
+{
+	return same_file(id, st) && st->st_size == id->size &&
+	    st->st_nlink == id->nlink && st->st_mode == id->mode &&
+	    st->st_uid == id->uid && st->st_gid == id->gid &&
+	    st->st_mtim.tv_sec == id->mtime.tv_sec &&
+	    st->st_mtim.tv_nsec == id->mtime.tv_nsec &&
+	    st->st_ctim.tv_sec == id->ctime.tv_sec &&
+	    st->st_ctim.tv_nsec == id->ctime.tv_nsec;
 }
 
 /* Both files unchanged since r was opened from path. */
@@ -753,11 +791,42 @@ agentid_replica_current(const struct agentid_replica *r, const char *path)
 	struct stat st;
 
 	if (r->path == NULL || strcmp(r->path, path) != 0 ||
-	    stat(path, &st) != 0 || !same_ident(r->base, &st))
+	    stat(path, &st) != 0 || !same_ident(&r->base->id, &st))
 		return false;
 	if (stat(r->dpath, &st) != 0)
 		return errno == ENOENT && !r->dseen;
-	return r->dseen && same_ident(&r->dident, &st);
+	return r->dseen && same_ident(&r->did, &st);
+}
+
+/*
+ * The file f maps is as it was: fstat of the descriptor kept open, no path
+ * walk. A descriptor that no longer names f (the process closed it, as a
+ * daemon closes every descriptor after fork, and the number went to
+ * another file, or is closed) is forgotten, never closed: it is not ours
+ * any more.
+ */
+static bool
+rfile_intact(struct rfile *f)
+{
+	struct stat st;
+
+	if (f->fd < 0)
+		return false;
+	if (fstat(f->fd, &st) != 0 || !same_file(&f->id, &st)) {
+		f->fd = -1;
+		return false;
+	}
+	return same_ident(&f->id, &st);
+}
+
+/* The files mapped are unchanged: see agentid_replica.h. */
+bool
+agentid_replica_intact(struct agentid_replica *r, const char *path)
+{
+	if (r->path == NULL || strcmp(r->path, path) != 0 ||
+	    !rfile_intact(r->base))
+		return false;
+	return r->delta == NULL || rfile_intact(r->delta);
 }
 
 /* Walks the delta's records in file order. */
@@ -1079,12 +1148,17 @@ out:
 	return rc;
 }
 
-/* Closes one file. */
+/* Closes one file: its descriptor only while it still names the file
+ * (see rfile_intact). */
 static void
 rfile_close(struct rfile *r)
 {
+	struct stat st;
+
 	if (r == NULL)
 		return;
+	if (r->fd >= 0 && fstat(r->fd, &st) == 0 && same_file(&r->id, &st))
+		close(r->fd);
 	cdb_free(&r->cdb);
 	free(r);
 }
@@ -1105,6 +1179,7 @@ rfile_open(const char *path, bool delta, struct rfile **out, char *why,
 		rc = ENOMEM;
 		goto out;
 	}
+	r->fd = -1;
 	if ((rc = agentid_replica_open_trusted(path, &fd, &st, why,
 	    why_len)) != 0)
 		goto out;
@@ -1135,11 +1210,21 @@ rfile_open(const char *path, bool delta, struct rfile **out, char *why,
 		    path, r->delta ? "delta" : "base", delta ? "delta" : "base");
 		goto out;
 	}
-	r->dev = st.st_dev;
-	r->ino = st.st_ino;
-	r->st_size = st.st_size;
-	r->mtime = st.st_mtim;
-	r->ctime = st.st_ctim;
+	ident_set(&r->id, &st);
+	/* kept for agentid_replica_intact, above the standard descriptors: a
+	 * program that closed them and opens /dev/null must not get ours */
+	if (fd < 3) {
+		int hi = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+
+		if (hi < 0) {
+			rc = errno != 0 ? errno : EIO;
+			goto out;
+		}
+		close(fd);
+		fd = hi;
+	}
+	r->fd = fd;
+	fd = -1;
 	*out = r;
 	r = NULL;
 	rc = 0;
@@ -1224,7 +1309,7 @@ agentid_replica_open_why(const char *path, struct agentid_replica **out,
 		if (rc != 0)
 			goto out;
 		r->dseen = true;
-		r->dident = *d;       /* identity fields only are used */
+		r->did = d->id;
 		if (d->base_gen == r->base->gen && r->base->gen != 0) {
 			r->delta = d;
 			d = NULL;
@@ -1278,6 +1363,7 @@ agentid_replica_open_file(const char *path, bool delta,
 			agentid_replica_close(r);
 			return ENOMEM;
 		}
+		r->base->fd = -1;
 	}
 	set_info(r);
 	*out = r;
