@@ -54,6 +54,7 @@ struct rfile {
 	const unsigned char *users;  /* "@p": n_users positions */
 	const unsigned char *groups; /* "@g": n_groups positions */
 	int fd;                   /* kept open (O_CLOEXEC, >= 3); -1: none */
+	bool copied;              /* mem is a private copy (malloc), no map */
 	struct ident id;
 	struct agentid_replica_info info;
 	bool delta;               /* header flag: a delta file */
@@ -826,7 +827,7 @@ agentid_replica_intact(struct agentid_replica *r, const char *path)
 	if (r->path == NULL || strcmp(r->path, path) != 0 ||
 	    !rfile_intact(r->base))
 		return false;
-	return r->delta == NULL || rfile_intact(r->delta);
+	return r->delta == NULL || r->delta->copied || rfile_intact(r->delta);
 }
 
 /* Walks the delta's records in file order. */
@@ -1148,6 +1149,17 @@ out:
 	return rc;
 }
 
+/* Unmaps (or frees the copy of) what r->cdb holds. */
+static void
+rfile_release(struct rfile *r)
+{
+	if (r->copied)
+		free((void *)r->cdb.cdb_mem);
+	else
+		cdb_free(&r->cdb);
+	r->cdb.cdb_mem = NULL;
+}
+
 /* Closes one file: its descriptor only while it still names the file
  * (see rfile_intact). */
 static void
@@ -1159,19 +1171,57 @@ rfile_close(struct rfile *r)
 		return;
 	if (r->fd >= 0 && fstat(r->fd, &st) == 0 && same_file(&r->id, &st))
 		close(r->fd);
-	cdb_free(&r->cdb);
+	rfile_release(r);
 	free(r);
 }
 
-/* Checks who may have written path, maps it and checks its header: a
- * delta when delta, else a base. */
+/*
+ * Reads the size bytes of fd into private memory and points r->cdb at
+ * them as cdb_init points it at a mapping (its fields, as tinycdb 0.78's
+ * cdb_init sets them; tinycdb reads no others). A copy cannot be cut
+ * under us: nothing to check before a lookup. EBADMSG when the file
+ * ended early (cut while read).
+ */
 static int
-rfile_open(const char *path, bool delta, struct rfile **out, char *why,
-    size_t why_len)
+rfile_copy(struct rfile *r, int fd, uint32_t size)
+{
+	unsigned char *buf;
+	uint32_t got = 0, dend;
+	ssize_t n;
+
+	if ((buf = malloc(size)) == NULL)
+		return ENOMEM;
+	while (got < size) {
+		n = pread(fd, buf + got, size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return n == 0 ? EBADMSG : errno != 0 ? errno : EIO;
+		}
+		got += (uint32_t)n;
+	}
+	memset(&r->cdb, 0, sizeof(r->cdb));
+	r->cdb.cdb_fd = -1;
+	r->cdb.cdb_fsize = size;
+	r->cdb.cdb_mem = buf;
+	dend = get32(buf);
+	r->cdb.cdb_dend = dend < 2048 ? 2048 : dend >= size ? size : dend;
+	r->copied = true;
+	return 0;
+}
+
+/* Checks who may have written path, maps it and checks its header: a
+ * delta when delta, else a base. A delta of at most
+ * AGENTID_REPLICA_DELTA_COPY_MAX bytes is read into private memory instead
+ * when copy (see agentid_replica_open_flags). */
+static int
+rfile_open(const char *path, bool delta, bool copy, struct rfile **out,
+    char *why, size_t why_len)
 {
 	struct rfile *r = NULL;
 	struct stat st;
-	bool mapped = false;
+	bool loaded = false;
 	int fd = -1, rc;
 
 	*out = NULL;
@@ -1189,12 +1239,15 @@ rfile_open(const char *path, bool delta, struct rfile **out, char *why,
 		    path, (unsigned long)st.st_size);
 		goto out;
 	}
-	if (cdb_init(&r->cdb, fd) != 0) {
+	if (copy && delta && st.st_size <= AGENTID_REPLICA_DELTA_COPY_MAX) {
+		if ((rc = rfile_copy(r, fd, (uint32_t)st.st_size)) != 0)
+			goto out;
+	} else if (cdb_init(&r->cdb, fd) != 0) {
 		rc = errno == ENOMEM ? ENOMEM : EBADMSG;
 		goto out;
 	}
-	mapped = true;
-	r->cdb.cdb_fd = -1;       /* closed below; the mapping stays */
+	loaded = true;
+	r->cdb.cdb_fd = -1;       /* kept below, or closed; the mapping stays */
 	r->mem = r->cdb.cdb_mem;
 	r->size = (uint32_t)st.st_size;
 	r->dend = get32(r->mem);  /* TOC entry 0: the first hash table */
@@ -1211,9 +1264,10 @@ rfile_open(const char *path, bool delta, struct rfile **out, char *why,
 		goto out;
 	}
 	ident_set(&r->id, &st);
-	/* kept for agentid_replica_intact, above the standard descriptors: a
-	 * program that closed them and opens /dev/null must not get ours */
-	if (fd < 3) {
+	/* a mapped file's descriptor is kept for agentid_replica_intact,
+	 * above the standard descriptors: a program that closed them and
+	 * opens /dev/null must not get ours */
+	if (!r->copied && fd < 3) {
 		int hi = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 
 		if (hi < 0) {
@@ -1223,8 +1277,10 @@ rfile_open(const char *path, bool delta, struct rfile **out, char *why,
 		close(fd);
 		fd = hi;
 	}
-	r->fd = fd;
-	fd = -1;
+	if (!r->copied) {
+		r->fd = fd;
+		fd = -1;
+	}
 	*out = r;
 	r = NULL;
 	rc = 0;
@@ -1234,8 +1290,8 @@ out:
 	if (fd >= 0)
 		close(fd);
 	if (r != NULL) {
-		if (mapped)
-			cdb_free(&r->cdb);
+		if (loaded)
+			rfile_release(r);
 		free(r);
 	}
 	return rc;
@@ -1261,13 +1317,6 @@ set_info(struct agentid_replica *r)
 	r->info.tombstones = f->tombs;
 }
 
-/* Maps path (and its delta) and checks the headers. */
-int
-agentid_replica_open(const char *path, struct agentid_replica **out)
-{
-	return agentid_replica_open_why(path, out, NULL, 0);
-}
-
 /*
  * The base at path and the delta beside it, paired by generation: a delta
  * for an older base is ignored (the writer compacted it into this base); a
@@ -1277,10 +1326,11 @@ agentid_replica_open(const char *path, struct agentid_replica **out)
  * alone would bring back what the delta removed (a revoked agent's shell,
  * a group membership).
  */
-int
-agentid_replica_open_why(const char *path, struct agentid_replica **out,
+static int
+open_pair(const char *path, unsigned flags, struct agentid_replica **out,
     char *why, size_t why_len)
 {
+	bool copy = (flags & AGENTID_REPLICA_DELTA_COPY) != 0;
 	struct agentid_replica *r = NULL;
 	struct rfile *d = NULL;
 	int rc = EBADMSG, tries;
@@ -1300,10 +1350,11 @@ agentid_replica_open_why(const char *path, struct agentid_replica **out,
 	for (tries = 0; tries < 8; tries++) {
 		rfile_close(r->base);
 		r->base = NULL;
-		if ((rc = rfile_open(path, false, &r->base, why, why_len)) != 0)
+		if ((rc = rfile_open(path, false, false, &r->base, why,
+		    why_len)) != 0)
 			goto out;
 		r->dseen = false;
-		rc = rfile_open(r->dpath, true, &d, why, why_len);
+		rc = rfile_open(r->dpath, true, copy, &d, why, why_len);
 		if (rc == ENOENT)
 			break;
 		if (rc != 0)
@@ -1337,6 +1388,29 @@ out:
 	return rc;
 }
 
+/* Maps path (and its delta) and checks the headers. */
+int
+agentid_replica_open(const char *path, struct agentid_replica **out)
+{
+	return open_pair(path, 0, out, NULL, 0);
+}
+
+/* The same, with why. */
+int
+agentid_replica_open_why(const char *path, struct agentid_replica **out,
+    char *why, size_t why_len)
+{
+	return open_pair(path, 0, out, why, why_len);
+}
+
+/* The same, with flags (AGENTID_REPLICA_DELTA_COPY). */
+int
+agentid_replica_open_flags(const char *path, unsigned flags,
+    struct agentid_replica **out)
+{
+	return open_pair(path, flags, out, NULL, 0);
+}
+
 /* One file alone (a writer checking what it wrote). */
 int
 agentid_replica_open_file(const char *path, bool delta,
@@ -1349,7 +1423,7 @@ agentid_replica_open_file(const char *path, bool delta,
 	*out = NULL;
 	if (why != NULL && why_len > 0)
 		why[0] = '\0';
-	if ((rc = rfile_open(path, delta, &f, why, why_len)) != 0)
+	if ((rc = rfile_open(path, delta, false, &f, why, why_len)) != 0)
 		return rc;
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		rfile_close(f);

@@ -111,6 +111,17 @@ int agentid_replica_open(const char *path, struct agentid_replica **out);
  * for a tool to print (the NSS module has no logging). */
 int agentid_replica_open_why(const char *path, struct agentid_replica **out,
     char *why, size_t why_len);
+/* Flags of agentid_replica_open_flags. AGENTID_REPLICA_DELTA_COPY: a delta
+ * of at most AGENTID_REPLICA_DELTA_COPY_MAX bytes is read into private
+ * memory instead of mapped (libnss_agent: a copy cannot be cut under a
+ * lookup, so agentid_replica_intact has one file to fstat, not two; a
+ * replaced delta is seen by agentid_replica_current). Costs a read of the
+ * whole delta at each open: not for a caller that opens per decision. */
+#define AGENTID_REPLICA_DELTA_COPY 0x1u
+#define AGENTID_REPLICA_DELTA_COPY_MAX (256u * 1024u)
+/* agentid_replica_open with flags. */
+int agentid_replica_open_flags(const char *path, unsigned flags,
+    struct agentid_replica **out);
 /*
  * Opens path read-only (no symbolic link, no blocking on a FIFO) when it and
  * its directory pass the replica's trust rules: owned by root or the system
@@ -139,7 +150,8 @@ bool agentid_replica_current(const struct agentid_replica *r,
  * replaced by a rename or removed (its link count drops, its ctime moves),
  * or given another mode or owner is no longer intact, so a caller that checks before each lookup never
  * touches a truncated mapping (see docs/design-notes.md for the race that
- * remains). A delta that appeared since the open is not seen here:
+ * remains). A delta that appeared since the open, or one replaced that was
+ * read into memory (AGENTID_REPLICA_DELTA_COPY), is not seen here:
  * agentid_replica_current sees it. A descriptor the process closed (or
  * whose number now names another file) is forgotten, never closed: false. */
 bool agentid_replica_intact(struct agentid_replica *r, const char *path);

@@ -7,15 +7,18 @@
  *
  * Two checks, of different cost (docs/design-notes.md, "Replica and NSS
  * module"):
- * - before every lookup, fstat of the descriptors the reader keeps open
- *   (agentid_replica_intact): a file truncated or rewritten in place (an
- *   administrator's cp over it) must not be touched again, since reading a
- *   mapped page past the new end of the file is SIGBUS; and a file renamed
- *   over or removed drops its link count, so a new base, or a new delta
- *   over the one mapped, is seen at the next lookup. No path walk.
+ * - before every lookup, fstat of the descriptor the reader keeps open on
+ *   the base (agentid_replica_intact): a file truncated or rewritten in
+ *   place (an administrator's cp over it) must not be touched again, since
+ *   reading a mapped page past the new end of the file is SIGBUS; and a
+ *   file renamed over or removed drops its link count, so a new base is
+ *   seen at the next lookup. No path walk. The delta (small: agentidd
+ *   compacts it) is read into memory, which nothing can cut
+ *   (AGENTID_REPLICA_DELTA_COPY); one past AGENTID_REPLICA_DELTA_COPY_MAX
+ *   is mapped and fstat'ed too.
  * - at most every NSS_AGENT_RECHECK_MS, stat of both paths
- *   (agentid_replica_current): what fstat cannot see, a delta appearing
- *   where there was none (the first one after a base).
+ *   (agentid_replica_current): what fstat of the base cannot see, a new
+ *   delta (renamed over the last one, or where there was none).
  * What remains is a truncation during a lookup already past its fstat: see
  * docs/design-notes.md.
  */
@@ -151,7 +154,9 @@ refresh(const char *path)
 	    (!recheck_due() || agentid_replica_current(current->rep, path)))
 		return;
 	drop_current();
-	if (agentid_replica_open(path, &rep) != 0)
+	/* a delta read into memory: one file to fstat before each lookup */
+	if (agentid_replica_open_flags(path, AGENTID_REPLICA_DELTA_COPY,
+	    &rep) != 0)
 		return;
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		agentid_replica_close(rep);

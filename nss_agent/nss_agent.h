@@ -11,9 +11,8 @@
 #include "agentid.h" /* AGENTID_DEFAULT_REPLICA: macros only, no symbol */
 
 /* At most how often (milliseconds) the replica's paths are stat'ed to see
- * a delta that appeared where there was none (map.c): a new base, or a new
- * delta over the one mapped, is seen at the next lookup by fstat. 1% of
- * the second DESIGN.md allows for a change to reach NSS. */
+ * a new delta (map.c); a new base is seen at the next lookup by fstat.
+ * 1% of the second DESIGN.md allows for a change to reach NSS. */
 #define NSS_AGENT_RECHECK_MS 10
 
 /* One mapped replica, shared by the lookups that hold a reference. */

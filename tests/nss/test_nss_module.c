@@ -1397,7 +1397,7 @@ test_delta_lookups(void **state)
 	struct group gr;
 	uint64_t g;
 	gid_t first = 0;
-	int err;
+	int err, fds[2];
 
 	(void)state;
 	snprintf(dp, sizeof(dp), "%s.delta", p);
@@ -1409,6 +1409,10 @@ test_delta_lookups(void **state)
 	 * was none is seen at the next check of the paths */
 	recheck_wait();
 	assert_string_equal(dshell("a"), "/bin/zsh");
+	/* the module keeps a descriptor on the base, none on the delta (read
+	 * into memory) */
+	assert_int_equal(fds_on(p, fds, 2), 1);
+	assert_int_equal(fds_on(dp, fds, 2), 0);
 	assert_string_equal(dshell("b"), "");       /* renamed */
 	assert_string_equal(dshell("b2"), "/bin/sh");
 	assert_string_equal(dname(5002), "b2");
@@ -1442,9 +1446,11 @@ test_delta_lookups(void **state)
 	assert_int_equal(agentid_replica_info(r)->tombstones, 3);
 	assert_int_equal(agentid_replica_verify(r), 0);
 	agentid_replica_close(r);
-	/* a delta renamed over the one mapped is seen at the next lookup (the
-	 * mapped one lost its link), with no wait: a's shell again */
+	/* a delta renamed over the last one (as agentidd writes each): the
+	 * module read the last one into memory, and sees the new one at the
+	 * next check of the paths */
 	write_small_delta(p, g, "/bin/dash");
+	recheck_wait();
 	assert_string_equal(dshell("a"), "/bin/dash");
 	assert_string_equal(dshell("b"), "/bin/bash"); /* no tombstone now */
 	/* a new base retires the delta: it is removed */
@@ -1545,14 +1551,20 @@ test_delta_refused(void **state)
 		assert_true(strcmp(s, "/bin/zsh") == 0 || strcmp(s, "!") == 0 ||
 		    strcmp(s, "") == 0);
 	}
+	/* the delta (small) is read into memory: what happens to the file is
+	 * seen at the next check of the paths (recheck_wait); while the module
+	 * serves no replica it opens again at each lookup */
 	write_file(dp, img, len);
+	recheck_wait();
 	assert_string_equal(dshell("a"), "/bin/zsh");
 	/* owner, mode, symbolic link */
 	assert_int_equal(chmod(dp, 0666), 0);
+	recheck_wait();
 	assert_string_equal(dshell("a"), "!");
 	assert_int_equal(chmod(dp, 0644), 0);
 	assert_string_equal(dshell("a"), "/bin/zsh");
 	assert_int_equal(chown(dp, 12345, 0), 0);
+	recheck_wait();
 	assert_string_equal(dshell("a"), "!");
 	assert_int_equal(chown(dp, 0, 0), 0);
 	assert_string_equal(dshell("a"), "/bin/zsh");
@@ -1567,8 +1579,10 @@ test_delta_refused(void **state)
 	assert_int_equal(rename(target, dp), 0);
 	recheck_wait(); /* a delta where there was none */
 	assert_string_equal(dshell("a"), "/bin/zsh");
-	/* the delta cut in place under the mapping: no SIGBUS */
+	/* the delta cut in place: the copy is served until the paths are
+	 * checked (no mapping to fault on), then nothing */
 	assert_int_equal(truncate(dp, (off_t)len / 2), 0);
+	recheck_wait();
 	assert_string_equal(dshell("a"), "!");
 	rewrite_in_place(dp, img, len);
 	assert_string_equal(dshell("a"), "/bin/zsh");
@@ -1576,6 +1590,63 @@ test_delta_refused(void **state)
 	write_file(p, img, len);
 	assert_string_equal(dshell("a"), "!");
 	free(img);
+}
+
+/* A delta too big to be read into memory is mapped, and checked before
+ * each lookup as the base is: cut in place, or replaced, it is seen at
+ * once (no SIGBUS), whatever the interval of the path checks. */
+static void
+test_delta_mapped(void **state)
+{
+	const char *p = tmp_path("d4.cdb");
+	struct agentid_replica_writer *w = NULL;
+	struct agentid_error err = { "" };
+	struct agentid_replica_entry e;
+	char dp[400], name[32], gecos[1001], cmd[1000];
+	struct stat st;
+	uint64_t g;
+	uint32_t i;
+	int fds[2];
+
+	(void)state;
+	snprintf(dp, sizeof(dp), "%s.delta", p);
+	g = write_dbase(p, 0, "/bin/bash");
+	assert_int_equal(agentid_replica_writer_new_delta(p, &dmeta, g, &w,
+	    &err), 0);
+	e = ent("a", 5001, "/bin/zsh");
+	assert_int_equal(agentid_replica_write_user(w, &e, &err), 0);
+	memset(gecos, 'x', sizeof(gecos) - 1);
+	gecos[sizeof(gecos) - 1] = '\0';
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "filler-%03u", i);
+		e = ent(name, 6000 + i, "/bin/sh");
+		e.gecos = gecos;
+		assert_int_equal(agentid_replica_write_user(w, &e, &err), 0);
+	}
+	assert_int_equal(agentid_replica_commit(w, &err), 0);
+	agentid_replica_writer_free(w);
+	assert_int_equal(stat(dp, &st), 0);
+	assert_true(st.st_size > (off_t)AGENTID_REPLICA_DELTA_COPY_MAX);
+	use_replica(p);
+	assert_string_equal(dshell("a"), "/bin/zsh");
+	assert_string_equal(dshell("filler-299"), "/bin/sh");
+	assert_int_equal(fds_on(dp, fds, 2), 1); /* mapped, not read */
+	/* cut in place under the mapping: no SIGBUS, at once */
+	snprintf(cmd, sizeof(cmd), "cp -p '%s' '%s.saved'", dp, dp);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(truncate(dp, st.st_size / 2), 0);
+	assert_string_equal(dshell("filler-299"), "!");
+	assert_string_equal(dshell("a"), "!");
+	snprintf(cmd, sizeof(cmd), "cp '%s.saved' '%s'", dp, dp);
+	assert_int_equal(system(cmd), 0);
+	assert_string_equal(dshell("filler-299"), "/bin/sh");
+	/* a small delta renamed over the mapped one: seen at once (the mapped
+	 * one lost its link) */
+	write_small_delta(p, g, "/bin/dash");
+	assert_string_equal(dshell("a"), "/bin/dash");
+	assert_string_equal(dshell("filler-299"), "");
+	snprintf(cmd, sizeof(cmd), "%s.saved", dp);
+	unlink(cmd);
 }
 
 int
@@ -1601,6 +1672,7 @@ main(void)
 		cmocka_unit_test(test_delta_lookups),
 		cmocka_unit_test(test_delta_generations),
 		cmocka_unit_test(test_delta_refused),
+		cmocka_unit_test(test_delta_mapped),
 	};
 
 	if (geteuid() != 0) {
