@@ -21,7 +21,7 @@ bld=$(cd "${top_builddir:-.}" && pwd)
 [ "$(id -u)" = 0 ] || { echo "bench/nss_delta.sh: run as root" >&2; exit 1; }
 W=$(mktemp -d /tmp/agentid-nss-delta.XXXXXX) || exit 1
 trap 'rm -rf "$W"' EXIT
-if grep -q -- '-fsanitize' "$bld/Makefile" 2>/dev/null; then
+if grep -q -- '^[A-Z_]* = .*-fsanitize' "$bld/Makefile" 2>/dev/null; then
 	echo "building an optimised copy without sanitizers in $W/build ..."
 	mkdir -p "$W/build"
 	(cd "$W/build" && "$src/configure" -q CFLAGS="-O2 -g" >/dev/null &&
