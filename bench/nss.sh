@@ -9,9 +9,12 @@
 #   its own nsswitch.conf), mean microseconds, cold (first lookup of each of
 #   20000 distinct agents in a fresh process: module load and first touch of
 #   the pages included) and warm (5 more passes), on replicas of 100k and 1M
-#   agents generated directly; in the same run: glibc's dispatch floor (a
-#   module that answers at once), nss_files on a 100k-line /etc/passwd, and
-#   the module called directly (dlopen, no glibc dispatch);
+#   agents generated directly, alone and with a delta of 1000 changed agents
+#   (as agentidd leaves beside it); in the same run: glibc's dispatch floor
+#   (a module that answers at once), `files agent` against `files null` as
+#   deployed (the machine's short /etc/passwd first), nss_files on a
+#   100k-line /etc/passwd, and the module called directly (dlopen, no glibc
+#   dispatch);
 # - `agentid sync` of 100k agents (1000 owners, every 10th agent delegated,
 #   100 groups of 1000) from a private slapd on loopback (loaded with
 #   slapadd), twice;
@@ -19,12 +22,14 @@
 # Uses an optimised build without sanitizers: when top_builddir is
 # sanitized, one is configured and built under a temporary directory.
 # Environment: NSS_BENCH_SKIP_SYNC=1, NSS_BENCH_SKIP_THREADS=1 to leave those
-# out; NSS_BENCH_KEYS (default 20000).
+# out; NSS_BENCH_KEYS (default 20000); NSS_BENCH_RUNS (default 3: each
+# figure is the best of that many fresh processes).
 set -u
 src=$(cd "${top_srcdir:-$(dirname "$0")/..}" && pwd)
 bld=$(cd "${top_builddir:-.}" && pwd)
 export top_srcdir=$src
 KEYS=${NSS_BENCH_KEYS:-20000}
+RUNS=${NSS_BENCH_RUNS:-3}
 . "$src/tests/nss/nss-lib.sh"
 why=$(nss_unusable)
 [ -z "$why" ] || { echo "bench/nss.sh: $why" >&2; exit 1; }
@@ -34,7 +39,7 @@ say() { printf '%s\n' "$*"; }
 calc() { awk "BEGIN { printf \"%.1f\", $1 }"; }
 
 # ---- an optimised build without sanitizers --------------------------------
-if grep -q -- '-fsanitize' "$bld/Makefile" 2>/dev/null; then
+if grep -q -- '^[A-Z_]* = .*-fsanitize' "$bld/Makefile" 2>/dev/null; then
 	say "building an optimised copy without sanitizers in $W/build ..."
 	mkdir -p "$W/build"
 	(cd "$W/build" && "$src/configure" -q CFLAGS="-O2 -g" >/dev/null &&
@@ -64,6 +69,11 @@ for n in 100000 1000000; do
 	t1=$(date +%s.%N)
 	say "$(printf 'replica %7d agents: %5s MB, written in %s s' $n \
 	    "$(calc "$(stat -c %s "$W/r$n.cdb") / 1048576")" "$(calc "$t1 - $t0")")"
+	# the same base (a hard link) with a delta of 1000 changed agents
+	ln "$W/r$n.cdb" "$W/d$n.cdb" &&
+	    "$GEN" --delta-changes 1000 "$W/d$n.cdb" || exit 1
+	say "$(printf '  + delta of 1000 changes: %s KB' \
+	    "$(calc "$(stat -c %s "$W/d$n.cdb.delta") / 1024")")"
 done
 {
 	grep '^root:' /etc/passwd
@@ -72,17 +82,17 @@ done
 		    i, 200000 + i, 200000 + i, i, i }'
 } >"$W/passwd.100k"
 
-# best CMD...: runs CMD (an nss_bench) 3 times, each a fresh process, and
+# best CMD...: runs CMD (an nss_bench) RUNS times, each a fresh process, and
 # prints the lowest cold and warm figures (the machine may be shared).
 best() {
 	local i
-	for i in 1 2 3; do
+	for i in $(seq 1 "$RUNS"); do
 		"$@" || echo "FAILED"
-	done | awk '/FAILED/ { bad = 1 }
+	done | awk -v runs="$RUNS" '/FAILED/ { bad = 1 }
 	    /cold/ { if (c == "" || $2 < c) c = $2; if (w == "" || $5 < w) w = $5;
 		     keys = $7 }
 	    END { if (bad || c == "") print "(failed)";
-		  else printf "cold %8.2f us  warm %8.2f us  (%s keys, best of 3)\n", c, w, substr(keys, 2) }'
+		  else printf "cold %8.2f us  warm %8.2f us  (%s keys, best of %d)\n", c, w, substr(keys, 2), runs }'
 }
 
 # run LABEL NSSWITCH_LINE REPLICA ARGS... : fresh processes in a namespace
@@ -103,6 +113,17 @@ for n in 100000 1000000; do
 	    name agent- 1 $n "$KEYS"
 	run "agent ${n} agents, by uid" "passwd: agent" "$W/r$n.cdb" \
 	    uid - 100000 $n "$KEYS"
+	run "agent ${n} + delta, by name" "passwd: agent" "$W/d$n.cdb" \
+	    name agent- 1 $n "$KEYS"
+	run "agent ${n} + delta, by uid" "passwd: agent" "$W/d$n.cdb" \
+	    uid - 100000 $n "$KEYS"
+done
+# as deployed: the machine's short /etc/passwd first, against that floor
+run "floor as deployed (files null)" "passwd: files null" "$W/r100000.cdb" \
+    name agent- 1 100000 "$KEYS"
+for n in 100000 1000000; do
+	run "files agent ${n} + delta, by name" "passwd: files agent" \
+	    "$W/d$n.cdb" name agent- 1 $n "$KEYS"
 done
 nss_bind "$W/passwd.100k" /etc/passwd
 run "files 100k lines, by name (500 keys)" "passwd: files" "$W/r100000.cdb" \

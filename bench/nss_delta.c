@@ -5,10 +5,11 @@
  * is filled with N generated agents (N/100 owners, N/1000 groups of 1000)
  * and written once (records base + NSS base); then, for each of C changes
  * (a shell or a status of one agent), store_put + store_flush as agentidd
- * does after a batch (records delta + NSS delta), timed; then the first
- * getpwnam_r of the changed agent through libnss_agent.so.2 (dlopen'ed,
- * called directly: the remap of the new delta included), checked to show
- * the change, and warm lookups. Last, one change written with a full NSS
+ * does after a batch (records delta + NSS delta), timed; then getpwnam_r
+ * of the changed agent through libnss_agent.so.2 (dlopen'ed, called
+ * directly) in a loop until it shows the change: the time from the end of
+ * the flush to the change visible (the remap of the new delta included),
+ * and warm lookups. Last, one change written with a full NSS
  * base, as every batch did before the delta. Prints figures; never fails
  * on time (exit 1 only if something does not work).
  *
@@ -244,7 +245,8 @@ main(int argc, char **argv)
 	    conf[600], name[32], buf[4096], cmd[300];
 	struct agentid_config *cfg = NULL;
 	struct agentid_error err = { "" };
-	uint32_t n = 100000, changes = 100, owners, groups, i, k;
+	uint32_t n = 100000, changes = 100, owners, groups, i, k, tries,
+	    later = 0;
 	double t0, t1, *tflush, *tfirst, warm, warm_pass[2], *tbase;
 	struct store st;
 	struct passwd pw;
@@ -315,6 +317,13 @@ main(int argc, char **argv)
 	t1 = now_s();
 	printf("  first write (records base + NSS base):       %.2f s; NSS base "
 	    "%.1f MB\n", t1 - t0, (double)fsize(path) / 1048576);
+	/* the module maps the base alone, as on a host before the first
+	 * change: the first delta appears where there was none */
+	if (getpwnam_r("agent-0000001", &pw, buf, sizeof(buf), &e) !=
+	    NSS_STATUS_SUCCESS) {
+		fprintf(stderr, "nss_delta: agent-0000001: not found\n");
+		return 1;
+	}
 
 	for (k = 0; k < changes; k++) {
 		/* an agent far from the last one; its shell flips */
@@ -334,13 +343,28 @@ main(int argc, char **argv)
 			fprintf(stderr, "nss_delta: change %u wrote a base\n", k);
 			return 1;
 		}
+		/* looked up in a loop until the change shows: at the module's
+		 * next check of the paths (every 10 ms), or at once for a delta
+		 * it maps (too big to be read into memory: fstat sees it
+		 * replaced); 2 s is a guard against a hang, not a measure */
 		t0 = now_s();
-		if (getpwnam_r(name, &pw, buf, sizeof(buf), &e) !=
-		    NSS_STATUS_SUCCESS || strcmp(pw.pw_shell, shell) != 0) {
-			fprintf(stderr, "nss_delta: %s: change not visible\n", name);
-			return 1;
+		for (tries = 1;; tries++) {
+			if (getpwnam_r(name, &pw, buf, sizeof(buf), &e) !=
+			    NSS_STATUS_SUCCESS) {
+				fprintf(stderr, "nss_delta: %s: not found\n", name);
+				return 1;
+			}
+			if (strcmp(pw.pw_shell, shell) == 0)
+				break;
+			if (now_s() - t0 > 2.0) {
+				fprintf(stderr, "nss_delta: %s: change not visible "
+				    "after 2 s\n", name);
+				return 1;
+			}
 		}
 		tfirst[k] = now_s() - t0;
+		if (tries > 1)
+			later++;
 	}
 	if (lookups(getpwnam_r, n, warm_pass) != 0)
 		return 1;
@@ -348,7 +372,9 @@ main(int argc, char **argv)
 	printf("  %u changes, one at a time (records delta + NSS delta):\n",
 	    changes);
 	stats("store_flush (write both deltas, fsync, rename)", tflush, changes);
-	stats("first getpwnam_r after it (remap included)", tfirst, changes);
+	stats("store_flush end -> visible to getpwnam_r", tfirst, changes);
+	printf("  %-44s %u of %u (the rest at the next lookup)\n",
+	    "seen at the module's path check (<= 10 ms)", later, changes);
 	printf("  %-44s mean %8.3f us first pass, %.3f us second (100k "
 	    "names, base + delta)\n", "getpwnam_r, module called directly",
 	    warm_pass[0] * 1e6, warm * 1e6);

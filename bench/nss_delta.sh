@@ -3,8 +3,9 @@
 # bench/nss_delta.sh - what one directory change costs agentidd at 100k and
 # 1M agents: the records delta and the NSS delta written by agentidd's own
 # store code (bench/nss_delta.c), median/p99/max over 100 changes, and the
-# first NSS lookup of the changed agent after each (through
-# libnss_agent.so.2, its remap of the new delta included); then the same
+# time from each to the changed agent visible through getpwnam_r
+# (libnss_agent.so.2 looked up in a loop, its remap of the new delta
+# included); then the same
 # change written with a full NSS base (what every batch cost before the
 # delta). Prints figures; never fails on time (exit 1 only if something
 # does not work).
@@ -20,7 +21,7 @@ bld=$(cd "${top_builddir:-.}" && pwd)
 [ "$(id -u)" = 0 ] || { echo "bench/nss_delta.sh: run as root" >&2; exit 1; }
 W=$(mktemp -d /tmp/agentid-nss-delta.XXXXXX) || exit 1
 trap 'rm -rf "$W"' EXIT
-if grep -q -- '-fsanitize' "$bld/Makefile" 2>/dev/null; then
+if grep -q -- '^[A-Z_]* = .*-fsanitize' "$bld/Makefile" 2>/dev/null; then
 	echo "building an optimised copy without sanitizers in $W/build ..."
 	mkdir -p "$W/build"
 	(cd "$W/build" && "$src/configure" -q CFLAGS="-O2 -g" >/dev/null &&

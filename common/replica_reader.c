@@ -27,6 +27,22 @@
 #define GROUP_FIXED 12u
 #define GIDS_FIXED 8u
 
+/* Who a file is and how it was when mapped: a rename over it drops its
+ * link count and moves its ctime, a truncation or a write in place moves
+ * size and mtime, chmod and chown move mode and owner (the trust checks
+ * made at open: compared here too, as a timestamp's granularity may hide
+ * a change made in the same tick). */
+struct ident {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	nlink_t nlink;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	struct timespec mtime, ctime;
+};
+
 /* One mapped file: a base or a delta. */
 struct rfile {
 	struct cdb cdb;           /* copied for each find: cdb_find writes to it */
@@ -37,10 +53,9 @@ struct rfile {
 	uint32_t data_crc;
 	const unsigned char *users;  /* "@p": n_users positions */
 	const unsigned char *groups; /* "@g": n_groups positions */
-	dev_t dev;
-	ino_t ino;
-	off_t st_size;
-	struct timespec mtime, ctime;
+	int fd;                   /* kept open (O_CLOEXEC, >= 3); -1: none */
+	bool copied;              /* mem is a private copy (malloc), no map */
+	struct ident id;
 	struct agentid_replica_info info;
 	bool delta;               /* header flag: a delta file */
 	uint64_t gen, base_gen;   /* 0 for a version 1 base */
@@ -52,7 +67,7 @@ struct agentid_replica {
 	struct rfile *base, *delta;
 	char *path, *dpath;       /* NULL for a single file (open_file) */
 	bool dseen;               /* a file was at dpath when opened */
-	struct rfile dident;      /* its identity (dev...ctime only) */
+	struct ident did;         /* its identity */
 	struct agentid_replica_info info;
 };
 
@@ -734,16 +749,40 @@ agentid_replica_info(const struct agentid_replica *r)
 	return &r->info;
 }
 
-/* Same inode, size, mtime and ctime as when mapped. */
-static bool
-same_ident(const struct rfile *f, const struct stat *st)
+/* Records st as a file's identity. */
+static void
+ident_set(struct ident *id, const struct stat *st)
 {
-	return st->st_dev == f->dev && st->st_ino == f->ino &&
-	    st->st_size == f->st_size &&
-	    st->st_mtim.tv_sec == f->mtime.tv_sec &&
-	    st->st_mtim.tv_nsec == f->mtime.tv_nsec &&
-	    st->st_ctim.tv_sec == f->ctime.tv_sec &&
-	    st->st_ctim.tv_nsec == f->ctime.tv_nsec;
+	id->dev = st->st_dev;
+	id->ino = st->st_ino;
+	id->size = st->st_size;
+	id->nlink = st->st_nlink;
+	id->mode = st->st_mode;
+	id->uid = st->st_uid;
+	id->gid = st->st_gid;
+	id->mtime = st->st_mtim;
+	id->ctime = st->st_ctim;
+}
+
+/* The same file (device and inode). */
+static bool
+same_file(const struct ident *id, const struct stat *st)
+{
+	return st->st_dev == id->dev && st->st_ino == id->ino;
+}
+
+/* The same file with the same size, link count, mode, owner, mtime and
+ * ctime. */
+static bool
+same_ident(const struct ident *id, const struct stat *st)
+{
+	return same_file(id, st) && st->st_size == id->size &&
+	    st->st_nlink == id->nlink && st->st_mode == id->mode &&
+	    st->st_uid == id->uid && st->st_gid == id->gid &&
+	    st->st_mtim.tv_sec == id->mtime.tv_sec &&
+	    st->st_mtim.tv_nsec == id->mtime.tv_nsec &&
+	    st->st_ctim.tv_sec == id->ctime.tv_sec &&
+	    st->st_ctim.tv_nsec == id->ctime.tv_nsec;
 }
 
 /* Both files unchanged since r was opened from path. */
@@ -753,11 +792,42 @@ agentid_replica_current(const struct agentid_replica *r, const char *path)
 	struct stat st;
 
 	if (r->path == NULL || strcmp(r->path, path) != 0 ||
-	    stat(path, &st) != 0 || !same_ident(r->base, &st))
+	    stat(path, &st) != 0 || !same_ident(&r->base->id, &st))
 		return false;
 	if (stat(r->dpath, &st) != 0)
 		return errno == ENOENT && !r->dseen;
-	return r->dseen && same_ident(&r->dident, &st);
+	return r->dseen && same_ident(&r->did, &st);
+}
+
+/*
+ * The file f maps is as it was: fstat of the descriptor kept open, no path
+ * walk. A descriptor that no longer names f (the process closed it, as a
+ * daemon closes every descriptor after fork, and the number went to
+ * another file, or is closed) is forgotten, never closed: it is not ours
+ * any more.
+ */
+static bool
+rfile_intact(struct rfile *f)
+{
+	struct stat st;
+
+	if (f->fd < 0)
+		return false;
+	if (fstat(f->fd, &st) != 0 || !same_file(&f->id, &st)) {
+		f->fd = -1;
+		return false;
+	}
+	return same_ident(&f->id, &st);
+}
+
+/* The files mapped are unchanged: see agentid_replica.h. */
+bool
+agentid_replica_intact(struct agentid_replica *r, const char *path)
+{
+	if (r->path == NULL || strcmp(r->path, path) != 0 ||
+	    !rfile_intact(r->base))
+		return false;
+	return r->delta == NULL || r->delta->copied || rfile_intact(r->delta);
 }
 
 /* Walks the delta's records in file order. */
@@ -1081,25 +1151,79 @@ out:
 	return rc;
 }
 
-/* Closes one file. */
+/* Unmaps (or frees the copy of) what r->cdb holds. */
+static void
+rfile_release(struct rfile *r)
+{
+	if (r->copied)
+		free((void *)r->cdb.cdb_mem);
+	else
+		cdb_free(&r->cdb);
+	r->cdb.cdb_mem = NULL;
+}
+
+/* Closes one file: its descriptor only while it still names the file
+ * (see rfile_intact). */
 static void
 rfile_close(struct rfile *r)
 {
+	struct stat st;
+
 	if (r == NULL)
 		return;
-	cdb_free(&r->cdb);
+	if (r->fd >= 0 && fstat(r->fd, &st) == 0 && same_file(&r->id, &st))
+		close(r->fd);
+	rfile_release(r);
 	free(r);
 }
 
-/* Checks who may have written path, maps it and checks its header: a
- * delta when delta, else a base. */
+/*
+ * Reads the size bytes of fd into private memory and points r->cdb at
+ * them as cdb_init points it at a mapping (its fields, as tinycdb 0.78's
+ * cdb_init sets them; tinycdb reads no others). A copy cannot be cut
+ * under us: nothing to check before a lookup. EBADMSG when the file
+ * ended early (cut while read).
+ */
 static int
-rfile_open(const char *path, bool delta, struct rfile **out, char *why,
-    size_t why_len)
+rfile_copy(struct rfile *r, int fd, uint32_t size)
+{
+	unsigned char *buf;
+	uint32_t got = 0, dend;
+	ssize_t n;
+
+	if ((buf = malloc(size)) == NULL)
+		return ENOMEM;
+	while (got < size) {
+		n = pread(fd, buf + got, size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return n == 0 ? EBADMSG : errno != 0 ? errno : EIO;
+		}
+		got += (uint32_t)n;
+	}
+	memset(&r->cdb, 0, sizeof(r->cdb));
+	r->cdb.cdb_fd = -1;
+	r->cdb.cdb_fsize = size;
+	r->cdb.cdb_mem = buf;
+	dend = get32(buf);
+	r->cdb.cdb_dend = dend < 2048 ? 2048 : dend >= size ? size : dend;
+	r->copied = true;
+	return 0;
+}
+
+/* Checks who may have written path, maps it and checks its header: a
+ * delta when delta, else a base. A delta of at most
+ * AGENTID_REPLICA_DELTA_COPY_MAX bytes is read into private memory instead
+ * when copy (see agentid_replica_open_flags). */
+static int
+rfile_open(const char *path, bool delta, bool copy, struct rfile **out,
+    char *why, size_t why_len)
 {
 	struct rfile *r = NULL;
 	struct stat st;
-	bool mapped = false;
+	bool loaded = false;
 	int fd = -1, rc;
 
 	*out = NULL;
@@ -1107,6 +1231,7 @@ rfile_open(const char *path, bool delta, struct rfile **out, char *why,
 		rc = ENOMEM;
 		goto out;
 	}
+	r->fd = -1;
 	if ((rc = agentid_replica_open_trusted(path, &fd, &st, why,
 	    why_len)) != 0)
 		goto out;
@@ -1116,12 +1241,15 @@ rfile_open(const char *path, bool delta, struct rfile **out, char *why,
 		    path, (unsigned long)st.st_size);
 		goto out;
 	}
-	if (cdb_init(&r->cdb, fd) != 0) {
+	if (copy && delta && st.st_size <= AGENTID_REPLICA_DELTA_COPY_MAX) {
+		if ((rc = rfile_copy(r, fd, (uint32_t)st.st_size)) != 0)
+			goto out;
+	} else if (cdb_init(&r->cdb, fd) != 0) {
 		rc = errno == ENOMEM ? ENOMEM : EBADMSG;
 		goto out;
 	}
-	mapped = true;
-	r->cdb.cdb_fd = -1;       /* closed below; the mapping stays */
+	loaded = true;
+	r->cdb.cdb_fd = -1;       /* kept below, or closed; the mapping stays */
 	r->mem = r->cdb.cdb_mem;
 	r->size = (uint32_t)st.st_size;
 	r->dend = get32(r->mem);  /* TOC entry 0: the first hash table */
@@ -1137,11 +1265,24 @@ rfile_open(const char *path, bool delta, struct rfile **out, char *why,
 		    path, r->delta ? "delta" : "base", delta ? "delta" : "base");
 		goto out;
 	}
-	r->dev = st.st_dev;
-	r->ino = st.st_ino;
-	r->st_size = st.st_size;
-	r->mtime = st.st_mtim;
-	r->ctime = st.st_ctim;
+	ident_set(&r->id, &st);
+	/* a mapped file's descriptor is kept for agentid_replica_intact,
+	 * above the standard descriptors: a program that closed them and
+	 * opens /dev/null must not get ours */
+	if (!r->copied && fd < 3) {
+		int hi = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+
+		if (hi < 0) {
+			rc = errno != 0 ? errno : EIO;
+			goto out;
+		}
+		close(fd);
+		fd = hi;
+	}
+	if (!r->copied) {
+		r->fd = fd;
+		fd = -1;
+	}
 	*out = r;
 	r = NULL;
 	rc = 0;
@@ -1151,8 +1292,8 @@ out:
 	if (fd >= 0)
 		close(fd);
 	if (r != NULL) {
-		if (mapped)
-			cdb_free(&r->cdb);
+		if (loaded)
+			rfile_release(r);
 		free(r);
 	}
 	return rc;
@@ -1178,13 +1319,6 @@ set_info(struct agentid_replica *r)
 	r->info.tombstones = f->tombs;
 }
 
-/* Maps path (and its delta) and checks the headers. */
-int
-agentid_replica_open(const char *path, struct agentid_replica **out)
-{
-	return agentid_replica_open_why(path, out, NULL, 0);
-}
-
 /*
  * The base at path and the delta beside it, paired by generation: a delta
  * for an older base is ignored (the writer compacted it into this base); a
@@ -1194,10 +1328,11 @@ agentid_replica_open(const char *path, struct agentid_replica **out)
  * alone would bring back what the delta removed (a revoked agent's shell,
  * a group membership).
  */
-int
-agentid_replica_open_why(const char *path, struct agentid_replica **out,
+static int
+open_pair(const char *path, unsigned flags, struct agentid_replica **out,
     char *why, size_t why_len)
 {
+	bool copy = (flags & AGENTID_REPLICA_DELTA_COPY) != 0;
 	struct agentid_replica *r = NULL;
 	struct rfile *d = NULL;
 	int rc = EBADMSG, tries;
@@ -1217,10 +1352,11 @@ agentid_replica_open_why(const char *path, struct agentid_replica **out,
 	for (tries = 0; tries < 8; tries++) {
 		rfile_close(r->base);
 		r->base = NULL;
-		if ((rc = rfile_open(path, false, &r->base, why, why_len)) != 0)
+		if ((rc = rfile_open(path, false, false, &r->base, why,
+		    why_len)) != 0)
 			goto out;
 		r->dseen = false;
-		rc = rfile_open(r->dpath, true, &d, why, why_len);
+		rc = rfile_open(r->dpath, true, copy, &d, why, why_len);
 		if (rc == ENOENT) {
 			struct stat st;
 
@@ -1228,7 +1364,7 @@ agentid_replica_open_why(const char *path, struct agentid_replica **out,
 			 * (a compaction renames a new base in, then unlinks
 			 * the delta: between the two opens, the old base
 			 * alone would undo its delta) */
-			if (stat(path, &st) == 0 && same_ident(r->base, &st))
+			if (stat(path, &st) == 0 && same_ident(&r->base->id, &st))
 				break;
 			rc = say(why, why_len, EBADMSG, "%s: replaced while "
 			    "opened", path);
@@ -1237,7 +1373,7 @@ agentid_replica_open_why(const char *path, struct agentid_replica **out,
 		if (rc != 0)
 			goto out;
 		r->dseen = true;
-		r->dident = *d;       /* identity fields only are used */
+		r->did = d->id;
 		if (d->base_gen == r->base->gen && r->base->gen != 0) {
 			r->delta = d;
 			d = NULL;
@@ -1265,6 +1401,29 @@ out:
 	return rc;
 }
 
+/* Maps path (and its delta) and checks the headers. */
+int
+agentid_replica_open(const char *path, struct agentid_replica **out)
+{
+	return open_pair(path, 0, out, NULL, 0);
+}
+
+/* The same, with why. */
+int
+agentid_replica_open_why(const char *path, struct agentid_replica **out,
+    char *why, size_t why_len)
+{
+	return open_pair(path, 0, out, why, why_len);
+}
+
+/* The same, with flags (AGENTID_REPLICA_DELTA_COPY). */
+int
+agentid_replica_open_flags(const char *path, unsigned flags,
+    struct agentid_replica **out)
+{
+	return open_pair(path, flags, out, NULL, 0);
+}
+
 /* One file alone (a writer checking what it wrote). */
 int
 agentid_replica_open_file(const char *path, bool delta,
@@ -1277,7 +1436,7 @@ agentid_replica_open_file(const char *path, bool delta,
 	*out = NULL;
 	if (why != NULL && why_len > 0)
 		why[0] = '\0';
-	if ((rc = rfile_open(path, delta, &f, why, why_len)) != 0)
+	if ((rc = rfile_open(path, delta, false, &f, why, why_len)) != 0)
 		return rc;
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		rfile_close(f);
@@ -1291,6 +1450,7 @@ agentid_replica_open_file(const char *path, bool delta,
 			agentid_replica_close(r);
 			return ENOMEM;
 		}
+		r->base->fd = -1;
 	}
 	set_info(r);
 	*out = r;

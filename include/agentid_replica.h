@@ -95,8 +95,10 @@ struct agentid_replica; /* a mapped base (+ its delta), read as one */
 /* CRC-32C (Castagnoli) of n bytes, continuing from crc (0 to start). */
 uint32_t agentid_replica_crc32c(uint32_t crc, const void *p, size_t n);
 
-/* Opens (O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK), maps and closes path and
- * path.delta; checks who may have written each, then the headers. A delta
+/* Opens (O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK) and maps path and path.delta,
+ * keeping a descriptor of each mapped file open until
+ * agentid_replica_close (for agentid_replica_intact); checks who may have
+ * written each, then the headers. A delta
  * for an older base is ignored; one that is there but refused (untrusted,
  * corrupt, for a base that never comes) refuses the whole replica.
  * ENOENT when the base is missing; EPERM when
@@ -109,6 +111,17 @@ int agentid_replica_open(const char *path, struct agentid_replica **out);
  * for a tool to print (the NSS module has no logging). */
 int agentid_replica_open_why(const char *path, struct agentid_replica **out,
     char *why, size_t why_len);
+/* Flags of agentid_replica_open_flags. AGENTID_REPLICA_DELTA_COPY: a delta
+ * of at most AGENTID_REPLICA_DELTA_COPY_MAX bytes is read into private
+ * memory instead of mapped (libnss_agent: a copy cannot be cut under a
+ * lookup, so agentid_replica_intact has one file to fstat, not two; a
+ * replaced delta is seen by agentid_replica_current). Costs a read of the
+ * whole delta at each open: not for a caller that opens per decision. */
+#define AGENTID_REPLICA_DELTA_COPY 0x1u
+#define AGENTID_REPLICA_DELTA_COPY_MAX (256u * 1024u)
+/* agentid_replica_open with flags. */
+int agentid_replica_open_flags(const char *path, unsigned flags,
+    struct agentid_replica **out);
 /*
  * Opens path read-only (no symbolic link, no blocking on a FIFO) when it and
  * its directory pass the replica's trust rules: owned by root or the system
@@ -124,13 +137,24 @@ int agentid_replica_open_trusted(const char *path, int *fd, struct stat *st,
 int agentid_replica_open_file(const char *path, bool delta,
     struct agentid_replica **out, char *why, size_t why_len);
 void agentid_replica_close(struct agentid_replica *r);
-/* True when r was opened from path and both files are unchanged: the base
- * and the delta (or its absence) have the same inode, size, mtime and
- * ctime. A caller stats before each lookup: a file truncated in place is
- * then no longer touched (see docs/design-notes.md for the race that
- * remains). */
+/* True when r was opened from path and both paths still name the files
+ * mapped, unchanged: the base and the delta (or its absence) have the same
+ * inode, size, link count, mode, owner, mtime and ctime. Two stat() calls,
+ * each a walk of the path: libnss_agent makes them every 10 ms at most,
+ * and agentid_replica_intact before each lookup. */
 bool agentid_replica_current(const struct agentid_replica *r,
     const char *path);
+/* True when r was opened from path and the files it maps are unchanged:
+ * fstat of the descriptors r keeps open (O_CLOEXEC, numbered 3 or above),
+ * no path walk. A file truncated or rewritten in place (size, mtime),
+ * replaced by a rename or removed (its link count drops, its ctime moves),
+ * or given another mode or owner is no longer intact, so a caller that checks before each lookup never
+ * touches a truncated mapping (see docs/design-notes.md for the race that
+ * remains). A delta that appeared since the open, or one replaced that was
+ * read into memory (AGENTID_REPLICA_DELTA_COPY), is not seen here:
+ * agentid_replica_current sees it. A descriptor the process closed (or
+ * whose number now names another file) is forgotten, never closed: false. */
+bool agentid_replica_intact(struct agentid_replica *r, const char *path);
 const struct agentid_replica_info *agentid_replica_info(
     const struct agentid_replica *r);
 

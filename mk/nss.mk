@@ -37,6 +37,7 @@ if HAVE_CMOCKA
 check_PROGRAMS += tests/nss/test_nss_module
 TESTS += tests/nss/test_nss_module
 tests_nss_test_nss_module_SOURCES = tests/nss/test_nss_module.c
+tests_nss_test_nss_module_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nss_agent
 tests_nss_test_nss_module_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_nss_test_nss_module_LDADD = libagentid-core.la $(CMOCKA_LIBS) -ldl -lpthread
 # the agentid user's uid cache and a fork while it is locked

@@ -5,12 +5,22 @@
  * file changes, shared by threads through a reference count, and safe
  * across fork.
  *
- * Both paths are stat'ed before every lookup, not once a second: a file
- * truncated in place (an administrator's cp over it) must not be touched
- * again, since reading a mapped page past the new end of the file is SIGBUS.
- * A stat costs under a microsecond; glibc's NSS dispatch alone costs
- * about 2. What remains is a truncation during a lookup already past its
- * stat: see docs/design-notes.md.
+ * Two checks, of different cost (docs/design-notes.md, "Replica and NSS
+ * module"):
+ * - before every lookup, fstat of the descriptor the reader keeps open on
+ *   the base (agentid_replica_intact): a file truncated or rewritten in
+ *   place (an administrator's cp over it) must not be touched again, since
+ *   reading a mapped page past the new end of the file is SIGBUS; and a
+ *   file renamed over or removed drops its link count, so a new base is
+ *   seen at the next lookup. No path walk. The delta (small: agentidd
+ *   compacts it) is read into memory, which nothing can cut
+ *   (AGENTID_REPLICA_DELTA_COPY); one past AGENTID_REPLICA_DELTA_COPY_MAX
+ *   is mapped and fstat'ed too.
+ * - at most every NSS_AGENT_RECHECK_MS, stat of both paths
+ *   (agentid_replica_current): what fstat of the base cannot see, a new
+ *   delta (renamed over the last one, or where there was none).
+ * What remains is a truncation during a lookup already past its fstat: see
+ * docs/design-notes.md.
  */
 #include "config.h"
 
@@ -18,6 +28,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "nss_agent.h"
 
@@ -31,6 +42,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static struct nss_agent_map *current; /* NULL: no usable replica */
 static struct nss_agent_map *stale;   /* replaced, still referenced */
 static uint32_t cursors[2];
+static struct timespec checked;       /* paths last stat'ed (coarse clock) */
 
 /* fork: hold the lock across it so that the child gets a consistent state */
 static void
@@ -106,25 +118,52 @@ drop_current(void)
 	}
 }
 
-/* Makes current match the files at path and path.delta: the same inode,
- * size and times as when they were mapped (the delta as absent as it
- * was), or a fresh mapping (or none). A path that changed (AGENTID_REPLICA
- * in tests) is a different replica too. Called with lock held. */
+/* Whether NSS_AGENT_RECHECK_MS passed since the paths were last stat'ed,
+ * on the coarse monotonic clock (read in the vDSO, a few ns; its tick of
+ * 1-10 ms is precision enough for an interval of 10); when so, the check
+ * is taken as made now. A clock that fails: always. Called with lock
+ * held. */
+static bool
+recheck_due(void)
+{
+	struct timespec now;
+	long long ns;
+
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &now) != 0)
+		return true;
+	ns = (long long)(now.tv_sec - checked.tv_sec) * 1000000000LL +
+	    (now.tv_nsec - checked.tv_nsec);
+	if (ns >= 0 && ns < NSS_AGENT_RECHECK_MS * 1000000LL)
+		return false;
+	checked = now;
+	return true;
+}
+
+/* Makes current match the files at path and path.delta: the files mapped
+ * are intact (fstat, every call) and, every NSS_AGENT_RECHECK_MS, still
+ * the ones the paths name; or a fresh mapping (or none). A path that
+ * changed (AGENTID_REPLICA in tests) is a different replica too. Called
+ * with lock held. */
 static void
 refresh(const char *path)
 {
 	struct agentid_replica *rep;
 	struct nss_agent_map *m;
 
-	if (current != NULL && agentid_replica_current(current->rep, path))
+	if (current != NULL && agentid_replica_intact(current->rep, path) &&
+	    (!recheck_due() || agentid_replica_current(current->rep, path)))
 		return;
 	drop_current();
-	if (agentid_replica_open(path, &rep) != 0)
+	/* a delta read into memory: one file to fstat before each lookup */
+	if (agentid_replica_open_flags(path, AGENTID_REPLICA_DELTA_COPY,
+	    &rep) != 0)
 		return;
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		agentid_replica_close(rep);
 		return;
 	}
+	/* the open walked both paths: the interval starts again */
+	(void)clock_gettime(CLOCK_MONOTONIC_COARSE, &checked);
 	m->rep = rep;
 	m->refs = 1;
 	current = m;

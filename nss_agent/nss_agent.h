@@ -10,6 +10,11 @@
 #include "agentid_replica.h"
 #include "agentid.h" /* AGENTID_DEFAULT_REPLICA: macros only, no symbol */
 
+/* At most how often (milliseconds) the replica's paths are stat'ed to see
+ * a new delta (map.c); a new base is seen at the next lookup by fstat.
+ * 1% of the second DESIGN.md allows for a change to reach NSS. */
+#define NSS_AGENT_RECHECK_MS 10
+
 /* One mapped replica, shared by the lookups that hold a reference. */
 struct nss_agent_map {
 	struct agentid_replica *rep;
@@ -17,8 +22,9 @@ struct nss_agent_map {
 	struct nss_agent_map *next; /* on the stale list once replaced */
 };
 
-/* The current replica with a reference held, after checking that the file
- * is still the one mapped (inode, size, times) and remapping it when not.
+/* The current replica with a reference held, after checking that the files
+ * mapped are intact (fstat) and, every NSS_AGENT_RECHECK_MS, still the ones
+ * the paths name, remapping them when not.
  * ENODATA when there is none usable (missing, unreadable, untrusted or
  * corrupt). */
 int nss_agent_acquire(struct nss_agent_map **out);

@@ -12,6 +12,10 @@
  *       at PATH (its generation): bot-ok's shell changed, agent-0000001
  *       deleted, new-bot added, team-00001's members changed (the names
  *       of tests/fuzz/fuzz_replica.c's base; the seed of its corpus)
+ *   gen_replica --delta-changes K [--tag T] PATH   writes PATH.delta for
+ *       a base of --users agents at PATH: K of them (spread over the
+ *       whole range) with another shell, as after K directory changes
+ *       (for the benchmarks: every agent still resolves)
  *   --generation G                            the base's generation (0:
  *       chosen by the writer)
  *   gen_replica --tamper WHAT PATH            rewrites one field of PATH's
@@ -188,6 +192,56 @@ delta(const char *path, const struct agentid_replica_meta *meta)
 	return rc == 0 ? 0 : 1;
 }
 
+/* A delta of k agents of the base at path with another shell. */
+static int
+delta_changes(const char *path, const struct agentid_replica_meta *meta,
+    uint32_t k, const char *tag)
+{
+	struct agentid_replica_writer *w = NULL;
+	struct agentid_replica *r = NULL;
+	struct agentid_replica_user u;
+	struct agentid_error err = { "" };
+	char name[32], gecos[128], home[128];
+	uint32_t n, i, step;
+	uint64_t gen;
+	int rc;
+
+	if (agentid_replica_open_file(path, false, &r, NULL, 0) != 0) {
+		fprintf(stderr, "gen_replica: %s: no base\n", path);
+		return 1;
+	}
+	gen = agentid_replica_info(r)->generation;
+	n = agentid_replica_info(r)->n_users;
+	if (n == 0 || k > n) {
+		agentid_replica_close(r);
+		return 2;
+	}
+	step = n / k;
+	rc = agentid_replica_writer_new_delta(path, meta, gen, &w, &err);
+	for (i = 0; rc == 0 && i < k; i++) {
+		struct agentid_replica_entry e;
+
+		snprintf(name, sizeof(name), "agent-%07u", i * step + 1);
+		if (agentid_replica_user_by_name(r, name, &u) != 0) {
+			rc = ENOENT;
+			break;
+		}
+		snprintf(gecos, sizeof(gecos), "%.*s", (int)u.gecos.len, u.gecos.p);
+		snprintf(home, sizeof(home), "%.*s", (int)u.home.len, u.home.p);
+		e = (struct agentid_replica_entry){ name, u.uid, u.gid, gecos, home,
+		    tag, u.state, u.has_not_before, u.not_before, u.not_after };
+		rc = agentid_replica_write_user(w, &e, &err);
+	}
+	agentid_replica_close(r);
+	if (rc == 0)
+		rc = agentid_replica_commit(w, &err);
+	agentid_replica_writer_free(w);
+	if (rc != 0)
+		fprintf(stderr, "gen_replica: %s\n", err.msg[0] != '\0' ? err.msg :
+		    strerror(rc));
+	return rc == 0 ? 0 : 1;
+}
+
 /* Rewrites one header field of path and fixes the header CRC. */
 static int
 tamper(const char *what, const char *path)
@@ -244,6 +298,7 @@ main(int argc, char **argv)
 		{ "tamper", required_argument, NULL, 'x' },
 		{ "delta", no_argument, NULL, 'd' },
 		{ "generation", required_argument, NULL, 'G' },
+		{ "delta-changes", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct agentid_replica_meta meta = { 0, 1000, 60, "/usr/sbin/nologin",
@@ -252,7 +307,7 @@ main(int argc, char **argv)
 	struct agentid_error err = { "" };
 	const char *tag = "gen", *what = NULL;
 	bool fix = false, want_delta = false;
-	uint32_t users = 0, groups = 0;
+	uint32_t users = 0, groups = 0, changes = 0;
 	int c;
 
 	meta.generated = (int64_t)time(NULL);
@@ -267,6 +322,7 @@ main(int argc, char **argv)
 		case 'x': what = optarg; break;
 		case 'd': want_delta = true; break;
 		case 'G': meta.generation = strtoull(optarg, NULL, 10); break;
+		case 'k': changes = (uint32_t)strtoul(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
@@ -279,6 +335,9 @@ main(int argc, char **argv)
 		return tamper(what, argv[optind]);
 	if (want_delta)
 		return delta(argv[optind], &meta);
+	if (changes > 0)
+		return delta_changes(argv[optind], &meta, changes,
+		    strcmp(tag, "gen") == 0 ? "/bin/sh" : tag);
 	if (agentid_replica_writer_new(argv[optind], &meta, &w, &err) != 0) {
 		fprintf(stderr, "gen_replica: %s\n", err.msg);
 		return 1;

@@ -8,7 +8,9 @@
  * (owner, modes, symbolic link, FIFO). Also the replica writer's refusals,
  * and a base with its delta: lookups, tombstones, renames, an id taken
  * over, enumeration once per entry, pairing by generation, a delta
- * refused (corrupt, untrusted, cut in place).
+ * refused (corrupt, untrusted, cut in place). The descriptors the module
+ * keeps: above 2, close-on-exec, never leaked, and never closed for the
+ * process once it closed them itself and reused their numbers.
  * The fixture replica is written by tests/nss/gen_replica. Runs as root
  * (the module accepts only replicas owned by root or agentid): SKIP
  * otherwise.
@@ -40,6 +42,7 @@
 
 #include "agentid.h"
 #include "agentid_replica_writer.h"
+#include "nss_agent.h" /* NSS_AGENT_RECHECK_MS */
 #include "replica_format.h"
 
 #define DAY 86400
@@ -94,6 +97,20 @@ static void
 use_replica(const char *path)
 {
 	assert_int_equal(setenv("AGENTID_REPLICA", path, 1), 0);
+}
+
+/* Waits until the module's next lookup stats the replica's paths again (it
+ * does every NSS_AGENT_RECHECK_MS on the coarse clock, which lags by a tick
+ * of at most 10 ms): what fstat of the files mapped cannot see, a delta
+ * that appeared where there was none, is seen then. A bound from the
+ * clock, not from how fast anything runs. */
+static void
+recheck_wait(void)
+{
+	struct timespec ts = { 0, (2 * NSS_AGENT_RECHECK_MS + 20) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
 }
 
 static int
@@ -463,7 +480,34 @@ count_fds(void)
 	return n;
 }
 
-/* 100k lookups, with the replica replaced meanwhile: no fd left open. */
+/* The descriptors of this process open on path (at most max, in fds). */
+static int
+fds_on(const char *path, int *fds, int max)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	char target[4096];
+	ssize_t n;
+	int count = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		n = readlinkat(dirfd(d), e->d_name, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = '\0';
+		if (strcmp(target, path) == 0 && count < max)
+			fds[count++] = atoi(e->d_name);
+	}
+	closedir(d);
+	return count;
+}
+
+/* 100k lookups, with the replica replaced meanwhile: no fd left open but
+ * the one the module keeps on the file it maps (above 2, close-on-exec),
+ * none once there is no replica. */
 static void
 test_no_fd_leak(void **state)
 {
@@ -473,14 +517,25 @@ test_no_fd_leak(void **state)
 	struct group gr;
 	long int start, size;
 	gid_t *groups = NULL;
-	int before, err, i;
+	unsigned char *img;
+	size_t len;
+	int none, err, i, fd;
 
 	(void)state;
+	img = read_fixture(&len);
 	copy_fixture(other, SIZE_MAX);
+	use_replica("/nonexistent/agents.cdb");
+	assert_int_equal(m.getpwnam_r("alice-bot", &pw, buf, sizeof(buf), &err),
+	    NSS_STATUS_UNAVAIL);
+	none = count_fds();
 	use_replica(fixture);
 	assert_int_equal(m.getpwnam_r("alice-bot", &pw, buf, sizeof(buf), &err),
 	    NSS_STATUS_SUCCESS);
-	before = count_fds();
+	/* one descriptor, on the file mapped (the fixture has no delta) */
+	assert_int_equal(count_fds(), none + 1);
+	assert_int_equal(fds_on(fixture, &fd, 1), 1);
+	assert_true(fd > 2);
+	assert_true((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
 	for (i = 0; i < 100000; i++) {
 		if (i % 10000 == 0)
 			use_replica(i % 20000 == 0 ? other : fixture);
@@ -504,13 +559,74 @@ test_no_fd_leak(void **state)
 			    &size, &groups, -1, &err), NSS_STATUS_SUCCESS);
 			break;
 		}
+		/* replaced by rename (as sync does) now and then */
+		if (i % 25000 == 12345)
+			write_file(other, img, len);
 	}
 	free(groups);
-	assert_int_equal(count_fds(), before);
+	free(img);
+	assert_int_equal(count_fds(), none + 1);
 	use_replica("/nonexistent/agents.cdb");
 	assert_int_equal(m.getpwnam_r("alice-bot", &pw, buf, sizeof(buf), &err),
 	    NSS_STATUS_UNAVAIL);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(count_fds(), none);
+}
+
+/* A process that closes every descriptor (a daemon after fork) and gets
+ * the module's number back for a file of its own: the module sees the
+ * number names another file, maps the replica again and never closes the
+ * process's file. With the standard descriptors closed, the module's is
+ * not one of them. */
+static void
+test_closed_descriptors(void **state)
+{
+	const char *p = tmp_path("closed.cdb");
+	struct stat st, nul;
+	int fd, mine, fds[4], saved;
+
+	(void)state;
+	copy_fixture(p, SIZE_MAX);
+	use_replica(p);
+	assert_string_equal(shell_of("alice-bot"), "/bin/bash");
+	assert_int_equal(fds_on(p, &fd, 1), 1);
+	/* closed, and the number reused for /dev/null */
+	assert_true((saved = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0);
+	assert_int_equal(close(fd), 0);
+	mine = fcntl(saved, F_DUPFD_CLOEXEC, fd);
+	assert_int_equal(mine, fd);
+	assert_int_equal(close(saved), 0);
+	assert_int_equal(fstat(mine, &nul), 0);
+	assert_string_equal(shell_of("alice-bot"), "/bin/bash");
+	assert_int_equal(fds_on(p, fds, 4), 1);
+	assert_true(fds[0] != mine);
+	/* the replica goes: the module drops its map, and closes its own
+	 * descriptor only */
+	use_replica("/nonexistent/agents.cdb");
+	assert_string_equal(shell_of("alice-bot"), "");
+	assert_int_equal(fds_on(p, fds, 4), 0);
+	assert_int_equal(fstat(mine, &st), 0);
+	assert_true(st.st_dev == nul.st_dev && st.st_ino == nul.st_ino);
+	/* closed, and the number left closed */
+	use_replica(p);
+	assert_string_equal(shell_of("alice-bot"), "/bin/bash");
+	assert_int_equal(fds_on(p, &fd, 1), 1);
+	assert_int_equal(close(fd), 0);
+	assert_string_equal(shell_of("alice-bot"), "/bin/bash");
+	assert_int_equal(fds_on(p, fds, 4), 1);
+	assert_int_equal(close(mine), 0);
+	/* standard input closed when the module opens: not fd 0 */
+	use_replica("/nonexistent/agents.cdb");
+	assert_string_equal(shell_of("alice-bot"), "");
+	saved = dup(0);
+	assert_true(saved > 2);
+	assert_int_equal(close(0), 0);
+	use_replica(p);
+	assert_string_equal(shell_of("alice-bot"), "/bin/bash");
+	assert_int_equal(fds_on(p, fds, 4), 1);
+	assert_true(fds[0] > 2);
+	assert_int_equal(fcntl(0, F_GETFD), -1);
+	assert_int_equal(dup2(saved, 0), 0);
+	assert_int_equal(close(saved), 0);
 }
 
 /* The statuses every function gives for the replica at path. */
@@ -1172,6 +1288,22 @@ write_ddelta(const char *path, uint64_t bgen)
 	agentid_replica_writer_free(w);
 }
 
+/* A delta for the base of generation bgen that changes a's shell only. */
+static void
+write_small_delta(const char *path, uint64_t bgen, const char *shell)
+{
+	struct agentid_replica_writer *w = NULL;
+	struct agentid_error err = { "" };
+	struct agentid_replica_entry e;
+
+	assert_int_equal(agentid_replica_writer_new_delta(path, &dmeta, bgen, &w,
+	    &err), 0);
+	e = ent("a", 5001, shell);
+	assert_int_equal(agentid_replica_write_user(w, &e, &err), 0);
+	assert_int_equal(agentid_replica_commit(w, &err), 0);
+	agentid_replica_writer_free(w);
+}
+
 /* getpwnam's shell of name ("" when not found, "!" when unavailable). */
 static const char *
 dshell(const char *name)
@@ -1265,7 +1397,7 @@ test_delta_lookups(void **state)
 	struct group gr;
 	uint64_t g;
 	gid_t first = 0;
-	int err;
+	int err, fds[2];
 
 	(void)state;
 	snprintf(dp, sizeof(dp), "%s.delta", p);
@@ -1273,8 +1405,14 @@ test_delta_lookups(void **state)
 	use_replica(p);
 	assert_string_equal(dshell("b"), "/bin/bash");
 	write_ddelta(p, g);
-	/* the module mapped the base alone; the delta makes it reopen */
+	/* the module mapped the base alone; a delta that appears where there
+	 * was none is seen at the next check of the paths */
+	recheck_wait();
 	assert_string_equal(dshell("a"), "/bin/zsh");
+	/* the module keeps a descriptor on the base, none on the delta (read
+	 * into memory) */
+	assert_int_equal(fds_on(p, fds, 2), 1);
+	assert_int_equal(fds_on(dp, fds, 2), 0);
 	assert_string_equal(dshell("b"), "");       /* renamed */
 	assert_string_equal(dshell("b2"), "/bin/sh");
 	assert_string_equal(dname(5002), "b2");
@@ -1308,6 +1446,13 @@ test_delta_lookups(void **state)
 	assert_int_equal(agentid_replica_info(r)->tombstones, 3);
 	assert_int_equal(agentid_replica_verify(r), 0);
 	agentid_replica_close(r);
+	/* a delta renamed over the last one (as agentidd writes each): the
+	 * module read the last one into memory, and sees the new one at the
+	 * next check of the paths */
+	write_small_delta(p, g, "/bin/dash");
+	recheck_wait();
+	assert_string_equal(dshell("a"), "/bin/dash");
+	assert_string_equal(dshell("b"), "/bin/bash"); /* no tombstone now */
 	/* a new base retires the delta: it is removed */
 	write_dbase(p, 0, "/bin/ksh");
 	assert_int_equal(access(dp, F_OK), -1);
@@ -1354,6 +1499,7 @@ test_delta_generations(void **state)
 	write_dbase(p, 100, "/bin/dash");
 	assert_string_equal(dshell("a"), "/bin/dash");
 	write_ddelta(p, 200);
+	recheck_wait(); /* a delta where there was none */
 	assert_string_equal(dshell("a"), "!");
 	snprintf(cmd, sizeof(cmd), "cp -p '%s' '%s.new' && mv '%s.new' '%s'",
 	    saved_base, p, p, p);
@@ -1405,28 +1551,38 @@ test_delta_refused(void **state)
 		assert_true(strcmp(s, "/bin/zsh") == 0 || strcmp(s, "!") == 0 ||
 		    strcmp(s, "") == 0);
 	}
+	/* the delta (small) is read into memory: what happens to the file is
+	 * seen at the next check of the paths (recheck_wait); while the module
+	 * serves no replica it opens again at each lookup */
 	write_file(dp, img, len);
+	recheck_wait();
 	assert_string_equal(dshell("a"), "/bin/zsh");
 	/* owner, mode, symbolic link */
 	assert_int_equal(chmod(dp, 0666), 0);
+	recheck_wait();
 	assert_string_equal(dshell("a"), "!");
 	assert_int_equal(chmod(dp, 0644), 0);
 	assert_string_equal(dshell("a"), "/bin/zsh");
 	assert_int_equal(chown(dp, 12345, 0), 0);
+	recheck_wait();
 	assert_string_equal(dshell("a"), "!");
 	assert_int_equal(chown(dp, 0, 0), 0);
 	assert_string_equal(dshell("a"), "/bin/zsh");
 	snprintf(target, sizeof(target), "%s.target", dp);
 	assert_int_equal(rename(dp, target), 0);
 	assert_int_equal(symlink(target, dp), 0);
+	recheck_wait(); /* the delta mapped was moved, not changed */
 	assert_string_equal(dshell("a"), "!");
 	unlink(dp);
 	/* no delta at all: the base */
 	assert_string_equal(dshell("a"), "/bin/bash");
 	assert_int_equal(rename(target, dp), 0);
+	recheck_wait(); /* a delta where there was none */
 	assert_string_equal(dshell("a"), "/bin/zsh");
-	/* the delta cut in place under the mapping: no SIGBUS */
+	/* the delta cut in place: the copy is served until the paths are
+	 * checked (no mapping to fault on), then nothing */
 	assert_int_equal(truncate(dp, (off_t)len / 2), 0);
+	recheck_wait();
 	assert_string_equal(dshell("a"), "!");
 	rewrite_in_place(dp, img, len);
 	assert_string_equal(dshell("a"), "/bin/zsh");
@@ -1434,6 +1590,63 @@ test_delta_refused(void **state)
 	write_file(p, img, len);
 	assert_string_equal(dshell("a"), "!");
 	free(img);
+}
+
+/* A delta too big to be read into memory is mapped, and checked before
+ * each lookup as the base is: cut in place, or replaced, it is seen at
+ * once (no SIGBUS), whatever the interval of the path checks. */
+static void
+test_delta_mapped(void **state)
+{
+	const char *p = tmp_path("d4.cdb");
+	struct agentid_replica_writer *w = NULL;
+	struct agentid_error err = { "" };
+	struct agentid_replica_entry e;
+	char dp[400], name[32], gecos[1001], cmd[1000];
+	struct stat st;
+	uint64_t g;
+	uint32_t i;
+	int fds[2];
+
+	(void)state;
+	snprintf(dp, sizeof(dp), "%s.delta", p);
+	g = write_dbase(p, 0, "/bin/bash");
+	assert_int_equal(agentid_replica_writer_new_delta(p, &dmeta, g, &w,
+	    &err), 0);
+	e = ent("a", 5001, "/bin/zsh");
+	assert_int_equal(agentid_replica_write_user(w, &e, &err), 0);
+	memset(gecos, 'x', sizeof(gecos) - 1);
+	gecos[sizeof(gecos) - 1] = '\0';
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "filler-%03u", i);
+		e = ent(name, 6000 + i, "/bin/sh");
+		e.gecos = gecos;
+		assert_int_equal(agentid_replica_write_user(w, &e, &err), 0);
+	}
+	assert_int_equal(agentid_replica_commit(w, &err), 0);
+	agentid_replica_writer_free(w);
+	assert_int_equal(stat(dp, &st), 0);
+	assert_true(st.st_size > (off_t)AGENTID_REPLICA_DELTA_COPY_MAX);
+	use_replica(p);
+	assert_string_equal(dshell("a"), "/bin/zsh");
+	assert_string_equal(dshell("filler-299"), "/bin/sh");
+	assert_int_equal(fds_on(dp, fds, 2), 1); /* mapped, not read */
+	/* cut in place under the mapping: no SIGBUS, at once */
+	snprintf(cmd, sizeof(cmd), "cp -p '%s' '%s.saved'", dp, dp);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(truncate(dp, st.st_size / 2), 0);
+	assert_string_equal(dshell("filler-299"), "!");
+	assert_string_equal(dshell("a"), "!");
+	snprintf(cmd, sizeof(cmd), "cp '%s.saved' '%s'", dp, dp);
+	assert_int_equal(system(cmd), 0);
+	assert_string_equal(dshell("filler-299"), "/bin/sh");
+	/* a small delta renamed over the mapped one: seen at once (the mapped
+	 * one lost its link) */
+	write_small_delta(p, g, "/bin/dash");
+	assert_string_equal(dshell("a"), "/bin/dash");
+	assert_string_equal(dshell("filler-299"), "");
+	snprintf(cmd, sizeof(cmd), "%s.saved", dp);
+	unlink(cmd);
 }
 
 int
@@ -1447,6 +1660,7 @@ main(void)
 		cmocka_unit_test(test_enumeration),
 		cmocka_unit_test(test_initgroups),
 		cmocka_unit_test(test_no_fd_leak),
+		cmocka_unit_test(test_closed_descriptors),
 		cmocka_unit_test(test_missing_and_corrupt),
 		cmocka_unit_test(test_random_corruption),
 		cmocka_unit_test(test_verify),
@@ -1458,6 +1672,7 @@ main(void)
 		cmocka_unit_test(test_delta_lookups),
 		cmocka_unit_test(test_delta_generations),
 		cmocka_unit_test(test_delta_refused),
+		cmocka_unit_test(test_delta_mapped),
 	};
 
 	if (geteuid() != 0) {
