@@ -36,6 +36,7 @@ struct node {
 	                           * entry changed since */
 	uint64_t dn_hash, owner_hash; /* of the canonical DNs */
 	struct node *kid_next, *kid_prev; /* entries with the same owner DN */
+	struct node *dn_next;     /* entries whose DN hashes the same */
 };
 
 /* The entries whose owner DN hashes to h (their chains go through it). */
@@ -64,6 +65,10 @@ struct store {
 	size_t n_seeds, cap_seeds;
 	struct kid_slot *kids;    /* owner DN hash -> entries it owns */
 	size_t kids_cap, kids_n;
+	struct kid_slot *dns;     /* DN hash -> entries at that DN (the
+	                           * chain lookup over the store) */
+	size_t dns_cap, dns_n;
+	bool dns_broken;          /* an entry missing from it (ENOMEM) */
 	unsigned char (*recheck)[16]; /* re-decided at every NSS write: a
 	                           * state that time alone changes, or a
 	                           * name/id another entry holds */

@@ -71,6 +71,7 @@ store_free(struct store *st)
 	free(st->queue);
 	free(st->seeds);
 	free(st->kids);
+	free(st->dns);
 	free(st->recheck);
 	memset(st, 0, sizeof(*st));
 }
@@ -222,6 +223,73 @@ kid_unlink(struct store *st, struct node *nd)
 	nd->owner_hash = 0;
 }
 
+/* The slot of DN hash h in the DN index: its own, or the free one. */
+static size_t
+dn_slot_of(const struct store *st, uint64_t h)
+{
+	size_t j;
+
+	for (j = (size_t)(h * 0x9e3779b97f4a7c15ull >> 17) & (st->dns_cap - 1);
+	    st->dns[j].h != 0 && st->dns[j].h != h;
+	    j = (j + 1) & (st->dns_cap - 1))
+		;
+	return j;
+}
+
+/* Links nd under its DN's hash (nd->dn_hash set). */
+static int
+dn_link(struct store *st, struct node *nd)
+{
+	struct kid_slot *old = st->dns;
+	size_t i, j, oldcap = st->dns_cap;
+
+	nd->dn_next = NULL;
+	if (nd->dn_hash == 0)
+		return 0;
+	if ((st->dns_n + 1) * 2 > st->dns_cap) {
+		size_t cap = st->dns_cap == 0 ? 1024 : st->dns_cap * 2;
+
+		if ((st->dns = calloc(cap, sizeof(*st->dns))) == NULL) {
+			st->dns = old;
+			return ENOMEM;
+		}
+		st->dns_cap = cap;
+		for (i = 0; i < oldcap; i++)
+			if (old[i].h != 0)
+				st->dns[dn_slot_of(st, old[i].h)] = old[i];
+		free(old);
+	}
+	j = dn_slot_of(st, nd->dn_hash);
+	if (st->dns[j].h == 0) {
+		st->dns[j].h = nd->dn_hash;
+		st->dns_n++;
+	}
+	nd->dn_next = st->dns[j].head;
+	st->dns[j].head = nd;
+	return 0;
+}
+
+/* Unlinks nd from the DN index (its chain is short: the entries whose
+ * canonical DNs hash the same). */
+static void
+dn_unlink(struct store *st, struct node *nd)
+{
+	struct node **pp;
+	size_t j;
+
+	if (nd->dn_hash == 0 || st->dns_cap == 0)
+		return;
+	j = dn_slot_of(st, nd->dn_hash);
+	if (st->dns[j].h != nd->dn_hash)
+		return;
+	for (pp = &st->dns[j].head; *pp != NULL; pp = &(*pp)->dn_next)
+		if (*pp == nd) {
+			*pp = nd->dn_next;
+			break;
+		}
+	nd->dn_next = NULL;
+}
+
 /* Appends v to a growable array of n elements of size elem. */
 static int
 push(void **v, size_t *n, size_t *cap, size_t elem, const void *x)
@@ -289,6 +357,7 @@ before_change(struct store *st, struct node *nd)
 	    &st->cap_seeds, sizeof(uint64_t), &nd->dn_hash) != 0)
 		st->nss_force_base = true;
 	kid_unlink(st, nd);
+	dn_unlink(st, nd);
 }
 
 int
@@ -320,6 +389,8 @@ store_put(struct store *st, struct agentid_stored *s)
 	nd->dn_hash = dn_hash(nd->s.rec.dn);
 	if (kid_link(st, nd) != 0)
 		st->nss_force_base = true;
+	if (dn_link(st, nd) != 0)
+		st->dns_broken = true; /* rebuilt before the next publish */
 	enqueue(st, nd);
 	if (is_listed_agent(&nd->s))
 		st->n_agents++;
@@ -464,6 +535,159 @@ under(const char *dn, const char *base)
 	return r;
 }
 
+/*
+ * The chain builder's lookup over the store itself, for the NSS write: the
+ * entry at a DN from the DN index (canonical hash, then agentid_dn_equal),
+ * judged by records_lookup.c's own rule (agentid_records_entry_judge), so
+ * that it answers what the records file just written would answer, without
+ * canonicalising, probing the cdb and decoding a record per link of every
+ * chain. Owners are few (1M agents share some 10k): the node a DN string
+ * names is memoised by the string as given, for the length of one write.
+ */
+struct dn_memo {
+	char *dn;                 /* as the chain asked for it */
+	uint64_t h;               /* its hash as given (not canonical) */
+	struct node *nd;          /* NULL: no entry there */
+};
+
+struct store_lookup {
+	struct store *st;
+	struct dn_memo *memo;     /* open addressing by h */
+	size_t cap, n;
+};
+
+static void
+store_lookup_free(struct store_lookup *sl)
+{
+	size_t i;
+
+	for (i = 0; i < sl->cap; i++)
+		free(sl->memo[i].dn);
+	free(sl->memo);
+	sl->memo = NULL;
+	sl->cap = sl->n = 0;
+}
+
+/* Rebuilds the DN index from every live node (after an ENOMEM). */
+static int
+dn_rebuild(struct store *st)
+{
+	size_t i;
+
+	free(st->dns);
+	st->dns = NULL;
+	st->dns_cap = st->dns_n = 0;
+	for (i = 0; i < st->cap; i++)
+		if (st->slot[i] != NULL && !st->slot[i]->deleted &&
+		    dn_link(st, st->slot[i]) != 0)
+			return ENOMEM;
+	st->dns_broken = false;
+	return 0;
+}
+
+/* The live node at dn, uncached. */
+static struct node *
+dn_find(const struct store *st, const char *dn)
+{
+	uint64_t h = dn_hash(dn);
+	struct node *nd;
+	size_t j;
+
+	if (h == 0 || st->dns_cap == 0)
+		return NULL;
+	j = dn_slot_of(st, h);
+	if (st->dns[j].h != h)
+		return NULL;
+	for (nd = st->dns[j].head; nd != NULL; nd = nd->dn_next)
+		if (!nd->deleted && nd->dn_hash == h &&
+		    agentid_dn_equal(nd->s.rec.dn, dn))
+			return nd;
+	return NULL;
+}
+
+/* The node at dn through the memo: 0, or ENOMEM. */
+static int
+memo_find(struct store_lookup *sl, const char *dn, struct node **out)
+{
+	uint64_t h = agentid_fnv1a(dn, strlen(dn));
+	struct dn_memo *m;
+	size_t i, j;
+
+	if ((sl->n + 1) * 2 > sl->cap) {
+		struct dn_memo *old = sl->memo;
+		size_t oldcap = sl->cap, cap = oldcap == 0 ? 256 : oldcap * 2;
+
+		if ((sl->memo = calloc(cap, sizeof(*sl->memo))) == NULL) {
+			sl->memo = old;
+			return ENOMEM;
+		}
+		sl->cap = cap;
+		for (i = 0; i < oldcap; i++) {
+			if (old[i].dn == NULL)
+				continue;
+			for (j = (size_t)old[i].h & (cap - 1); sl->memo[j].dn != NULL;
+			    j = (j + 1) & (cap - 1))
+				;
+			sl->memo[j] = old[i];
+		}
+		free(old);
+	}
+	for (j = (size_t)h & (sl->cap - 1); sl->memo[j].dn != NULL;
+	    j = (j + 1) & (sl->cap - 1))
+		if (sl->memo[j].h == h && strcmp(sl->memo[j].dn, dn) == 0) {
+			*out = sl->memo[j].nd;
+			return 0;
+		}
+	m = &sl->memo[j];
+	if ((m->dn = strdup(dn)) == NULL)
+		return ENOMEM;
+	m->h = h;
+	m->nd = dn_find(sl->st, dn);
+	sl->n++;
+	*out = m->nd;
+	return 0;
+}
+
+/* lookup.entry over the store: see records_lookup.c's records_entry. */
+static int
+store_entry(void *ctx, const char *dn, struct agentid_record *rec,
+    bool *found, struct agentid_error *err)
+{
+	struct store_lookup *sl = ctx;
+	struct node *nd;
+	bool hit, match, active;
+	int r;
+
+	*found = false;
+	if (memo_find(sl, dn, &nd) != 0)
+		return agentid_seterr(err, ENOMEM, "out of memory");
+	if (nd == NULL)
+		return 0;
+	if ((r = agentid_records_entry_judge(sl->st->cfg, &nd->s, &hit, &match,
+	    &active, err)) != 0 || !hit)
+		return r;
+	memset(rec, 0, sizeof(*rec));
+	if (agentid_record_copy(rec, &nd->s.rec) != 0)
+		return agentid_seterr(err, ENOMEM, "out of memory");
+	rec->owner_match = match;
+	rec->owner_active = active;
+	*found = true;
+	return 0;
+}
+
+/* lookup.agent: the NSS write starts every chain from the agent's own
+ * record (agentid_replica_entry_decide), never by name. */
+static int
+store_agent(void *ctx, const char *user, struct agentid_record *rec,
+    bool *found, struct agentid_error *err)
+{
+	(void)ctx;
+	(void)rec;
+	*found = false;
+	return agentid_seterr(err, ENOTSUP, "%s: agentidd looks agents up by "
+	    "entry, not by name", user);
+}
+
 /* What one node publishes now: a user and/or a group. */
 struct item {
 	struct node *nd;
@@ -477,6 +701,7 @@ struct item {
 struct publish {
 	struct store *st;
 	struct agentid_lookup lk;
+	struct store_lookup sl;   /* lk's context */
 	struct agentid_replica_writer *w;
 	struct agentid_replica *view; /* what readers see now (delta mode) */
 	int64_t now;
@@ -485,6 +710,29 @@ struct publish {
 	                           * (later ones only of entries that changed) */
 	size_t agents, groups, skipped;
 };
+
+/* A write's state, with the lookup over the store. */
+static void
+publish_init(struct publish *p, struct store *st, int64_t now)
+{
+	memset(p, 0, sizeof(*p));
+	p->st = st;
+	p->now = now;
+	p->sl.st = st;
+	p->lk.agent = store_agent;
+	p->lk.entry = store_entry;
+	p->lk.ctx = &p->sl;
+}
+
+static void
+publish_fini(struct publish *p)
+{
+	agentid_replica_writer_free(p->w);
+	agentid_replica_close(p->view);
+	store_lookup_free(&p->sl);
+	p->w = NULL;
+	p->view = NULL;
+}
 
 /* Is this node's group one NSS serves (a posixGroup under group_base)? */
 static bool
@@ -1214,8 +1462,6 @@ out:
 static int
 publish(struct store *st, int64_t now, struct agentid_error *err)
 {
-	struct agentid_records_lookup_ctx ctx;
-	struct agentid_records *r = NULL;
 	struct publish p;
 	bool base;
 	int rc;
@@ -1223,26 +1469,20 @@ publish(struct store *st, int64_t now, struct agentid_error *err)
 	memset(&p, 0, sizeof(p));
 	p.st = st;
 	p.now = now;
-	if ((rc = agentid_records_open(st->replica, &r)) != 0) {
-		agentid_seterr(err, rc, "records replica: cannot reopen");
+	if (st->dns_broken && (rc = dn_rebuild(st)) != 0) {
+		agentid_seterr(err, rc, "out of memory");
 		goto out;
 	}
-	ctx.r = r;
-	ctx.cfg = st->cfg;
-	agentid_records_lookup(&ctx, &p.lk);
 	base = st->nss_force_base || st->nss_base_gen == 0;
 	if (!base && local_changed(st)) {
 		agentidd_log(LOG_INFO, "NSS: %s or %s changed: a new base",
 		    AGENTID_FILES_PASSWD, AGENTID_FILES_GROUP);
 		base = true;
 	}
+	publish_init(&p, st, now);
 	if (!base && (rc = publish_delta(st, &p, now, err)) == ECANCELED) {
-		agentid_replica_writer_free(p.w);
-		agentid_replica_close(p.view);
-		memset(&p, 0, sizeof(p));
-		p.st = st;
-		p.now = now;
-		agentid_records_lookup(&ctx, &p.lk);
+		publish_fini(&p);
+		publish_init(&p, st, now);
 		err->msg[0] = '\0';
 		base = true;
 	}
@@ -1252,9 +1492,7 @@ out:
 	if (rc != 0)
 		st->nss_force_base = true; /* rebuilt whole next time */
 	queue_done(st);
-	agentid_replica_writer_free(p.w);
-	agentid_replica_close(p.view);
-	agentid_records_close(r);
+	publish_fini(&p);
 	return rc;
 }
 

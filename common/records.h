@@ -148,6 +148,14 @@ struct agentid_records_lookup_ctx {
 };
 void agentid_records_lookup(struct agentid_records_lookup_ctx *ctx,
     struct agentid_lookup *lk);
+/* What lookup.entry answers for the stored entry s found at the DN asked:
+ * *found (an agentIdentity or under owner_filter), owner_match and
+ * owner_active as the record should carry them; EBADMSG for a malformed
+ * entry. Shared with agentidd's lookup over its in-memory store, so that
+ * both answer by one rule set. */
+int agentid_records_entry_judge(const struct agentid_config *cfg,
+    const struct agentid_stored *s, bool *found, bool *owner_match,
+    bool *owner_active, struct agentid_error *err);
 
 /* ----------------------------------------------------------- contact */
 
