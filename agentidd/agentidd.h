@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include <ldap.h>
 
@@ -37,6 +38,13 @@ struct node {
 	uint64_t dn_hash, owner_hash; /* of the canonical DNs */
 	struct node *kid_next, *kid_prev; /* entries with the same owner DN */
 	struct node *dn_next;     /* entries whose DN hashes the same */
+	/* a background compaction (store.c): what changed since its snapshot,
+	 * and what the bases it writes serve */
+	bool since;               /* on st->since_v */
+	bool since_dirty;         /* its record changed since the snapshot */
+	bool snap_saved;          /* snap_user/snap_group: its names then */
+	bool snap_pub_user, snap_pub_group; /* served by the new NSS base */
+	char *snap_user, *snap_group;
 };
 
 /* The entries whose owner DN hashes to h (their chains go through it). */
@@ -77,6 +85,22 @@ struct store {
 	size_t nss_served;        /* users and groups in that base */
 	bool nss_force_base;
 	struct stat local_files[2]; /* /etc/passwd, /etc/group at the base */
+	/* the background compaction: a child writes both bases from a
+	 * copy-on-write snapshot while batches go on as deltas (store.c) */
+	pid_t compact_pid;        /* the child, or 0 (reaped) */
+	bool compact_on;          /* from the fork to its bases in place */
+	int compact_fd;           /* its error messages (pipe) */
+	bool compact_exited;      /* reaped; compact_status holds how */
+	int compact_status;
+	bool compact_broken;      /* changes since the snapshot not all
+	                           * tracked (ENOMEM): its bases are discarded */
+	bool want_compact;        /* a delta passed its bound */
+	uint64_t compact_gen;     /* records generation of the child's base */
+	int64_t compact_started;  /* monotonic ms */
+	struct stat compact_local[2]; /* /etc/passwd, /etc/group at the fork */
+	struct node **since_v;    /* changed or re-decided since the fork */
+	size_t n_since, cap_since;
+	uint64_t compactions, compact_fallbacks; /* for the log */
 	/* the last NSS write, for tests and benchmarks */
 	bool nss_last_base;
 	size_t nss_last_written;  /* records in the file written */
@@ -93,6 +117,9 @@ int store_put(struct store *st, struct agentid_stored *s);
 void store_delete(struct store *st, const unsigned char uuid[16]);
 /* Writes the records delta (or a new base) and the NSS replica. */
 int store_flush(struct store *st, int64_t now, struct agentid_error *err);
+/* True when a background compaction ended: the next store_flush (even
+ * with nothing changed) puts its bases in place. */
+bool store_compact_done(struct store *st);
 /* Calls fn for every live node. */
 void store_each(struct store *st, void (*fn)(struct node *, void *), void *arg);
 
