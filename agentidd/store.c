@@ -1742,6 +1742,11 @@ compact_child(struct store *st, int fd, int64_t now,
 
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
+	/* the directory connection is the parent's: this copy of its socket
+	 * would keep it open after the parent closes it */
+	if (fd > 3)
+		(void)close_range(3, (unsigned)fd - 1, 0);
+	(void)close_range((unsigned)fd + 1, ~0U, 0);
 	memset(&p, 0, sizeof(p));
 	/* tests: the fallback to the synchronous compaction */
 	if (secure_getenv("AGENTIDD_TEST_COMPACT_FAIL") != NULL) {
