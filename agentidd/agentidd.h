@@ -94,7 +94,8 @@ struct store {
 	int compact_status;
 	bool compact_broken;      /* changes since the snapshot not all
 	                           * tracked (ENOMEM): its bases are discarded */
-	bool want_compact;        /* a delta passed its bound */
+	bool want_records, want_nss; /* that delta passed its bound */
+	bool compact_records, compact_nss; /* what the child rewrites */
 	uint64_t compact_gen;     /* records generation of the child's base */
 	int64_t compact_started;  /* monotonic ms */
 	struct stat compact_local[2]; /* /etc/passwd, /etc/group at the fork */

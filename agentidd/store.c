@@ -1488,7 +1488,7 @@ publish_delta(struct store *st, struct publish *p, int64_t now,
 	if (!p->final && !st->compact_on && (count > NSS_DELTA_MAX ||
 	    (count > NSS_DELTA_MIN &&
 	    count * 100 > (st->nss_served + 1) * NSS_DELTA_SHARE)))
-		st->want_compact = true;
+		st->want_nss = true;
 	if ((rc = p->final ? agentid_replica_commit_with_base(p->w, p->path,
 	    err) : agentid_replica_commit(p->w, err)) != 0)
 		goto out;
@@ -1569,7 +1569,7 @@ flush_once(struct store *st, int64_t now, struct agentid_error *err)
 	 * in the background (compact_start) */
 	if (!base && !st->compact_on && (st->n_dirty > DELTA_MAX ||
 	    st->n_dirty * 100 > (st->n_live + 1) * DELTA_SHARE))
-		st->want_compact = true;
+		st->want_records = true;
 	if (base)
 		compact_abort(st, "a new records base is written now");
 	if ((bpath = agentid_records_path(st->replica, ".records")) == NULL ||
@@ -1753,9 +1753,12 @@ compact_child(struct store *st, int fd, int64_t now,
 		rc = agentid_seterr(&err, EIO, "AGENTIDD_TEST_COMPACT_FAIL is set");
 		goto out;
 	}
-	if ((rc = collect(st, true, &recs, &n, &tombs, &nt)) != 0 ||
+	if (st->compact_records &&
+	    ((rc = collect(st, true, &recs, &n, &tombs, &nt)) != 0 ||
 	    (rc = agentid_records_write(cp->rnext, 0, st->compact_gen,
-	    st->compact_gen, recs, n, NULL, 0, &err)) != 0)
+	    st->compact_gen, recs, n, NULL, 0, &err)) != 0))
+		goto out;
+	if (!st->compact_nss)
 		goto out;
 	publish_init(&p, st, now);
 	p.path = cp->nnext;
@@ -1850,7 +1853,9 @@ compact_start(struct store *st, int64_t now)
 	int pfd[2], e;
 	pid_t pid;
 
-	st->want_compact = false;
+	st->compact_records = st->want_records;
+	st->compact_nss = st->want_nss;
+	st->want_records = st->want_nss = false;
 	if (compact_paths(st, &cp) != 0) {
 		compact_fallback(st, "out of memory");
 		return;
@@ -1885,9 +1890,10 @@ compact_start(struct store *st, int64_t now)
 	st->n_since = 0;
 	st->compact_started = mono_ms();
 	st->compactions++;
-	agentidd_log(LOG_INFO, "compaction: child %ld writes new bases in the "
-	    "background (records generation %llu, %zu entries)", (long)pid,
-	    (unsigned long long)st->compact_gen, st->n_live);
+	agentidd_log(LOG_INFO, "compaction: child %ld writes a new %s in the "
+	    "background (%zu entries)", (long)pid, st->compact_records ?
+	    (st->compact_nss ? "records base and NSS base" : "records base") :
+	    "NSS base", st->n_live);
 }
 
 bool
@@ -1971,7 +1977,7 @@ compact_finish(struct store *st, int64_t now, struct agentid_error *err)
 	struct compact_paths cp;
 	char *bpath = NULL, *dpath = NULL, msg[200];
 	struct publish p;
-	size_t i, n = 0, nt = 0, served;
+	size_t i, n = 0, nt = 0, served = 0;
 	ssize_t got;
 	int status = st->compact_status, rc;
 
@@ -1997,7 +2003,7 @@ compact_finish(struct store *st, int64_t now, struct agentid_error *err)
 	}
 	/* every node was seen before the fork, or is on the since list:
 	 * the pub list applies now */
-	if ((rc = read_pub(st, cp.pub, &served)) != 0) {
+	if (st->compact_nss && (rc = read_pub(st, cp.pub, &served)) != 0) {
 		compact_fallback(st, "the child's list is unreadable");
 		goto out;
 	}
@@ -2009,6 +2015,19 @@ compact_finish(struct store *st, int64_t now, struct agentid_error *err)
 	    (tombs = calloc(st->n_since + 1, sizeof(*tombs))) == NULL) {
 		compact_fallback(st, "out of memory");
 		goto out;
+	}
+	if (!st->compact_records) {
+		/* the records delta as any batch writes it */
+		free(recs);
+		free(tombs);
+		recs = NULL;
+		tombs = NULL;
+		if ((rc = collect(st, false, &recs, &n, &tombs, &nt)) != 0 ||
+		    (rc = agentid_records_write(dpath, 1, st->gen + 1, st->base_gen,
+		    recs, n, (const unsigned char (*)[16])tombs, nt, err)) != 0)
+			goto fail;
+		st->gen++;
+		goto nss;
 	}
 	for (i = 0; i < st->n_since; i++) {
 		struct node *nd = st->since_v[i];
@@ -2036,6 +2055,24 @@ compact_finish(struct store *st, int64_t now, struct agentid_error *err)
 	for (i = 0; i < st->n_since; i++)
 		if (st->since_v[i]->since_dirty)
 			mark_dirty(st, st->since_v[i]);
+nss:
+	if (!st->compact_nss) {
+		/* the NSS delta as any batch writes it, against its base */
+		bool recs_compacted = st->compact_records;
+
+		agentidd_log(LOG_INFO, "compaction: new records base in place after "
+		    "%lld ms", (long long)(mono_ms() - st->compact_started));
+		since_clear(st);
+		(void)unlink(cp.pub);
+		if ((rc = publish(st, now, err)) != 0)
+			goto out2;
+		if (recs_compacted && rehash(st, st->cap, true) != 0) {
+			rc = agentid_seterr(err, ENOMEM, "out of memory");
+			goto out2;
+		}
+		st->changed = false;
+		goto out2;
+	}
 	/* the NSS replica: everything decided since the fork again, against
 	 * the new base, under the names that base serves it by */
 	for (i = 0; i < st->n_since; i++) {
@@ -2079,8 +2116,9 @@ compact_finish(struct store *st, int64_t now, struct agentid_error *err)
 	st->nss_base_gen = p.base_gen;
 	st->nss_served = served;
 	st->nss_force_base = false;
-	agentidd_log(LOG_INFO, "compaction: new bases in place after %lld ms "
+	agentidd_log(LOG_INFO, "compaction: new %s in place after %lld ms "
 	    "(%zu entries changed or decided again meanwhile)",
+	    st->compact_records ? "records base and NSS base" : "NSS base",
 	    (long long)(mono_ms() - st->compact_started), st->n_since);
 	since_clear(st);
 	(void)unlink(cp.pub);
@@ -2095,6 +2133,10 @@ compact_finish(struct store *st, int64_t now, struct agentid_error *err)
 out:
 	queue_done(st);
 	rc = 0;
+	goto out2;
+fail:
+	queue_done(st);
+	since_clear(st);
 out2:
 	publish_fini(&p);
 	agentid_replica_close(next);
@@ -2119,7 +2161,7 @@ store_flush(struct store *st, int64_t now, struct agentid_error *err)
 	}
 	if ((rc = flush_once(st, now, err)) != 0)
 		return rc;
-	if (st->want_compact && !st->compact_on) {
+	if ((st->want_records || st->want_nss) && !st->compact_on) {
 		compact_start(st, now);
 		if (st->force_base || st->nss_force_base)
 			rc = flush_once(st, now, err); /* it fell back */

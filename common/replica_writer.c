@@ -23,6 +23,7 @@
 #include "agentid_replica_writer.h"
 #include "internal.h"
 #include "replica_format.h"
+#include "replica_publish.h"
 
 /* A set of strings (open addressing, linear probing). */
 struct strset {

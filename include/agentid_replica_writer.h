@@ -100,13 +100,6 @@ int agentid_replica_write_group(struct agentid_replica_writer *w,
  * directory. */
 int agentid_replica_commit(struct agentid_replica_writer *w,
     struct agentid_error *err);
-/* A delta written for a new base that is still at base_from (agentidd's
- * compaction): commits the delta, then renames base_from over the base at
- * once, then fsyncs the directory. A reader between the two renames sees a
- * delta for a newer base and opens again; none sees the new base with an
- * older delta. */
-int agentid_replica_commit_with_base(struct agentid_replica_writer *w,
-    const char *base_from, struct agentid_error *err);
 /* Frees w; removes the temporary file unless committed. */
 void agentid_replica_writer_free(struct agentid_replica_writer *w);
 
