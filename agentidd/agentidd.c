@@ -143,7 +143,8 @@ flush(struct daemon *d, struct syncrepl *sr, const char *uri)
 
 	if ((rc = syncrepl_eval(sr, &err)) != 0)
 		goto fail;
-	if (d->st.changed || d->st.force_base || d->st.base_gen == 0) {
+	if (d->st.changed || d->st.force_base || d->st.base_gen == 0 ||
+	    store_compact_done(&d->st)) {
 		if ((rc = store_flush(&d->st, (int64_t)time(NULL), &err)) != 0)
 			goto fail;
 		d->st.last_change = (int64_t)time(NULL);
@@ -273,6 +274,11 @@ session(struct daemon *d)
 				goto out;
 			}
 		}
+		/* a background compaction that ended is put in place between
+		 * batches too (what changed meanwhile is visible already) */
+		if (sr.refresh_done && d->ready && first_change == 0 &&
+		    store_compact_done(&d->st) && flush(d, &sr, uri) != 0)
+			goto backoff;
 		if (sr.ended)
 			goto backoff;
 		if (now_ms() - last_hb >= d->cfg->heartbeat * 1000) {

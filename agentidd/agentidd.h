@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include <ldap.h>
 
@@ -36,6 +37,14 @@ struct node {
 	                           * entry changed since */
 	uint64_t dn_hash, owner_hash; /* of the canonical DNs */
 	struct node *kid_next, *kid_prev; /* entries with the same owner DN */
+	struct node *dn_next;     /* entries whose DN hashes the same */
+	/* a background compaction (store.c): what changed since its snapshot,
+	 * and what the bases it writes serve */
+	bool since;               /* on st->since_v */
+	bool since_dirty;         /* its record changed since the snapshot */
+	bool snap_saved;          /* snap_user/snap_group: its names then */
+	bool snap_pub_user, snap_pub_group; /* served by the new NSS base */
+	char *snap_user, *snap_group;
 };
 
 /* The entries whose owner DN hashes to h (their chains go through it). */
@@ -64,6 +73,10 @@ struct store {
 	size_t n_seeds, cap_seeds;
 	struct kid_slot *kids;    /* owner DN hash -> entries it owns */
 	size_t kids_cap, kids_n;
+	struct kid_slot *dns;     /* DN hash -> entries at that DN (the
+	                           * chain lookup over the store) */
+	size_t dns_cap, dns_n;
+	bool dns_broken;          /* an entry missing from it (ENOMEM) */
 	unsigned char (*recheck)[16]; /* re-decided at every NSS write: a
 	                           * state that time alone changes, or a
 	                           * name/id another entry holds */
@@ -72,6 +85,23 @@ struct store {
 	size_t nss_served;        /* users and groups in that base */
 	bool nss_force_base;
 	struct stat local_files[2]; /* /etc/passwd, /etc/group at the base */
+	/* the background compaction: a child writes both bases from a
+	 * copy-on-write snapshot while batches go on as deltas (store.c) */
+	pid_t compact_pid;        /* the child, or 0 (reaped) */
+	bool compact_on;          /* from the fork to its bases in place */
+	int compact_fd;           /* its error messages (pipe) */
+	bool compact_exited;      /* reaped; compact_status holds how */
+	int compact_status;
+	bool compact_broken;      /* changes since the snapshot not all
+	                           * tracked (ENOMEM): its bases are discarded */
+	bool want_records, want_nss; /* that delta passed its bound */
+	bool compact_records, compact_nss; /* what the child rewrites */
+	uint64_t compact_gen;     /* records generation of the child's base */
+	int64_t compact_started;  /* monotonic ms */
+	struct stat compact_local[2]; /* /etc/passwd, /etc/group at the fork */
+	struct node **since_v;    /* changed or re-decided since the fork */
+	size_t n_since, cap_since;
+	uint64_t compactions, compact_fallbacks; /* for the log */
 	/* the last NSS write, for tests and benchmarks */
 	bool nss_last_base;
 	size_t nss_last_written;  /* records in the file written */
@@ -92,6 +122,9 @@ int store_flush(struct store *st, int64_t now, struct agentid_error *err);
  * written: the next store_flush writes a new base (a local account now
  * holds a name or id the replica may serve). */
 bool store_local_changed(const struct store *st);
+/* True when a background compaction ended: the next store_flush (even
+ * with nothing changed) puts its bases in place. */
+bool store_compact_done(struct store *st);
 /* Calls fn for every live node. */
 void store_each(struct store *st, void (*fn)(struct node *, void *), void *arg);
 

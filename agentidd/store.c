@@ -11,10 +11,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "agentid.h"
 #include "agentid_replica_writer.h"
@@ -34,6 +40,8 @@
 #define NSS_DELTA_MIN 256  /* below this, a delta is kept whatever the base
                             * (a small delta costs readers nothing) */
 
+static void compact_abort(struct store *st, const char *why);
+
 /* The library's one hash, of a UUID. */
 static size_t
 uuid_hash(const unsigned char u[16])
@@ -49,6 +57,7 @@ store_init(struct store *st, const struct agentid_config *cfg,
 	st->cfg = cfg;
 	st->replica = replica;
 	st->cap = 1024;
+	st->compact_fd = -1;
 	if ((st->slot = calloc(st->cap, sizeof(*st->slot))) == NULL)
 		return ENOMEM;
 	return 0;
@@ -59,11 +68,15 @@ store_free(struct store *st)
 {
 	size_t i;
 
+	if (st->slot != NULL)
+		compact_abort(st, "agentidd stops");
 	for (i = 0; i < st->cap; i++)
 		if (st->slot[i] != NULL) {
 			agentid_stored_clear(&st->slot[i]->s);
 			free(st->slot[i]->old_user);
 			free(st->slot[i]->old_group);
+			free(st->slot[i]->snap_user);
+			free(st->slot[i]->snap_group);
 			free(st->slot[i]);
 		}
 	free(st->slot);
@@ -71,6 +84,8 @@ store_free(struct store *st)
 	free(st->queue);
 	free(st->seeds);
 	free(st->kids);
+	free(st->dns);
+	free(st->since_v);
 	free(st->recheck);
 	memset(st, 0, sizeof(*st));
 }
@@ -104,9 +119,12 @@ rehash(struct store *st, size_t cap, bool drop_dead)
 	for (i = 0; i < oldcap; i++) {
 		if (old[i] == NULL)
 			continue;
-		if (drop_dead && old[i]->deleted && !old[i]->queued) {
+		if (drop_dead && old[i]->deleted && !old[i]->queued &&
+		    !old[i]->dirty && !old[i]->since) {
 			free(old[i]->old_user);
 			free(old[i]->old_group);
+			free(old[i]->snap_user);
+			free(old[i]->snap_group);
 			free(old[i]);
 			continue;
 		}
@@ -222,6 +240,73 @@ kid_unlink(struct store *st, struct node *nd)
 	nd->owner_hash = 0;
 }
 
+/* The slot of DN hash h in the DN index: its own, or the free one. */
+static size_t
+dn_slot_of(const struct store *st, uint64_t h)
+{
+	size_t j;
+
+	for (j = (size_t)(h * 0x9e3779b97f4a7c15ull >> 17) & (st->dns_cap - 1);
+	    st->dns[j].h != 0 && st->dns[j].h != h;
+	    j = (j + 1) & (st->dns_cap - 1))
+		;
+	return j;
+}
+
+/* Links nd under its DN's hash (nd->dn_hash set). */
+static int
+dn_link(struct store *st, struct node *nd)
+{
+	struct kid_slot *old = st->dns;
+	size_t i, j, oldcap = st->dns_cap;
+
+	nd->dn_next = NULL;
+	if (nd->dn_hash == 0)
+		return 0;
+	if ((st->dns_n + 1) * 2 > st->dns_cap) {
+		size_t cap = st->dns_cap == 0 ? 1024 : st->dns_cap * 2;
+
+		if ((st->dns = calloc(cap, sizeof(*st->dns))) == NULL) {
+			st->dns = old;
+			return ENOMEM;
+		}
+		st->dns_cap = cap;
+		for (i = 0; i < oldcap; i++)
+			if (old[i].h != 0)
+				st->dns[dn_slot_of(st, old[i].h)] = old[i];
+		free(old);
+	}
+	j = dn_slot_of(st, nd->dn_hash);
+	if (st->dns[j].h == 0) {
+		st->dns[j].h = nd->dn_hash;
+		st->dns_n++;
+	}
+	nd->dn_next = st->dns[j].head;
+	st->dns[j].head = nd;
+	return 0;
+}
+
+/* Unlinks nd from the DN index (its chain is short: the entries whose
+ * canonical DNs hash the same). */
+static void
+dn_unlink(struct store *st, struct node *nd)
+{
+	struct node **pp;
+	size_t j;
+
+	if (nd->dn_hash == 0 || st->dns_cap == 0)
+		return;
+	j = dn_slot_of(st, nd->dn_hash);
+	if (st->dns[j].h != nd->dn_hash)
+		return;
+	for (pp = &st->dns[j].head; *pp != NULL; pp = &(*pp)->dn_next)
+		if (*pp == nd) {
+			*pp = nd->dn_next;
+			break;
+		}
+	nd->dn_next = NULL;
+}
+
 /* Appends v to a growable array of n elements of size elem. */
 static int
 push(void **v, size_t *n, size_t *cap, size_t elem, const void *x)
@@ -240,12 +325,31 @@ push(void **v, size_t *n, size_t *cap, size_t elem, const void *x)
 	return 0;
 }
 
+/* Lists nd as changed or re-decided since the snapshot of the background
+ * compaction in flight (if any). */
+static void
+since_add(struct store *st, struct node *nd)
+{
+	if (!st->compact_on || nd->since)
+		return;
+	if (push((void **)&st->since_v, &st->n_since, &st->cap_since,
+	    sizeof(nd), &nd) != 0) {
+		st->compact_broken = true;
+		return;
+	}
+	nd->since = true;
+}
+
 /* Marks nd changed since the records base, and lists it: a records delta
  * is collected from that list, not from a scan of every node (tens of ms
  * at 1M entries). */
 static void
 mark_dirty(struct store *st, struct node *nd)
 {
+	if (st->compact_on) {
+		nd->since_dirty = true;
+		since_add(st, nd);
+	}
 	if (nd->dirty)
 		return;
 	st->n_dirty++;
@@ -261,6 +365,7 @@ enqueue(struct store *st, struct node *nd)
 {
 	int rc;
 
+	since_add(st, nd);
 	if (nd->queued)
 		return 0;
 	if ((rc = push((void **)&st->queue, &st->n_queue, &st->cap_queue,
@@ -277,6 +382,15 @@ enqueue(struct store *st, struct node *nd)
 static void
 before_change(struct store *st, struct node *nd)
 {
+	if (st->compact_on && !nd->snap_saved) {
+		/* the names the child's base may serve it under */
+		nd->snap_saved = true;
+		if (!nd->deleted && ((nd->s.rec.uid != NULL &&
+		    (nd->snap_user = strdup(nd->s.rec.uid)) == NULL) ||
+		    (nd->s.group_name != NULL &&
+		    (nd->snap_group = strdup(nd->s.group_name)) == NULL)))
+			st->compact_broken = true;
+	}
 	if (nd->deleted)
 		return;
 	if (nd->pub_user && nd->old_user == NULL && nd->s.rec.uid != NULL &&
@@ -289,6 +403,7 @@ before_change(struct store *st, struct node *nd)
 	    &st->cap_seeds, sizeof(uint64_t), &nd->dn_hash) != 0)
 		st->nss_force_base = true;
 	kid_unlink(st, nd);
+	dn_unlink(st, nd);
 }
 
 int
@@ -320,6 +435,8 @@ store_put(struct store *st, struct agentid_stored *s)
 	nd->dn_hash = dn_hash(nd->s.rec.dn);
 	if (kid_link(st, nd) != 0)
 		st->nss_force_base = true;
+	if (dn_link(st, nd) != 0)
+		st->dns_broken = true; /* rebuilt before the next publish */
 	enqueue(st, nd);
 	if (is_listed_agent(&nd->s))
 		st->n_agents++;
@@ -464,6 +581,159 @@ under(const char *dn, const char *base)
 	return r;
 }
 
+/*
+ * The chain builder's lookup over the store itself, for the NSS write: the
+ * entry at a DN from the DN index (canonical hash, then agentid_dn_equal),
+ * judged by records_lookup.c's own rule (agentid_records_entry_judge), so
+ * that it answers what the records file just written would answer, without
+ * canonicalising, probing the cdb and decoding a record per link of every
+ * chain. Owners are few (1M agents share some 10k): the node a DN string
+ * names is memoised by the string as given, for the length of one write.
+ */
+struct dn_memo {
+	char *dn;                 /* as the chain asked for it */
+	uint64_t h;               /* its hash as given (not canonical) */
+	struct node *nd;          /* NULL: no entry there */
+};
+
+struct store_lookup {
+	struct store *st;
+	struct dn_memo *memo;     /* open addressing by h */
+	size_t cap, n;
+};
+
+static void
+store_lookup_free(struct store_lookup *sl)
+{
+	size_t i;
+
+	for (i = 0; i < sl->cap; i++)
+		free(sl->memo[i].dn);
+	free(sl->memo);
+	sl->memo = NULL;
+	sl->cap = sl->n = 0;
+}
+
+/* Rebuilds the DN index from every live node (after an ENOMEM). */
+static int
+dn_rebuild(struct store *st)
+{
+	size_t i;
+
+	free(st->dns);
+	st->dns = NULL;
+	st->dns_cap = st->dns_n = 0;
+	for (i = 0; i < st->cap; i++)
+		if (st->slot[i] != NULL && !st->slot[i]->deleted &&
+		    dn_link(st, st->slot[i]) != 0)
+			return ENOMEM;
+	st->dns_broken = false;
+	return 0;
+}
+
+/* The live node at dn, uncached. */
+static struct node *
+dn_find(const struct store *st, const char *dn)
+{
+	uint64_t h = dn_hash(dn);
+	struct node *nd;
+	size_t j;
+
+	if (h == 0 || st->dns_cap == 0)
+		return NULL;
+	j = dn_slot_of(st, h);
+	if (st->dns[j].h != h)
+		return NULL;
+	for (nd = st->dns[j].head; nd != NULL; nd = nd->dn_next)
+		if (!nd->deleted && nd->dn_hash == h &&
+		    agentid_dn_equal(nd->s.rec.dn, dn))
+			return nd;
+	return NULL;
+}
+
+/* The node at dn through the memo: 0, or ENOMEM. */
+static int
+memo_find(struct store_lookup *sl, const char *dn, struct node **out)
+{
+	uint64_t h = agentid_fnv1a(dn, strlen(dn));
+	struct dn_memo *m;
+	size_t i, j;
+
+	if ((sl->n + 1) * 2 > sl->cap) {
+		struct dn_memo *old = sl->memo;
+		size_t oldcap = sl->cap, cap = oldcap == 0 ? 256 : oldcap * 2;
+
+		if ((sl->memo = calloc(cap, sizeof(*sl->memo))) == NULL) {
+			sl->memo = old;
+			return ENOMEM;
+		}
+		sl->cap = cap;
+		for (i = 0; i < oldcap; i++) {
+			if (old[i].dn == NULL)
+				continue;
+			for (j = (size_t)old[i].h & (cap - 1); sl->memo[j].dn != NULL;
+			    j = (j + 1) & (cap - 1))
+				;
+			sl->memo[j] = old[i];
+		}
+		free(old);
+	}
+	for (j = (size_t)h & (sl->cap - 1); sl->memo[j].dn != NULL;
+	    j = (j + 1) & (sl->cap - 1))
+		if (sl->memo[j].h == h && strcmp(sl->memo[j].dn, dn) == 0) {
+			*out = sl->memo[j].nd;
+			return 0;
+		}
+	m = &sl->memo[j];
+	if ((m->dn = strdup(dn)) == NULL)
+		return ENOMEM;
+	m->h = h;
+	m->nd = dn_find(sl->st, dn);
+	sl->n++;
+	*out = m->nd;
+	return 0;
+}
+
+/* lookup.entry over the store: see records_lookup.c's records_entry. */
+static int
+store_entry(void *ctx, const char *dn, struct agentid_record *rec,
+    bool *found, struct agentid_error *err)
+{
+	struct store_lookup *sl = ctx;
+	struct node *nd;
+	bool hit, match, active;
+	int r;
+
+	*found = false;
+	if (memo_find(sl, dn, &nd) != 0)
+		return agentid_seterr(err, ENOMEM, "out of memory");
+	if (nd == NULL)
+		return 0;
+	if ((r = agentid_records_entry_judge(sl->st->cfg, &nd->s, &hit, &match,
+	    &active, err)) != 0 || !hit)
+		return r;
+	memset(rec, 0, sizeof(*rec));
+	if (agentid_record_copy(rec, &nd->s.rec) != 0)
+		return agentid_seterr(err, ENOMEM, "out of memory");
+	rec->owner_match = match;
+	rec->owner_active = active;
+	*found = true;
+	return 0;
+}
+
+/* lookup.agent: the NSS write starts every chain from the agent's own
+ * record (agentid_replica_entry_decide), never by name. */
+static int
+store_agent(void *ctx, const char *user, struct agentid_record *rec,
+    bool *found, struct agentid_error *err)
+{
+	(void)ctx;
+	(void)rec;
+	*found = false;
+	return agentid_seterr(err, ENOTSUP, "%s: agentidd looks agents up by "
+	    "entry, not by name", user);
+}
+
 /* What one node publishes now: a user and/or a group. */
 struct item {
 	struct node *nd;
@@ -477,6 +747,13 @@ struct item {
 struct publish {
 	struct store *st;
 	struct agentid_lookup lk;
+	struct store_lookup sl;   /* lk's context */
+	const char *path;         /* the NSS base written or read (NULL: the
+	                           * replica's own; the background compaction's
+	                           * .next) */
+	uint64_t base_gen;        /* delta: of the base it is for (0: ours) */
+	bool final;               /* the delta that brings the compaction's
+	                           * base (path) in place */
 	struct agentid_replica_writer *w;
 	struct agentid_replica *view; /* what readers see now (delta mode) */
 	int64_t now;
@@ -485,6 +762,29 @@ struct publish {
 	                           * (later ones only of entries that changed) */
 	size_t agents, groups, skipped;
 };
+
+/* A write's state, with the lookup over the store. */
+static void
+publish_init(struct publish *p, struct store *st, int64_t now)
+{
+	memset(p, 0, sizeof(*p));
+	p->st = st;
+	p->now = now;
+	p->sl.st = st;
+	p->lk.agent = store_agent;
+	p->lk.entry = store_entry;
+	p->lk.ctx = &p->sl;
+}
+
+static void
+publish_fini(struct publish *p)
+{
+	agentid_replica_writer_free(p->w);
+	agentid_replica_close(p->view);
+	store_lookup_free(&p->sl);
+	p->w = NULL;
+	p->view = NULL;
+}
 
 /* Is this node's group one NSS serves (a posixGroup under group_base)? */
 static bool
@@ -644,9 +944,10 @@ writer_start(struct store *st, struct publish *p, bool delta, int64_t now,
 	meta.nologin_shell = st->cfg->nologin_shell;
 	if (delta)
 		rc = agentid_replica_writer_new_delta(st->replica, &meta,
-		    st->nss_base_gen, &p->w, err);
+		    p->base_gen != 0 ? p->base_gen : st->nss_base_gen, &p->w, err);
 	else
-		rc = agentid_replica_writer_new(st->replica, &meta, &p->w, err);
+		rc = agentid_replica_writer_new(p->path != NULL ? p->path :
+		    st->replica, &meta, &p->w, err);
 	if (rc != 0)
 		return rc;
 	return agentid_replica_writer_reserve_local(p->w, AGENTID_FILES_PASSWD,
@@ -706,6 +1007,7 @@ publish_base(struct store *st, struct publish *p, int64_t now,
 	size_t i;
 	int rc;
 
+	compact_abort(st, "a new NSS base is written now");
 	st->n_recheck = 0;
 	p->warn_all = st->nss_base_gen == 0;
 	if ((rc = writer_start(st, p, false, now, err)) != 0)
@@ -1059,13 +1361,15 @@ publish_delta(struct store *st, struct publish *p, int64_t now,
 	size_t i, n, count;
 	int rc;
 
-	if ((rc = agentid_replica_open(st->replica, &p->view)) != 0) {
+	if ((rc = agentid_replica_open(p->path != NULL ? p->path : st->replica,
+	    &p->view)) != 0) {
 		agentidd_log(LOG_NOTICE, "NSS: %s unreadable (%s): a new base",
-		    st->replica, strerror(rc));
+		    p->path != NULL ? p->path : st->replica, strerror(rc));
 		rc = ECANCELED;
 		goto out;
 	}
-	if (agentid_replica_info(p->view)->base_generation != st->nss_base_gen) {
+	if (agentid_replica_info(p->view)->base_generation !=
+	    (p->base_gen != 0 ? p->base_gen : st->nss_base_gen)) {
 		agentidd_log(LOG_NOTICE, "NSS: %s is not the base agentidd wrote "
 		    "(agentid sync?): a new base", st->replica);
 		rc = ECANCELED;
@@ -1198,14 +1502,14 @@ publish_delta(struct store *st, struct publish *p, int64_t now,
 		goto out;
 	}
 	count = agentid_replica_writer_count(p->w);
-	if (count > NSS_DELTA_MAX || (count > NSS_DELTA_MIN &&
-	    count * 100 > (st->nss_served + 1) * NSS_DELTA_SHARE)) {
-		agentidd_log(LOG_INFO, "NSS: delta of %zu records: compacted "
-		    "into a new base", count);
-		rc = ECANCELED;
-		goto out;
-	}
-	if ((rc = agentid_replica_commit(p->w, err)) != 0)
+	/* past its bound, the delta is still written (readers see the
+	 * change now) and a child compacts in the background */
+	if (!p->final && !st->compact_on && (count > NSS_DELTA_MAX ||
+	    (count > NSS_DELTA_MIN &&
+	    count * 100 > (st->nss_served + 1) * NSS_DELTA_SHARE)))
+		st->want_nss = true;
+	if ((rc = p->final ? agentid_replica_commit_with_base(p->w, p->path,
+	    err) : agentid_replica_commit(p->w, err)) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		items[i].nd->pub_user = items[i].wrote_u;
@@ -1233,8 +1537,6 @@ out:
 static int
 publish(struct store *st, int64_t now, struct agentid_error *err)
 {
-	struct agentid_records_lookup_ctx ctx;
-	struct agentid_records *r = NULL;
 	struct publish p;
 	bool base;
 	int rc;
@@ -1242,26 +1544,20 @@ publish(struct store *st, int64_t now, struct agentid_error *err)
 	memset(&p, 0, sizeof(p));
 	p.st = st;
 	p.now = now;
-	if ((rc = agentid_records_open(st->replica, &r)) != 0) {
-		agentid_seterr(err, rc, "records replica: cannot reopen");
+	if (st->dns_broken && (rc = dn_rebuild(st)) != 0) {
+		agentid_seterr(err, rc, "out of memory");
 		goto out;
 	}
-	ctx.r = r;
-	ctx.cfg = st->cfg;
-	agentid_records_lookup(&ctx, &p.lk);
 	base = st->nss_force_base || st->nss_base_gen == 0;
 	if (!base && local_changed(st)) {
 		agentidd_log(LOG_INFO, "NSS: %s or %s changed: a new base",
 		    AGENTID_FILES_PASSWD, AGENTID_FILES_GROUP);
 		base = true;
 	}
+	publish_init(&p, st, now);
 	if (!base && (rc = publish_delta(st, &p, now, err)) == ECANCELED) {
-		agentid_replica_writer_free(p.w);
-		agentid_replica_close(p.view);
-		memset(&p, 0, sizeof(p));
-		p.st = st;
-		p.now = now;
-		agentid_records_lookup(&ctx, &p.lk);
+		publish_fini(&p);
+		publish_init(&p, st, now);
 		err->msg[0] = '\0';
 		base = true;
 	}
@@ -1271,14 +1567,14 @@ out:
 	if (rc != 0)
 		st->nss_force_base = true; /* rebuilt whole next time */
 	queue_done(st);
-	agentid_replica_writer_free(p.w);
-	agentid_replica_close(p.view);
-	agentid_records_close(r);
+	publish_fini(&p);
 	return rc;
 }
 
-int
-store_flush(struct store *st, int64_t now, struct agentid_error *err)
+/* Writes the records (a delta, or a base when one is forced) and the NSS
+ * replica for the batch. */
+static int
+flush_once(struct store *st, int64_t now, struct agentid_error *err)
 {
 	const struct agentid_stored **recs = NULL;
 	unsigned char (*tombs)[16] = NULL;
@@ -1287,8 +1583,14 @@ store_flush(struct store *st, int64_t now, struct agentid_error *err)
 	bool base, compact = false;
 	int rc = ENOMEM;
 
-	base = st->force_base || st->base_gen == 0 || st->n_dirty > DELTA_MAX ||
-	    st->n_dirty * 100 > (st->n_live + 1) * DELTA_SHARE;
+	base = st->force_base || st->base_gen == 0;
+	/* past its bound, the delta is still written and a child compacts
+	 * in the background (compact_start) */
+	if (!base && !st->compact_on && (st->n_dirty > DELTA_MAX ||
+	    st->n_dirty * 100 > (st->n_live + 1) * DELTA_SHARE))
+		st->want_records = true;
+	if (base)
+		compact_abort(st, "a new records base is written now");
 	if ((bpath = agentid_records_path(st->replica, ".records")) == NULL ||
 	    (dpath = agentid_records_path(st->replica, ".records.delta")) == NULL)
 		goto out;
@@ -1325,10 +1627,563 @@ store_flush(struct store *st, int64_t now, struct agentid_error *err)
 	if (rc != 0)
 		goto out;
 	st->changed = false;
+	/* a base's writers freed hundreds of MB at 1M entries: give back
+	 * what the heap can (glibc keeps freed memory otherwise) */
+	if (compact || st->nss_last_base)
+		(void)malloc_trim(0);
 out:
 	free(recs);
 	free(tombs);
 	free(bpath);
 	free(dpath);
+	return rc;
+}
+
+/*
+ * Background compaction. A delta past its bound used to be compacted on
+ * the spot: both bases rewritten (at 1M agents ~16 s), no batch applied
+ * meanwhile. Now a child forked from the daemon writes both bases from
+ * its copy-on-write image of the store, to side names (.records.next,
+ * REPLICA.next) plus the list of what its NSS base serves (.next.pub),
+ * and only writes files and exits. The parent goes on writing deltas
+ * against the old bases, and lists every entry changed or decided again
+ * since the fork (since_v; the names it had then in snap_user/snap_group).
+ * Once the child has exited, the next flush puts its bases in place, each
+ * with a delta of what changed since the fork: the delta first (readers
+ * that open then see a delta for a newer base and open again), the base
+ * renamed over the old one right after it. A reader never sees the new
+ * base with the old delta (an older state than the one it saw). A child
+ * that fails, or a snapshot whose changes could not all be tracked, falls
+ * back to the synchronous compaction, logged as an error.
+ */
+struct compact_paths {
+	char *rnext, *nnext, *pub;
+};
+
+static void
+compact_paths_free(struct compact_paths *cp)
+{
+	free(cp->rnext);
+	free(cp->nnext);
+	free(cp->pub);
+	memset(cp, 0, sizeof(*cp));
+}
+
+static int
+compact_paths(const struct store *st, struct compact_paths *cp)
+{
+	memset(cp, 0, sizeof(*cp));
+	if ((cp->rnext = agentid_records_path(st->replica, ".records.next")) ==
+	    NULL || asprintf(&cp->nnext, "%s.next", st->replica) < 0 ||
+	    asprintf(&cp->pub, "%s.next.pub", st->replica) < 0) {
+		cp->nnext = cp->pub = NULL;
+		compact_paths_free(cp);
+		return ENOMEM;
+	}
+	return 0;
+}
+
+static void
+compact_unlink(const struct compact_paths *cp)
+{
+	(void)unlink(cp->rnext);
+	(void)unlink(cp->nnext);
+	(void)unlink(cp->pub);
+}
+
+#define PUB_USER 1
+#define PUB_GROUP 2
+#define PUB_RECHECK 4
+#define PUB_REC 17                /* UUID, flags */
+
+/* The child: what its NSS base serves and must decide again, one record
+ * of PUB_REC bytes each. */
+static int
+write_pub(struct store *st, const char *path)
+{
+	unsigned char buf[PUB_REC * 4096];
+	size_t i, len = 0, k;
+	ssize_t w;
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		return errno;
+	for (i = 0; i < st->cap + st->n_recheck && rc == 0; i++) {
+		const unsigned char *u;
+		unsigned char f;
+
+		if (i < st->cap) {
+			struct node *nd = st->slot[i];
+
+			if (nd == NULL || nd->deleted ||
+			    !(nd->pub_user || nd->pub_group))
+				continue;
+			u = nd->s.uuid;
+			f = (nd->pub_user ? PUB_USER : 0) |
+			    (nd->pub_group ? PUB_GROUP : 0);
+		} else {
+			u = st->recheck[i - st->cap];
+			f = PUB_RECHECK;
+		}
+		memcpy(buf + len, u, 16);
+		buf[len + 16] = f;
+		len += PUB_REC;
+		if (len == sizeof(buf) || i + 1 == st->cap + st->n_recheck) {
+			for (k = 0; k < len && rc == 0; k += (size_t)w)
+				if ((w = write(fd, buf + k, len - k)) < 0 &&
+				    errno != EINTR)
+					rc = errno;
+				else if (w < 0)
+					w = 0;
+			len = 0;
+		}
+	}
+	for (k = 0; k < len && rc == 0; k += (size_t)w)
+		if ((w = write(fd, buf + k, len - k)) < 0)
+			rc = errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = errno;
+	return rc;
+}
+
+/* The child: both bases from its image of the store, then exit (it
+ * only writes files: the parent's libldap threads are not here). */
+static void __attribute__((noreturn))
+compact_child(struct store *st, int fd, int64_t now,
+    const struct compact_paths *cp)
+{
+	struct agentid_error err = { "" };
+	const struct agentid_stored **recs = NULL;
+	unsigned char (*tombs)[16] = NULL;
+	struct publish p;
+	size_t n, nt;
+	int rc;
+
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	/* the directory connection is the parent's: this copy of its socket
+	 * would keep it open after the parent closes it */
+	if (fd > 3)
+		(void)close_range(3, (unsigned)fd - 1, 0);
+	(void)close_range((unsigned)fd + 1, ~0U, 0);
+	memset(&p, 0, sizeof(p));
+	/* tests: the fallback to the synchronous compaction */
+	if (secure_getenv("AGENTIDD_TEST_COMPACT_FAIL") != NULL) {
+		rc = agentid_seterr(&err, EIO, "AGENTIDD_TEST_COMPACT_FAIL is set");
+		goto out;
+	}
+	if (st->compact_records &&
+	    ((rc = collect(st, true, &recs, &n, &tombs, &nt)) != 0 ||
+	    (rc = agentid_records_write(cp->rnext, 0, st->compact_gen,
+	    st->compact_gen, recs, n, NULL, 0, &err)) != 0))
+		goto out;
+	if (!st->compact_nss)
+		goto out;
+	publish_init(&p, st, now);
+	p.path = cp->nnext;
+	if ((rc = publish_base(st, &p, now, &err)) != 0)
+		goto out;
+	if ((rc = write_pub(st, cp->pub)) != 0)
+		agentid_seterr(&err, rc, "%s: %s", cp->pub, strerror(rc));
+out:
+	if (rc != 0) {
+		if (err.msg[0] == '\0')
+			agentid_seterr(&err, rc, "%s", strerror(rc));
+		if (write(fd, err.msg, strlen(err.msg)) < 0)
+			rc = EIO;
+	}
+	_exit(rc != 0 ? 1 : 0);
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Forgets what was tracked since the fork. */
+static void
+since_clear(struct store *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_since; i++) {
+		struct node *nd = st->since_v[i];
+
+		nd->since = nd->since_dirty = nd->snap_saved = false;
+		free(nd->snap_user);
+		free(nd->snap_group);
+		nd->snap_user = nd->snap_group = NULL;
+	}
+	st->n_since = 0;
+	st->compact_on = false;
+	st->compact_broken = false;
+	st->compact_exited = false;
+	if (st->compact_fd > 0)
+		close(st->compact_fd);
+	st->compact_fd = -1;
+}
+
+/* Stops a background compaction (a synchronous base is written instead,
+ * or the daemon stops). */
+static void
+compact_abort(struct store *st, const char *why)
+{
+	struct compact_paths cp;
+	int status;
+
+	if (!st->compact_on)
+		return;
+	if (st->compact_pid > 0) {
+		(void)kill(st->compact_pid, SIGKILL);
+		while (waitpid(st->compact_pid, &status, 0) < 0 && errno == EINTR)
+			;
+		st->compact_pid = 0;
+	}
+	since_clear(st);
+	if (compact_paths(st, &cp) == 0) {
+		compact_unlink(&cp);
+		compact_paths_free(&cp);
+	}
+	agentidd_log(LOG_NOTICE, "compaction in the background dropped: %s", why);
+}
+
+/* Falls back to the synchronous compaction (both bases at the next write),
+ * loudly. */
+static void
+compact_fallback(struct store *st, const char *why)
+{
+	agentidd_log(LOG_ERR, "compaction in the background failed (%s): "
+	    "compacting synchronously; no change is visible until it ends", why);
+	compact_abort(st, why);
+	st->compact_fallbacks++;
+	st->force_base = true;
+	st->nss_force_base = true;
+}
+
+/* Forks the child that writes new bases. */
+static void
+compact_start(struct store *st, int64_t now)
+{
+	struct compact_paths cp;
+	int pfd[2], e;
+	pid_t pid;
+
+	st->compact_records = st->want_records;
+	st->compact_nss = st->want_nss;
+	st->want_records = st->want_nss = false;
+	if (compact_paths(st, &cp) != 0) {
+		compact_fallback(st, "out of memory");
+		return;
+	}
+	compact_unlink(&cp);
+	if (pipe2(pfd, O_CLOEXEC) != 0) {
+		e = errno;
+		compact_paths_free(&cp);
+		compact_fallback(st, strerror(e));
+		return;
+	}
+	st->compact_gen = ++st->gen;
+	local_stat(&st->compact_local[0], AGENTID_FILES_PASSWD);
+	local_stat(&st->compact_local[1], AGENTID_FILES_GROUP);
+	if ((pid = fork()) == 0) {
+		close(pfd[0]);
+		compact_child(st, pfd[1], now, &cp);
+	}
+	e = errno;
+	close(pfd[1]);
+	compact_paths_free(&cp);
+	if (pid < 0) {
+		close(pfd[0]);
+		compact_fallback(st, strerror(e));
+		return;
+	}
+	st->compact_pid = pid;
+	st->compact_fd = pfd[0];
+	st->compact_on = true;
+	st->compact_exited = false;
+	st->compact_broken = false;
+	st->n_since = 0;
+	st->compact_started = mono_ms();
+	st->compactions++;
+	agentidd_log(LOG_INFO, "compaction: child %ld writes a new %s in the "
+	    "background (%zu entries)", (long)pid, st->compact_records ?
+	    (st->compact_nss ? "records base and NSS base" : "records base") :
+	    "NSS base", st->n_live);
+}
+
+bool
+store_compact_done(struct store *st)
+{
+	int status;
+	pid_t r;
+
+	if (st->compact_exited)
+		return true;
+	if (!st->compact_on || st->compact_pid <= 0)
+		return false;
+	if ((r = waitpid(st->compact_pid, &status, WNOHANG)) == 0 ||
+	    (r < 0 && errno == EINTR))
+		return false;
+	st->compact_status = r == st->compact_pid ? status : -1;
+	st->compact_pid = 0;
+	st->compact_exited = true;
+	return true;
+}
+
+/* Reads the child's list: pub flags set on the nodes, those to decide
+ * again queued. */
+static int
+read_pub(struct store *st, const char *path, size_t *served)
+{
+	unsigned char *buf = NULL;
+	struct stat sb;
+	size_t i, off;
+	ssize_t r;
+	int fd, rc = 0;
+
+	*served = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno;
+	if (fstat(fd, &sb) != 0 || sb.st_size % PUB_REC != 0 ||
+	    (buf = malloc((size_t)sb.st_size + 1)) == NULL) {
+		rc = EBADMSG;
+		goto out;
+	}
+	for (off = 0; off < (size_t)sb.st_size; off += (size_t)r)
+		if ((r = read(fd, buf + off, (size_t)sb.st_size - off)) <= 0) {
+			if (r < 0 && errno == EINTR) {
+				r = 0;
+				continue;
+			}
+			rc = EIO;
+			goto out;
+		}
+	for (i = 0; i < st->cap; i++)
+		if (st->slot[i] != NULL)
+			st->slot[i]->pub_user = st->slot[i]->pub_group = false;
+	for (off = 0; off < (size_t)sb.st_size; off += PUB_REC) {
+		struct node *nd = store_find(st, buf + off);
+		unsigned char f = buf[off + 16];
+
+		if (nd == NULL)
+			continue; /* cannot be: nodes stay until the switch */
+		if (f & PUB_USER)
+			nd->pub_user = true;
+		if (f & PUB_GROUP)
+			nd->pub_group = true;
+		*served += (f & PUB_USER ? 1 : 0) + (f & PUB_GROUP ? 1 : 0);
+		if ((f & PUB_RECHECK) && !nd->deleted)
+			enqueue(st, nd);
+	}
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+/* Puts the child's bases in place, each with a delta of what changed
+ * since the fork. 0 with the force flags set when it must fall back. */
+static int
+compact_finish(struct store *st, int64_t now, struct agentid_error *err)
+{
+	const struct agentid_stored **recs = NULL;
+	unsigned char (*tombs)[16] = NULL;
+	struct agentid_replica *next = NULL;
+	struct compact_paths cp;
+	char *bpath = NULL, *dpath = NULL, msg[200];
+	struct publish p;
+	size_t i, n = 0, nt = 0, served = 0;
+	ssize_t got;
+	int status = st->compact_status, rc;
+
+	memset(&p, 0, sizeof(p));
+	if (compact_paths(st, &cp) != 0) {
+		compact_fallback(st, "out of memory");
+		return 0;
+	}
+	got = st->compact_fd > 0 ? read(st->compact_fd, msg, sizeof(msg) - 1) : 0;
+	msg[got > 0 ? got : 0] = '\0';
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "child %s %d: %s", WIFEXITED(status) ?
+		    "exit status" : "signal", WIFEXITED(status) ?
+		    WEXITSTATUS(status) : WTERMSIG(status), msg);
+		compact_fallback(st, why);
+		goto out;
+	}
+	if (st->compact_broken) {
+		compact_fallback(st, "out of memory while tracking changes");
+		goto out;
+	}
+	/* every node was seen before the fork, or is on the since list:
+	 * the pub list applies now */
+	if (st->compact_nss && (rc = read_pub(st, cp.pub, &served)) != 0) {
+		compact_fallback(st, "the child's list is unreadable");
+		goto out;
+	}
+	/* the records: a delta of what changed since the fork, for the new
+	 * base, then the base */
+	if ((bpath = agentid_records_path(st->replica, ".records")) == NULL ||
+	    (dpath = agentid_records_path(st->replica, ".records.delta")) == NULL ||
+	    (recs = calloc(st->n_since + 1, sizeof(*recs))) == NULL ||
+	    (tombs = calloc(st->n_since + 1, sizeof(*tombs))) == NULL) {
+		compact_fallback(st, "out of memory");
+		goto out;
+	}
+	if (!st->compact_records) {
+		/* the records delta as any batch writes it */
+		free(recs);
+		free(tombs);
+		recs = NULL;
+		tombs = NULL;
+		if ((rc = collect(st, false, &recs, &n, &tombs, &nt)) != 0 ||
+		    (rc = agentid_records_write(dpath, 1, st->gen + 1, st->base_gen,
+		    recs, n, (const unsigned char (*)[16])tombs, nt, err)) != 0)
+			goto fail;
+		st->gen++;
+		goto nss;
+	}
+	for (i = 0; i < st->n_since; i++) {
+		struct node *nd = st->since_v[i];
+
+		if (!nd->since_dirty)
+			continue;
+		if (!nd->deleted)
+			recs[n++] = &nd->s;
+		else
+			memcpy(tombs[nt++], nd->s.uuid, 16);
+	}
+	if ((rc = agentid_records_write_delta_base(dpath, st->gen + 1,
+	    st->compact_gen, recs, n, (const unsigned char (*)[16])tombs, nt,
+	    cp.rnext, bpath, err)) != 0) {
+		compact_fallback(st, err->msg);
+		err->msg[0] = '\0';
+		goto out;
+	}
+	st->gen++;
+	st->base_gen = st->compact_gen;
+	for (i = 0; i < st->cap; i++)
+		if (st->slot[i] != NULL)
+			st->slot[i]->dirty = false;
+	st->n_dirty = st->n_dirty_v = 0;
+	for (i = 0; i < st->n_since; i++)
+		if (st->since_v[i]->since_dirty)
+			mark_dirty(st, st->since_v[i]);
+nss:
+	if (!st->compact_nss) {
+		/* the NSS delta as any batch writes it, against its base */
+		bool recs_compacted = st->compact_records;
+
+		agentidd_log(LOG_INFO, "compaction: new records base in place after "
+		    "%lld ms", (long long)(mono_ms() - st->compact_started));
+		since_clear(st);
+		(void)unlink(cp.pub);
+		if ((rc = publish(st, now, err)) != 0)
+			goto out2;
+		if (recs_compacted && rehash(st, st->cap, true) != 0) {
+			rc = agentid_seterr(err, ENOMEM, "out of memory");
+			goto out2;
+		}
+		st->changed = false;
+		goto out2;
+	}
+	/* the NSS replica: everything decided since the fork again, against
+	 * the new base, under the names that base serves it by */
+	for (i = 0; i < st->n_since; i++) {
+		struct node *nd = st->since_v[i];
+
+		if (nd->snap_saved) {
+			free(nd->old_user);
+			free(nd->old_group);
+			nd->old_user = nd->snap_user;
+			nd->old_group = nd->snap_group;
+			nd->snap_user = nd->snap_group = NULL;
+		}
+		enqueue(st, nd);
+	}
+	if (agentid_replica_open(cp.nnext, &next) != 0) {
+		compact_fallback(st, "the child's NSS base is unreadable");
+		goto out;
+	}
+	publish_init(&p, st, now);
+	p.path = cp.nnext;
+	p.base_gen = agentid_replica_info(next)->base_generation;
+	p.final = true;
+	memcpy(st->local_files, st->compact_local, sizeof(st->local_files));
+	if (st->dns_broken && dn_rebuild(st) != 0) {
+		compact_fallback(st, "out of memory");
+		goto out;
+	}
+	if (local_changed(st)) {
+		compact_fallback(st, "/etc/passwd or /etc/group changed");
+		goto out;
+	}
+	if ((rc = publish_delta(st, &p, now, err)) != 0) {
+		char why[700];
+
+		snprintf(why, sizeof(why), "its NSS delta: %s", rc == ECANCELED ?
+		    "cancelled" : err->msg);
+		err->msg[0] = '\0';
+		compact_fallback(st, why);
+		goto out;
+	}
+	st->nss_base_gen = p.base_gen;
+	st->nss_served = served;
+	st->nss_force_base = false;
+	agentidd_log(LOG_INFO, "compaction: new %s in place after %lld ms "
+	    "(%zu entries changed or decided again meanwhile)",
+	    st->compact_records ? "records base and NSS base" : "NSS base",
+	    (long long)(mono_ms() - st->compact_started), st->n_since);
+	since_clear(st);
+	(void)unlink(cp.pub);
+	queue_done(st);
+	if (rehash(st, st->cap, true) != 0) {
+		rc = agentid_seterr(err, ENOMEM, "out of memory");
+		goto out2;
+	}
+	st->changed = false;
+	rc = 0;
+	goto out2;
+out:
+	queue_done(st);
+	rc = 0;
+	goto out2;
+fail:
+	queue_done(st);
+	since_clear(st);
+out2:
+	publish_fini(&p);
+	agentid_replica_close(next);
+	compact_paths_free(&cp);
+	free(recs);
+	free(tombs);
+	free(bpath);
+	free(dpath);
+	return rc;
+}
+
+int
+store_flush(struct store *st, int64_t now, struct agentid_error *err)
+{
+	int rc;
+
+	if (store_compact_done(st)) {
+		if ((rc = compact_finish(st, now, err)) != 0)
+			return rc;
+		if (!st->force_base && !st->nss_force_base)
+			return 0; /* this batch went into its deltas */
+	}
+	if ((rc = flush_once(st, now, err)) != 0)
+		return rc;
+	if ((st->want_records || st->want_nss) && !st->compact_on) {
+		compact_start(st, now);
+		if (st->force_base || st->nss_force_base)
+			rc = flush_once(st, now, err); /* it fell back */
+	}
 	return rc;
 }

@@ -62,6 +62,13 @@ agentid_dn_canon(const char *dn, char *out)
 	out[o] = '\0';
 }
 
+/* A character agentid_dn_canon only lower-cases (not the end). */
+static bool
+plain(char c)
+{
+	return c != '\0' && c != ' ' && c != ';' && c != '\\';
+}
+
 /* Same entry? NULL is never equal to anything. */
 bool
 agentid_dn_equal(const char *a, const char *b)
@@ -72,6 +79,15 @@ agentid_dn_equal(const char *a, const char *b)
 
 	if (a == NULL || b == NULL)
 		return false;
+	/* over a prefix without space, ';' or '\\' the canonical form is
+	 * the lower-cased characters, one for one: a difference there is a
+	 * difference of the canonical forms (most comparisons, as a chain's
+	 * cycle check, end here without copying either DN) */
+	for (la = 0; plain(a[la]) && plain(b[la]); la++)
+		if (tolower((unsigned char)a[la]) != tolower((unsigned char)b[la]))
+			return false;
+	if (a[la] == '\0' && b[la] == '\0')
+		return true;
 	la = strlen(a);
 	lb = strlen(b);
 	if ((la >= sizeof(sa) && (ca = malloc(la + 1)) == NULL) ||

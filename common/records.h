@@ -102,6 +102,15 @@ int agentid_records_write(const char *path, unsigned kind,
     const struct agentid_stored *const *recs, size_t n,
     const unsigned char (*tombs)[16], size_t n_tombs,
     struct agentid_error *err);
+/* A delta (kind 1) at dpath for the base of base_generation that is still
+ * at base_from, then base_from renamed over base_to at once (one directory
+ * fsync for both): a reader between the two renames sees a delta for a
+ * newer base than its own and opens again (agentid_records_open), never
+ * the new base with the older delta. */
+int agentid_records_write_delta_base(const char *dpath, uint64_t generation,
+    uint64_t base_generation, const struct agentid_stored *const *recs,
+    size_t n, const unsigned char (*tombs)[16], size_t n_tombs,
+    const char *base_from, const char *base_to, struct agentid_error *err);
 
 /* ------------------------------------------------------------ reader */
 
@@ -159,6 +168,14 @@ struct agentid_records_lookup_ctx {
 };
 void agentid_records_lookup(struct agentid_records_lookup_ctx *ctx,
     struct agentid_lookup *lk);
+/* What lookup.entry answers for the stored entry s found at the DN asked:
+ * *found (an agentIdentity or under owner_filter), owner_match and
+ * owner_active as the record should carry them; EBADMSG for a malformed
+ * entry. Shared with agentidd's lookup over its in-memory store, so that
+ * both answer by one rule set. */
+int agentid_records_entry_judge(const struct agentid_config *cfg,
+    const struct agentid_stored *s, bool *found, bool *owner_match,
+    bool *owner_active, struct agentid_error *err);
 
 /* ----------------------------------------------------------- contact */
 

@@ -95,6 +95,31 @@ out:
 	return r;
 }
 
+/* How lookup.entry sees the stored entry s (records.h): the one rule set
+ * of the records lookup and of agentidd's lookup over its store. */
+int
+agentid_records_entry_judge(const struct agentid_config *cfg,
+    const struct agentid_stored *s, bool *found, bool *owner_match,
+    bool *owner_active, struct agentid_error *err)
+{
+	*found = false;
+	*owner_match = false;
+	*owner_active = true;
+	/* the directory's filter: (|(objectClass=agentIdentity)OWNER_FILTER) */
+	if (!(s->flags & (AGENTID_STORED_AGENT_CLASS | AGENTID_STORED_OWNER_FILTER)))
+		return 0;
+	if (s->flags & AGENTID_STORED_MALFORMED)
+		return agentid_seterr(err, EBADMSG, "replica: %s: malformed entry",
+		    s->rec.dn != NULL ? s->rec.dn : "?");
+	if (!s->rec.is_agent) {
+		*owner_match = !s->rec.ambiguous;
+		if (*owner_match && cfg->owner_active_filter != NULL)
+			*owner_active = (s->flags & AGENTID_STORED_OWNER_ACTIVE) != 0;
+	}
+	*found = true;
+	return 0;
+}
+
 /* lookup.entry: as ldap_lookup.c's lookup_entry. */
 static int
 records_entry(void *ctx, const char *dn, struct agentid_record *rec,
@@ -102,7 +127,7 @@ records_entry(void *ctx, const char *dn, struct agentid_record *rec,
 {
 	struct agentid_records_lookup_ctx *c = ctx;
 	struct agentid_stored s;
-	bool hit;
+	bool hit, match, active;
 	int r;
 
 	*found = false;
@@ -110,26 +135,15 @@ records_entry(void *ctx, const char *dn, struct agentid_record *rec,
 		return agentid_seterr(err, r, "replica: %s: unreadable record", dn);
 	if (!hit)
 		return 0;
-	/* the directory's filter: (|(objectClass=agentIdentity)OWNER_FILTER) */
-	if (!(s.flags & (AGENTID_STORED_AGENT_CLASS | AGENTID_STORED_OWNER_FILTER))) {
+	if ((r = agentid_records_entry_judge(c->cfg, &s, &hit, &match, &active,
+	    err)) != 0 || !hit) {
 		agentid_stored_clear(&s);
-		return 0;
-	}
-	if (s.flags & AGENTID_STORED_MALFORMED) {
-		agentid_stored_clear(&s);
-		return agentid_seterr(err, EBADMSG, "replica: %s: malformed entry",
-		    dn);
+		return r;
 	}
 	*rec = s.rec;
 	memset(&s.rec, 0, sizeof(s.rec));
-	rec->owner_match = false;
-	rec->owner_active = true;
-	if (!rec->is_agent) {
-		rec->owner_match = !rec->ambiguous;
-		if (rec->owner_match && c->cfg->owner_active_filter != NULL)
-			rec->owner_active =
-			    (s.flags & AGENTID_STORED_OWNER_ACTIVE) != 0;
-	}
+	rec->owner_match = match;
+	rec->owner_active = active;
 	agentid_stored_clear(&s);
 	*found = true;
 	return 0;

@@ -216,12 +216,13 @@ add_index(struct cdb_make *cm, const struct agentid_stored *s)
 	return 0;
 }
 
-/* Writes a records file: see records.h. */
-int
-agentid_records_write(const char *path, unsigned kind, uint64_t generation,
+/* Writes a records file; then_from: renamed over then_to right after
+ * (before the directory's fsync). */
+static int
+write_file(const char *path, unsigned kind, uint64_t generation,
     uint64_t base_generation, const struct agentid_stored *const *recs,
     size_t n, const unsigned char (*tombs)[16], size_t n_tombs,
-    struct agentid_error *err)
+    const char *then_from, const char *then_to, struct agentid_error *err)
 {
 	struct cdb_make cm;
 	struct buf b = { NULL, 0, 0, false }, h = { NULL, 0, 0, false };
@@ -298,6 +299,11 @@ agentid_records_write(const char *path, unsigned kind, uint64_t generation,
 	}
 	free(tmp);
 	tmp = NULL;
+	if (then_from != NULL && rename(then_from, then_to) != 0) {
+		r = agentid_seterr(err, errno, "rename %s: %s", then_to,
+		    strerror(errno));
+		goto out;
+	}
 	(void)agentid_fsync_parent(path);
 	r = 0;
 out:
@@ -314,6 +320,28 @@ out:
 	free(b.p);
 	free(h.p);
 	return r;
+}
+
+/* Writes a records file: see records.h. */
+int
+agentid_records_write(const char *path, unsigned kind, uint64_t generation,
+    uint64_t base_generation, const struct agentid_stored *const *recs,
+    size_t n, const unsigned char (*tombs)[16], size_t n_tombs,
+    struct agentid_error *err)
+{
+	return write_file(path, kind, generation, base_generation, recs, n,
+	    tombs, n_tombs, NULL, NULL, err);
+}
+
+/* A delta for a base not yet in place, then that base: see records.h. */
+int
+agentid_records_write_delta_base(const char *dpath, uint64_t generation,
+    uint64_t base_generation, const struct agentid_stored *const *recs,
+    size_t n, const unsigned char (*tombs)[16], size_t n_tombs,
+    const char *base_from, const char *base_to, struct agentid_error *err)
+{
+	return write_file(dpath, 1, generation, base_generation, recs, n, tombs,
+	    n_tombs, base_from, base_to, err);
 }
 
 /* Writes AGENTS.contact: see records.h. */

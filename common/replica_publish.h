@@ -26,4 +26,15 @@ int agentid_replica_entry_decide(const struct agentid_config *cfg,
     int64_t now, struct agentid_replica_entry *e, enum agentid_reason *reason,
     struct agentid_error *err);
 
+/*
+ * A delta written for a new base that is still at base_from (agentidd's
+ * compaction in the background, replica_writer.c): commits the delta, then
+ * renames base_from over the base at once, then fsyncs the directory. A
+ * reader between the two renames sees a delta for a newer base and opens
+ * again; none sees the new base with an older delta. Internal: not in
+ * libagentid.sym.
+ */
+int agentid_replica_commit_with_base(struct agentid_replica_writer *w,
+    const char *base_from, struct agentid_error *err);
+
 #endif

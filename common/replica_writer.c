@@ -23,6 +23,7 @@
 #include "agentid_replica_writer.h"
 #include "internal.h"
 #include "replica_format.h"
+#include "replica_publish.h"
 
 /* A set of strings (open addressing, linear probing). */
 struct strset {
@@ -51,6 +52,7 @@ struct agentid_replica_writer {
 	char *path, *tmp;         /* path: the file renamed over (a delta's
 	                           * is PATH.delta) */
 	char *delta_path;         /* base: the delta a new base retires */
+	char *base_path;          /* the base's path (a delta's is beside) */
 	bool delta;
 	uint64_t gen, base_gen;
 	uint32_t n_tombs;
@@ -845,9 +847,10 @@ agentid_replica_writer_count(const struct agentid_replica_writer *w)
 }
 
 /* Indexes, header, verification, fsync, rename; a base then retires the
- * delta beside it. */
-int
-agentid_replica_commit(struct agentid_replica_writer *w,
+ * delta beside it; a delta with base_from then renames base_from over its
+ * base. */
+static int
+commit(struct agentid_replica_writer *w, const char *base_from,
     struct agentid_error *err)
 {
 	struct agentid_replica *r = NULL;
@@ -888,6 +891,13 @@ agentid_replica_commit(struct agentid_replica_writer *w,
 		goto out;
 	}
 	w->committed = true;
+	/* the delta for the new base is in place: readers that open now
+	 * retry (a delta for a newer base) until the base follows */
+	if (base_from != NULL && rename(base_from, w->base_path) != 0) {
+		rc = agentid_seterr(err, errno, "rename %s: %s", w->base_path,
+		    strerror(errno));
+		goto out;
+	}
 	/* the new base holds everything: the delta of the old one goes (a
 	 * reader that still sees it ignores it, its base is older) */
 	if (!w->delta && unlink(w->delta_path) != 0 && errno != ENOENT) {
@@ -901,6 +911,24 @@ agentid_replica_commit(struct agentid_replica_writer *w,
 out:
 	agentid_replica_close(r);
 	return rc;
+}
+
+int
+agentid_replica_commit(struct agentid_replica_writer *w,
+    struct agentid_error *err)
+{
+	return commit(w, NULL, err);
+}
+
+/* A delta for the base at base_from, then that base: see
+ * agentid_replica_writer.h. */
+int
+agentid_replica_commit_with_base(struct agentid_replica_writer *w,
+    const char *base_from, struct agentid_error *err)
+{
+	if (!w->delta)
+		return agentid_seterr(err, EINVAL, "only a delta brings its base");
+	return commit(w, base_from, err);
 }
 
 /* The largest generation of the files at path and path.delta (0 when
@@ -962,6 +990,7 @@ writer_open(const char *path, bool delta, uint64_t base_gen,
 	w->meta = *meta;
 	w->delta = delta;
 	if ((w->nologin = strdup(shell)) == NULL ||
+	    (w->base_path = strdup(path)) == NULL ||
 	    asprintf(&w->delta_path, "%s" AGENTID_REPLICA_DELTA_SUFFIX, path) < 0) {
 		w->delta_path = NULL;
 		rc = agentid_seterr(err, ENOMEM, "out of memory");
@@ -1053,6 +1082,7 @@ agentid_replica_writer_free(struct agentid_replica_writer *w)
 	strset_free(&w->local_groups);
 	strset_free(&w->member_keys);
 	free(w->delta_path);
+	free(w->base_path);
 	free(w->uids.slot);
 	free(w->gids.slot);
 	free(w->local_uids.slot);

@@ -41,6 +41,10 @@ tests_agentidd_replica_dump_LDADD = libagentid-core.la
 # AGENTID_EQUIV_N=10000 for the big run).
 dist_check_SCRIPTS += tests/agentidd/test_equivalence.sh
 TESTS += tests/agentidd/test_equivalence.sh
+# The same with agentidd's background compaction failing: its synchronous
+# fallback keeps the replica equivalent.
+dist_check_SCRIPTS += tests/agentidd/test_compact_fallback.sh
+TESTS += tests/agentidd/test_compact_fallback.sh
 EXTRA_DIST += tests/agentidd/agentidd-lib.sh tests/agentidd/agentidd-ns.sh
 check_PROGRAMS += tests/agentidd/gen_directory
 tests_agentidd_gen_directory_SOURCES = tests/agentidd/gen_directory.c

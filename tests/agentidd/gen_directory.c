@@ -425,7 +425,9 @@ new_cycle(FILE *f)
 		    k == 0 ? first + len - 1 : first + k - 1, base);
 		new_agent_with(f, owner, MAX_DEPTH, chance(80));
 	}
-	new_agent_with(f, agents[first].dn, MAX_DEPTH, 1);
+	/* a copy: new_agent_with may move the array */
+	snprintf(owner, sizeof(owner), "%s", agents[first].dn);
+	new_agent_with(f, owner, MAX_DEPTH, 1);
 }
 
 static void

@@ -20,6 +20,9 @@
 #   AGENTID_EQUIV_JOBS=N   parallel checks (default 2)
 #   AGENTID_EQUIV_REQUESTS=N  decide only the first N requests (a big
 #                          directory with a bounded run time)
+#   AGENTIDD_TEST_COMPACT_FAIL=1  agentidd's compaction children fail: the
+#                          synchronous fallback is what gets compared
+#                          (test_compact_fallback.sh)
 # Root runs agentidd as the system user agentid in a private mount
 # namespace, as test_agentidd.sh does.
 set -u
@@ -160,6 +163,21 @@ nx=$(grep -c '"event":"check"' "$D/audit-directory.log")
     ok "all $nd audited checks of the directory config have source directory" ||
     fail "$nd of $nx checks of the directory config came from the directory"
 
+# compaction: a child writes the new bases while deltas go on; with
+# AGENTIDD_TEST_COMPACT_FAIL the child fails and agentidd compacts
+# synchronously (the comparisons above then covered that path)
+grep 'compaction' "$D/agentidd.log" | head -6 | sed 's/^/  /'
+if [ -n "${AGENTIDD_TEST_COMPACT_FAIL:-}" ]; then
+	grep -q 'compaction: new .* in place' "$D/agentidd.log" &&
+	    fail "a failing compaction child's bases were put in place"
+	grep -q 'compaction: child' "$D/agentidd.log" &&
+	    ! grep -q 'compacting synchronously' "$D/agentidd.log" &&
+	    echo "  (no compaction child had ended yet)"
+else
+	grep -q 'compaction in the background failed' "$D/agentidd.log" &&
+	    fail "a compaction child failed: $(grep -m1 'background failed' \
+	    "$D/agentidd.log")"
+fi
 stop_daemon || fail "agentidd exit status"
 grep -q 'ERROR: AddressSanitizer\|runtime error' "$D/agentidd.log" &&
     fail "sanitizer report in agentidd's log"
