@@ -553,32 +553,13 @@ collect(struct store *st, bool base, const struct agentid_stored ***recs,
 	return 0;
 }
 
-/* True when dn is base or below it. */
+/* Whether dn is base or under it (no base: everything). */
 static bool
 under(const char *dn, const char *base)
 {
-	char *cd, *cb;
-	size_t ld, lb;
-	bool r = false;
-
 	if (base == NULL || base[0] == '\0')
 		return true;
-	if ((cd = malloc(strlen(dn) + 1)) == NULL ||
-	    (cb = malloc(strlen(base) + 1)) == NULL) {
-		free(cd);
-		return false;
-	}
-	agentid_dn_canon(dn, cd);
-	agentid_dn_canon(base, cb);
-	ld = strlen(cd);
-	lb = strlen(cb);
-	if (ld == lb)
-		r = strcmp(cd, cb) == 0;
-	else if (ld > lb)
-		r = cd[ld - lb - 1] == ',' && strcmp(cd + ld - lb, cb) == 0;
-	free(cd);
-	free(cb);
-	return r;
+	return agentid_dn_under(dn, base);
 }
 
 /*
