@@ -37,6 +37,11 @@
  * second after a restart instead of one instant. */
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 1000
+/* A refused bind (EACCES: wrong password, no access) is not an outage:
+ * retried every second by a fleet it would trip the directory's password
+ * lockout; 5 s doubling to a minute, as before. */
+#define BACKOFF_AUTH_MIN_MS 5000
+#define BACKOFF_AUTH_MAX_MS 60000
 
 static volatile sig_atomic_t stop_requested;
 
@@ -196,7 +201,7 @@ session(struct daemon *d)
 	const char *uri;
 	int64_t last_hb, first_change = 0, t_search;
 	uint64_t seen = 0;
-	bool started = false;
+	bool started = false, auth_refused = false;
 	int rc;
 
 	memset(&sr, 0, sizeof(sr));
@@ -204,12 +209,14 @@ session(struct daemon *d)
 		if (say_failure(d))
 			agentidd_log(LOG_ERR, "directory unreachable: %s%s",
 			    err.msg, d->failures > 1 ? " (still)" : "");
+		auth_refused = rc == EACCES;
 		goto backoff;
 	}
 	uri = agentid_ldap_uri(l);
 	if ((rc = syncrepl_start(&sr, &d->st, d->cfg, l->ld, &d->cookie,
 	    &err)) != 0) {
-		agentidd_log(LOG_ERR, "%s: %s", uri, err.msg);
+		if (say_failure(d))
+			agentidd_log(LOG_ERR, "%s: %s", uri, err.msg);
 		goto backoff;
 	}
 	started = true;
@@ -228,7 +235,8 @@ session(struct daemon *d)
 		if (wait > 1000)
 			wait = 1000; /* see a signal within a second */
 		if ((rc = syncrepl_read(&sr, (int)wait, &err)) != 0) {
-			agentidd_log(LOG_ERR, "%s: %s", uri, err.msg);
+			if (say_failure(d))
+				agentidd_log(LOG_ERR, "%s: %s", uri, err.msg);
 			goto backoff;
 		}
 		if (sr.refresh_required) {
@@ -300,8 +308,12 @@ session(struct daemon *d)
 			if (sr.refresh_done)
 				contact(d->replica, &d->st, uri);
 		}
-		d->backoff = BACKOFF_MIN_MS;
-		d->failures = 0;
+		/* a connection that refreshed is a working one: a server
+		 * that accepts and drops before that keeps the backoff */
+		if (sr.refresh_done) {
+			d->backoff = BACKOFF_MIN_MS;
+			d->failures = 0;
+		}
 	}
 	goto out;
 backoff:
@@ -319,8 +331,14 @@ backoff:
 		nap_ms(wait);
 	}
 	d->failures++;
-	d->backoff = d->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-	    d->backoff * 2;
+	if (auth_refused) {
+		d->backoff = d->backoff < BACKOFF_AUTH_MIN_MS ? BACKOFF_AUTH_MIN_MS :
+		    d->backoff * 2 > BACKOFF_AUTH_MAX_MS ? BACKOFF_AUTH_MAX_MS :
+		    d->backoff * 2;
+	} else {
+		d->backoff = d->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+		    d->backoff * 2;
+	}
 out:
 	if (started)
 		syncrepl_free(&sr);

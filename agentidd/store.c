@@ -10,10 +10,12 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -923,6 +925,25 @@ writer_start(struct store *st, struct publish *p, bool delta, int64_t now,
 	    (uint32_t)st->cfg->min_uid;
 	meta.clock_skew = st->cfg->clock_skew;
 	meta.nologin_shell = st->cfg->nologin_shell;
+	if (!delta && p->path != NULL) {
+		/* a background base, written under another name: the writer
+		 * cannot see the live files' generations, and a clock stepped
+		 * back would number it below the base it replaces (a reader
+		 * would then take the new delta for an old one and serve the
+		 * old base alone): above every generation in place */
+		struct agentid_replica *cur;
+		struct timespec ts;
+		uint64_t floor = st->nss_base_gen, g;
+
+		if (agentid_replica_open(st->replica, &cur) == 0) {
+			if (agentid_replica_info(cur)->generation > floor)
+				floor = agentid_replica_info(cur)->generation;
+			agentid_replica_close(cur);
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		g = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		meta.generation = g > floor ? g : floor + 1;
+	}
 	if (delta)
 		rc = agentid_replica_writer_new_delta(st->replica, &meta,
 		    p->base_gen != 0 ? p->base_gen : st->nss_base_gen, &p->w, err);
@@ -1641,6 +1662,39 @@ struct compact_paths {
 	char *rnext, *nnext, *pub;
 };
 
+/* Removes the files of path's directory whose names are path's last
+ * component followed by suffix and anything (the writers' mkstemp names). */
+static void
+unlink_prefixed(const char *path, const char *suffix)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir, *prefix;
+	struct dirent *de;
+	size_t n;
+	DIR *d;
+	int dfd;
+
+	if (slash == NULL)
+		return;
+	if ((dir = strndup(path, (size_t)(slash - path) + 1)) == NULL)
+		return;
+	if (asprintf(&prefix, "%s%s", slash + 1, suffix) < 0) {
+		free(dir);
+		return;
+	}
+	n = strlen(prefix);
+	if ((d = opendir(dir)) != NULL) {
+		dfd = dirfd(d);
+		while ((de = readdir(d)) != NULL)
+			if (strncmp(de->d_name, prefix, n) == 0 &&
+			    de->d_name[n] != '\0')
+				(void)unlinkat(dfd, de->d_name, 0);
+		closedir(d);
+	}
+	free(prefix);
+	free(dir);
+}
+
 static void
 compact_paths_free(struct compact_paths *cp)
 {
@@ -1670,6 +1724,10 @@ compact_unlink(const struct compact_paths *cp)
 	(void)unlink(cp->rnext);
 	(void)unlink(cp->nnext);
 	(void)unlink(cp->pub);
+	/* a child killed while writing leaves its writers' temporary files
+	 * (mkstemp names beside them): hundreds of MB each at 1M agents */
+	unlink_prefixed(cp->rnext, ".tmp");
+	unlink_prefixed(cp->nnext, ".tmp.");
 }
 
 #define PUB_USER 1
@@ -1727,6 +1785,8 @@ write_pub(struct store *st, const char *path)
 	return rc;
 }
 
+static pid_t compact_parent; /* set before each fork, for the child */
+
 /* The child: both bases from its image of the store, then exit (it
  * only writes files: the parent's libldap threads are not here). */
 static void __attribute__((noreturn))
@@ -1742,6 +1802,14 @@ compact_child(struct store *st, int fd, int64_t now,
 
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
+	/* a parent gone (outside a unit's cgroup) must not find an orphan
+	 * renaming files under its successor */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != compact_parent)
+		_exit(1);
+	/* syslog's descriptor is closed below: forget it, so that nothing
+	 * here writes into a file that took its number */
+	closelog();
 	/* the directory connection is the parent's: this copy of its socket
 	 * would keep it open after the parent closes it */
 	if (fd > 3)
@@ -1870,6 +1938,7 @@ compact_start(struct store *st, int64_t now)
 	st->compact_gen = ++st->gen;
 	local_stat(&st->compact_local[0], AGENTID_FILES_PASSWD);
 	local_stat(&st->compact_local[1], AGENTID_FILES_GROUP);
+	compact_parent = getpid();
 	if ((pid = fork()) == 0) {
 		close(pfd[0]);
 		compact_child(st, pfd[1], now, &cp);
@@ -2135,6 +2204,10 @@ out:
 	rc = 0;
 	goto out2;
 fail:
+	/* the nodes' served flags may already be the child's base's: the
+	 * next write rebuilds both bases whole rather than trust them */
+	st->force_base = true;
+	st->nss_force_base = true;
 	queue_done(st);
 	since_clear(st);
 out2:

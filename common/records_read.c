@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agentid.h"
@@ -284,6 +285,13 @@ agentid_records_open(const char *replica, struct agentid_records **out)
 	    (dpath = agentid_records_path(replica, ".records.delta")) == NULL)
 		goto out;
 	for (tries = 0; tries < OPEN_TRIES; tries++) {
+		if (tries >= 2) {
+			/* the writer is between its two renames (delta, then
+			 * base): give it the CPU rather than fail */
+			struct timespec ts = { 0, 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
 		if ((rc = file_open(bpath, &r->base)) != 0)
 			goto out;
 		if (r->base.kind != 0) {

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agentid_replica.h"
@@ -1350,6 +1351,13 @@ open_pair(const char *path, unsigned flags, struct agentid_replica **out,
 	strcpy(r->dpath, path);
 	strcat(r->dpath, AGENTID_REPLICA_DELTA_SUFFIX);
 	for (tries = 0; tries < 8; tries++) {
+		if (tries >= 2) {
+			/* the writer is between its two renames (delta, then
+			 * base): give it the CPU rather than answer UNAVAIL */
+			struct timespec ts = { 0, 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
 		rfile_close(r->base);
 		r->base = NULL;
 		if ((rc = rfile_open(path, false, false, &r->base, why,
