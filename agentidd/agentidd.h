@@ -175,5 +175,7 @@ void agentidd_notify(const char *state);
 /* Cookie file beside the replica. */
 int cookie_load(const char *replica, struct berval *out);
 int cookie_save(const char *replica, const struct berval *c);
+/* data to path through a temporary file beside it: 0 or errno. */
+int agentidd_write_file(const char *path, const void *data, size_t len);
 
 #endif

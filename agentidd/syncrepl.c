@@ -523,34 +523,12 @@ search_key_same(const char *replica, const char *key)
 static int
 search_key_save(const char *replica, const char *key)
 {
-	char *path = agentid_records_path(replica, ".search"), *tmp = NULL;
-	size_t len = strlen(key);
-	int fd = -1, r = ENOMEM;
+	char *path = agentid_records_path(replica, ".search");
+	int r;
 
-	if (path == NULL || (tmp = malloc(strlen(path) + 16)) == NULL)
-		goto out;
-	snprintf(tmp, strlen(path) + 16, "%s.tmpXXXXXX", path);
-	if ((fd = mkstemp(tmp)) < 0) {
-		r = errno;
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	if (fchmod(fd, 0644) != 0 || write(fd, key, len) != (ssize_t)len ||
-	    fsync(fd) != 0 || rename(tmp, path) != 0) {
-		r = errno != 0 ? errno : EIO;
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	r = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp != NULL) {
-		(void)unlink(tmp);
-		free(tmp);
-	}
+	if (path == NULL)
+		return ENOMEM;
+	r = agentidd_write_file(path, key, strlen(key));
 	free(path);
 	return r;
 }

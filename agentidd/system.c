@@ -244,45 +244,46 @@ out:
 	return r;
 }
 
+/* Writes len bytes of data to path through a temporary file beside it
+ * (mode 0644, fsync, rename); 0 or errno. */
+int
+agentidd_write_file(const char *path, const void *data, size_t len)
+{
+	char *tmp;
+	int fd, r = 0;
+
+	if ((tmp = malloc(strlen(path) + 16)) == NULL)
+		return ENOMEM;
+	sprintf(tmp, "%s.tmpXXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0) {
+		r = errno;
+		free(tmp);
+		return r;
+	}
+	if (fchmod(fd, 0644) != 0 || write(fd, data, len) != (ssize_t)len ||
+	    fsync(fd) != 0 || rename(tmp, path) != 0)
+		r = errno != 0 ? errno : EIO;
+	close(fd);
+	if (r != 0)
+		(void)unlink(tmp);
+	free(tmp);
+	return r;
+}
+
 /* Writes AGENTS.cookie (temporary file, rename); an empty cookie removes
  * it. */
 int
 cookie_save(const char *replica, const struct berval *c)
 {
-	char *path = agentid_records_path(replica, ".cookie"), *tmp = NULL;
-	int fd = -1, r = ENOMEM;
+	char *path = agentid_records_path(replica, ".cookie");
+	int r;
 
 	if (path == NULL)
 		return ENOMEM;
-	if (c == NULL || c->bv_val == NULL || c->bv_len == 0) {
+	if (c == NULL || c->bv_val == NULL || c->bv_len == 0)
 		r = unlink(path) == 0 || errno == ENOENT ? 0 : errno;
-		goto out;
-	}
-	if ((tmp = malloc(strlen(path) + 16)) == NULL)
-		goto out;
-	sprintf(tmp, "%s.tmpXXXXXX", path);
-	if ((fd = mkstemp(tmp)) < 0) {
-		r = errno;
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	if (fchmod(fd, 0644) != 0 ||
-	    write(fd, c->bv_val, c->bv_len) != (ssize_t)c->bv_len ||
-	    fsync(fd) != 0 || rename(tmp, path) != 0) {
-		r = errno != 0 ? errno : EIO;
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	r = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp != NULL) {
-		(void)unlink(tmp);
-		free(tmp);
-	}
+	else
+		r = agentidd_write_file(path, c->bv_val, c->bv_len);
 	free(path);
 	return r;
 }
