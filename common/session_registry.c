@@ -523,41 +523,6 @@ sessreg_read(const char *dir, const char *name, struct sessreg_session *s)
 	return r;
 }
 
-/* See session_registry.h. */
-int
-sessreg_each(const char *dir, sessreg_cb cb, void *arg)
-{
-	struct sessreg_session *s = NULL;
-	struct dirent *de;
-	DIR *d = NULL;
-	int dfd, r = 0, code;
-
-	if ((dfd = open_dir(dir, false, NULL)) < 0)
-		return errno;
-	if ((d = fdopendir(dfd)) == NULL) {
-		r = errno;
-		close(dfd);
-		return r;
-	}
-	if ((s = malloc(sizeof(*s))) == NULL) {
-		r = ENOMEM;
-		goto out;
-	}
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (!sessreg_id_valid(de->d_name))
-			continue; /* ".", "..", temp files */
-		code = read_at(dirfd(d), de->d_name, s, NULL);
-		if (code == ENOENT)
-			continue; /* closed while we walked */
-		if ((r = cb(de->d_name, code == 0 ? s : NULL, code, arg)) != 0)
-			goto out;
-	}
-	r = errno;
-out:
-	free(s);
-	closedir(d);
-	return r;
-}
 
 /* See session_registry.h. */
 int
@@ -619,6 +584,39 @@ out:
 	free(s);
 	closedir(d);
 	return r;
+}
+
+struct each_all {
+	sessreg_cb cb;
+	void *arg;
+};
+
+static bool
+known_none(const char *name, const struct sessreg_ident *id, void *arg)
+{
+	(void)name;
+	(void)id;
+	(void)arg;
+	return false;
+}
+
+static int
+each_all_cb(const char *name, const struct sessreg_ident *id,
+    const struct sessreg_session *s, int code, void *arg)
+{
+	struct each_all *e = arg;
+
+	(void)id;
+	return e->cb(name, s, code, e->arg);
+}
+
+/* See session_registry.h: every entry, read. */
+int
+sessreg_each(const char *dir, sessreg_cb cb, void *arg)
+{
+	struct each_all e = { cb, arg };
+
+	return sessreg_each_changed(dir, known_none, each_all_cb, &e);
 }
 
 /* ---------------------------------------------------------------- /proc */
